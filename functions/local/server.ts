@@ -1,0 +1,160 @@
+/**
+ * The local gateway: the shared core behind `node:http`, for `npm start`.
+ *
+ * Keys come from the environment (or from Secrets Manager when
+ * `GATEWAY_SECRET_ID` is set); each request is logged on one line.
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { loadConfig, loadServerConfig, type GatewayConfig, type ServerConfig } from "../shared/config.ts";
+import { createCredentialStore } from "../shared/credentials/create-store.ts";
+import type { CredentialStore } from "../shared/credentials/types.ts";
+import { errorResponse, GatewayError } from "../shared/errors.ts";
+import { createGateway, type GatewayRequest, type GatewayResponse } from "../shared/gateway.ts";
+import { isEventStream } from "../shared/relay.ts";
+import type { RequestSummary } from "../shared/request-summary.ts";
+import { writeBody } from "../shared/write-body.ts";
+import { readRequestBody } from "./read-body.ts";
+import { formatRequestLine } from "./request-log.ts";
+
+/** Options of the local server. */
+export interface LocalServerOptions {
+  readonly config: GatewayConfig;
+  readonly server: ServerConfig;
+  readonly credentials?: CredentialStore;
+  /** Receives each finished request (default: one line on stdout). */
+  readonly onRequest?: (summary: RequestSummary) => void;
+}
+
+/** A running local server. */
+export interface LocalServer {
+  /** e.g. `http://127.0.0.1:3000` */
+  readonly url: string;
+  /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the local gateway server. */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const { config } = options;
+  const gateway = createGateway({
+    config,
+    credentials: options.credentials ?? createCredentialStore(config.credentials, (error) => console.error(`secret: ${error.message}`)),
+  });
+  const onRequest = options.onRequest ?? ((summary: RequestSummary) => console.log(formatRequestLine(summary)));
+
+  async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    outgoing.once("close", () => {
+      if (!outgoing.writableFinished) controller.abort(new Error("client disconnected"));
+    });
+    const [path = "", query = ""] = splitTarget(incoming.url ?? "/");
+    const request: GatewayRequest = {
+      method: incoming.method ?? "GET",
+      path,
+      query,
+      headers: incoming.headers,
+      body: undefined,
+      signal: controller.signal,
+    };
+    let response: GatewayResponse;
+    try {
+      const body = await readRequestBody(incoming, config.maxBodyBytes);
+      response = await gateway.handle({ ...request, body });
+    } catch (error) {
+      // The rest of an oversized body is never read, so the connection cannot be reused.
+      outgoing.shouldKeepAlive = false;
+      response = gateway.fail(request, error);
+    }
+    outgoing.writeHead(response.status, response.headers);
+    // Headers of a stream go out at once: the first event may be seconds away.
+    if (isEventStream(response.headers["content-type"])) outgoing.flushHeaders();
+    await writeBody(response.body, outgoing);
+    onRequest(await response.completed);
+  }
+
+  const server = http.createServer((incoming, outgoing) => {
+    serve(incoming, outgoing).catch((error: unknown) => {
+      console.error("local server: unexpected failure", error);
+      outgoing.destroy();
+    });
+  });
+  server.on("clientError", answerClientError);
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.server.port, options.server.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      gateway.close();
+    },
+  };
+}
+
+function splitTarget(target: string): [string, string] {
+  const index = target.indexOf("?");
+  return index === -1 ? [target, ""] : [target.slice(0, index), target.slice(index + 1)];
+}
+
+/** Requests Node's parser refuses (bad header bytes, headers too large) still get OpenAI's error shape. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || (error as { code?: string }).code === "ECONNRESET") return void socket.destroy();
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const status = tooLarge ? 431 : 400;
+  const { body } = errorResponse(
+    new GatewayError(status, tooLarge ? "The request headers are too large." : "The request is malformed and cannot be parsed as HTTP.", {
+      code: tooLarge ? "headers_too_large" : "malformed_request",
+    }),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const server = await startLocalServer({ config, server: loadServerConfig() });
+  const credentials = config.credentials;
+  const keys =
+    credentials.source === "secrets-manager"
+      ? `secret ${credentials.secretId}`
+      : credentials.gatewayKeys.length > 0
+        ? `${credentials.gatewayKeys.length} gateway key(s)${credentials.allowPassthrough ? " + passthrough" : ""}`
+        : "passthrough (callers send their own provider key)";
+  console.log(`AI gateway listening on ${server.url}/v1 (providers: openai → ${config.openaiBaseUrl}, mock; keys: ${keys})`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing requests in flight, then stopping`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
+
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Who is calling: a holder of a gateway key (managed mode: the gateway calls
+ * the provider with its own key) or a caller bringing its own provider key
+ * (passthrough: its `Authorization` goes upstream unchanged).
+ */
+import { timingSafeEqual } from "node:crypto";
+import { digestKey, type Credentials } from "./credentials/types.ts";
+import { AuthenticationError } from "./errors.ts";
+
+/** The caller, as far as the gateway knows it. */
+export type Caller =
+  | { readonly mode: "managed"; readonly keyId: string }
+  | { readonly mode: "passthrough"; readonly authorization: string }
+  /** Passthrough without a key, allowed only for providers that need none (the mock). */
+  | { readonly mode: "anonymous" };
+
+const BEARER = /^Bearer\s+(\S.*)$/i;
+
+/**
+ * Identifies the caller from its `Authorization` header.
+ * @param needsProviderKey whether the provider needs a key (false for local providers)
+ * @throws {AuthenticationError} when the caller may not use the gateway; the key is never echoed
+ */
+export function authenticate(
+  authorization: string | undefined,
+  credentials: Credentials,
+  needsProviderKey: boolean,
+): Caller {
+  const token = authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1]?.trim();
+  if (token !== undefined && credentials.gatewayKeys.length > 0) {
+    const keyId = findGatewayKey(token, credentials);
+    if (keyId !== undefined) return { mode: "managed", keyId };
+  }
+  if (!credentials.allowPassthrough) {
+    throw new AuthenticationError(
+      token === undefined
+        ? "Missing gateway key. Send it as 'Authorization: Bearer <gateway key>'."
+        : "Incorrect gateway key provided.",
+    );
+  }
+  if (authorization !== undefined && authorization.trim() !== "") return { mode: "passthrough", authorization };
+  if (!needsProviderKey) return { mode: "anonymous" };
+  throw new AuthenticationError(
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+  );
+}
+
+/** Compares against every gateway key in constant time, without stopping at a match. */
+function findGatewayKey(token: string, credentials: Credentials): string | undefined {
+  const digest = digestKey(token);
+  let match: string | undefined;
+  for (const candidate of credentials.gatewayKeys) {
+    if (timingSafeEqual(candidate.digest, digest) && match === undefined) match = candidate.id;
+  }
+  return match;
+}

@@ -1,0 +1,150 @@
+/**
+ * Gateway settings, read from the environment once and validated.
+ *
+ * Both adapters call {@link loadConfig} at start-up; a bad value throws a
+ * {@link ConfigError} naming the variable, so a misconfigured deployment fails
+ * on its first cold start instead of on some later request.
+ */
+
+/** Bounds on one upstream call, in milliseconds. */
+export interface TimeoutConfig {
+  /** TCP (and TLS) connection set-up. */
+  readonly connectMs: number;
+  /** From sending the request to the provider's response headers. */
+  readonly firstByteMs: number;
+  /** Longest silence between two body chunks of a response. */
+  readonly idleMs: number;
+  /** The whole exchange, headers to last byte. */
+  readonly totalMs: number;
+}
+
+/** Where provider keys and gateway keys come from. */
+export type CredentialsConfig =
+  | {
+      readonly source: "env";
+      /** Gateway keys callers must present (managed mode); empty means passthrough. */
+      readonly gatewayKeys: readonly string[];
+      readonly allowPassthrough: boolean;
+      readonly openai: { readonly apiKey?: string; readonly organization?: string; readonly project?: string };
+    }
+  | {
+      readonly source: "secrets-manager";
+      /** Secret name or ARN. */
+      readonly secretId: string;
+      /** How long a fetched secret is trusted before it is fetched again. */
+      readonly ttlMs: number;
+    };
+
+/** Everything the gateway core needs, validated and frozen. */
+export interface GatewayConfig {
+  readonly openaiBaseUrl: string;
+  readonly maxBodyBytes: number;
+  readonly timeouts: TimeoutConfig;
+  readonly credentials: CredentialsConfig;
+  /** Delay between the mock provider's stream chunks. */
+  readonly mockChunkDelayMs: number;
+}
+
+/** Settings of the local HTTP server only. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A setting is missing or has a value the gateway cannot use. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Lambda caps request payloads at 6 MB; the local server applies the same limit. */
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Reads and validates the gateway settings from `env` (default `process.env`). */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const timeouts: TimeoutConfig = {
+    connectMs: readInt(env, "GATEWAY_CONNECT_TIMEOUT_MS", 5_000, 1),
+    firstByteMs: readInt(env, "GATEWAY_FIRST_BYTE_TIMEOUT_MS", 120_000, 1),
+    idleMs: readInt(env, "GATEWAY_IDLE_TIMEOUT_MS", 120_000, 1),
+    totalMs: readInt(env, "GATEWAY_TOTAL_TIMEOUT_MS", 600_000, 1),
+  };
+  return Object.freeze({
+    openaiBaseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1"),
+    maxBodyBytes: readInt(env, "GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
+    timeouts: Object.freeze(timeouts),
+    credentials: Object.freeze(readCredentials(env)),
+    mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
+  });
+}
+
+/** Reads `HOST` and `PORT` for the local server (default 127.0.0.1:3000). */
+export function loadServerConfig(env: Env = process.env): ServerConfig {
+  return Object.freeze({
+    host: readString(env, "HOST") ?? "127.0.0.1",
+    port: readInt(env, "PORT", 3000, 0, 65_535),
+  });
+}
+
+function readCredentials(env: Env): CredentialsConfig {
+  const secretId = readString(env, "GATEWAY_SECRET_ID");
+  if (secretId !== undefined) {
+    return {
+      source: "secrets-manager",
+      secretId,
+      ttlMs: readInt(env, "GATEWAY_SECRET_TTL_SECONDS", 300, 0) * 1000,
+    };
+  }
+  const gatewayKeys = (readString(env, "GATEWAY_API_KEYS") ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0);
+  return {
+    source: "env",
+    gatewayKeys,
+    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
+    openai: {
+      apiKey: readString(env, "OPENAI_API_KEY"),
+      organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),
+      project: readString(env, "OPENAI_PROJECT") ?? readString(env, "OPENAI_PROJECT_ID"),
+    },
+  };
+}
+
+function readString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function readInt(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = readString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}.`);
+}
+
+function readUrl(env: Env, name: string, fallback: string): string {
+  const raw = readString(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got ${JSON.stringify(raw)}.`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name} must use http or https, got ${JSON.stringify(url.protocol)}.`);
+  }
+  // Keep the path prefix (".../v1") and drop a trailing slash so paths append cleanly.
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}

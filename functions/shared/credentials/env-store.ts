@@ -1,0 +1,18 @@
+/**
+ * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`,
+ * `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
+ */
+import type { CredentialsConfig } from "../config.ts";
+import { createCredentials, type CredentialStore } from "./types.ts";
+
+/** A store whose credentials are fixed at start-up. */
+export function createEnvCredentialStore(config: Extract<CredentialsConfig, { source: "env" }>): CredentialStore {
+  const { apiKey, organization, project } = config.openai;
+  const credentials = createCredentials({
+    providers: apiKey === undefined ? {} : { openai: { apiKeys: [apiKey], organization, project } },
+    gatewayKeys: config.gatewayKeys.map((key, index) => ({ id: `env-${index + 1}`, key })),
+    allowPassthrough: config.allowPassthrough,
+  });
+  const resolved = Promise.resolve(credentials);
+  return { get: () => resolved, refresh: () => resolved };
+}

@@ -1,0 +1,57 @@
+/**
+ * Credentials: the provider keys the gateway calls with, and the gateway keys
+ * callers present. One shape, whichever store they come from.
+ */
+import { createHash } from "node:crypto";
+
+/** A provider's keys; `apiKeys` holds one key or a pool. */
+export interface ProviderKeys {
+  readonly apiKeys: readonly string[];
+  readonly organization?: string;
+  readonly project?: string;
+}
+
+/** A gateway key, kept only as its SHA-256 digest for constant-time comparison. */
+export interface GatewayKeyDigest {
+  readonly id: string;
+  readonly digest: Buffer;
+}
+
+/** The credentials in force for a request. */
+export interface Credentials {
+  /** Provider keys by provider name (e.g. `openai`). */
+  readonly providers: Readonly<Record<string, ProviderKeys>>;
+  readonly gatewayKeys: readonly GatewayKeyDigest[];
+  /** Whether a caller may use its own provider key instead of a gateway key. */
+  readonly allowPassthrough: boolean;
+}
+
+/** Where credentials come from: the environment locally, Secrets Manager in AWS. */
+export interface CredentialStore {
+  /** The current credentials (cached by the store as it sees fit). */
+  get(): Promise<Credentials>;
+  /**
+   * Fetches the credentials again after the provider rejected a key, so a
+   * rotated key takes effect without a redeploy. Stores that cannot change
+   * return what they have.
+   */
+  refresh(): Promise<Credentials>;
+}
+
+/** Hashes a key for constant-time comparison. */
+export function digestKey(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
+/** Builds credentials from plain gateway keys. */
+export function createCredentials(input: {
+  providers: Record<string, ProviderKeys>;
+  gatewayKeys: readonly { id: string; key: string }[];
+  allowPassthrough: boolean;
+}): Credentials {
+  return Object.freeze({
+    providers: Object.freeze({ ...input.providers }),
+    gatewayKeys: Object.freeze(input.gatewayKeys.map(({ id, key }) => Object.freeze({ id, digest: digestKey(key) }))),
+    allowPassthrough: input.allowPassthrough,
+  });
+}

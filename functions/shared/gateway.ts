@@ -1,0 +1,246 @@
+/**
+ * The gateway core: one request in, one response out, for any runtime.
+ *
+ * Adapters (the Lambda handler, the local server) turn their input into a
+ * {@link GatewayRequest}, call {@link Gateway.handle}, and write the
+ * {@link GatewayResponse}: status and headers first, then the body chunks as
+ * they come. `completed` resolves when the body is done, with the request's
+ * measurements for logs and metrics.
+ *
+ * @example
+ * const gateway = createGateway({ config: loadConfig(), credentials: createEnvCredentialStore(...) });
+ * const response = await gateway.handle({ method: "GET", path: "/v1/models", query: "", headers, body: undefined, signal });
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { authenticate, type Caller } from "./auth.ts";
+import type { GatewayConfig } from "./config.ts";
+import type { Credentials, CredentialStore } from "./credentials/types.ts";
+import { ConfigurationError, errorResponse, asGatewayError } from "./errors.ts";
+import { headerValue, selectRequestHeaders, selectResponseHeaders, type IncomingHeaders } from "./headers.ts";
+import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
+import type { BodySource, HttpProvider, Provider } from "./providers/types.ts";
+import { relayBody, type RelayResult } from "./relay.ts";
+import { parseJsonBody, type JsonBody } from "./request-body.ts";
+import type { RequestSummary } from "./request-summary.ts";
+import { matchRoute, type Route } from "./routes.ts";
+import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "./upstream-client.ts";
+
+/** A request as the core sees it, whatever the runtime. */
+export interface GatewayRequest {
+  readonly method: string;
+  /** Raw path, e.g. `/v1/chat/completions`. */
+  readonly path: string;
+  /** Raw query string without `?` (empty for none). */
+  readonly query: string;
+  /** Lower-cased header names. */
+  readonly headers: IncomingHeaders;
+  readonly body: Uint8Array | undefined;
+  /** Fires when the client goes away; the upstream call is aborted with it. */
+  readonly signal: AbortSignal;
+  /** Wall-clock deadline (ms since epoch) the response must finish by, e.g. Lambda's remaining time. */
+  readonly deadline?: number;
+}
+
+/** The response to write: status and headers first, then every body chunk as it is produced. */
+export interface GatewayResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: BodySource;
+  /** Resolves once the body has ended (or failed), with the request's measurements. */
+  readonly completed: Promise<RequestSummary>;
+}
+
+/** The gateway core. */
+export interface Gateway {
+  readonly providers: ProviderRegistry;
+  handle(request: GatewayRequest): Promise<GatewayResponse>;
+  /** The error response for a request an adapter rejected before the core saw it. */
+  fail(request: GatewayRequest, error: unknown): GatewayResponse;
+  /** Releases pooled connections. */
+  close(): void;
+}
+
+/** What the core is built from. */
+export interface GatewayDependencies {
+  readonly config: GatewayConfig;
+  readonly credentials: CredentialStore;
+  readonly upstream?: UpstreamClient;
+  readonly now?: () => number;
+}
+
+/** The header that names every response's gateway request id. */
+export const REQUEST_ID_HEADER = "x-gateway-request-id";
+
+interface RequestContext {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly request: GatewayRequest;
+  route?: Route;
+  provider?: Provider;
+  model?: string;
+  stream: boolean;
+  caller?: Caller;
+  upstreamHeadersAt?: number;
+}
+
+/** Builds the gateway core. */
+export function createGateway(dependencies: GatewayDependencies): Gateway {
+  const { config, credentials: store } = dependencies;
+  const upstream = dependencies.upstream ?? createUpstreamClient();
+  const now = dependencies.now ?? (() => performance.now());
+  const providers = createProviderRegistry(config);
+
+  async function handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const context: RequestContext = { requestId: randomUUID(), startedAt: now(), request, stream: false };
+    try {
+      const route = matchRoute(request.method, request.path);
+      context.route = route;
+      context.provider = providers.resolve(headerValue(request.headers, "x-provider"));
+      const body = route.hasBody
+        ? parseJsonBody(headerValue(request.headers, "content-type"), request.body, config.maxBodyBytes)
+        : undefined;
+      context.model = typeof body?.model === "string" ? body.model : modelOfPath(route);
+      context.stream = body?.stream === true;
+      const credentials = await store.get();
+      context.caller = authenticate(headerValue(request.headers, "authorization"), credentials, context.provider.kind === "http");
+      const response = await callProvider(context, body, credentials);
+      context.upstreamHeadersAt = now();
+      return relayResponse(context, response);
+    } catch (error) {
+      return gatewayErrorResponse(context, error);
+    }
+  }
+
+  async function callProvider(context: RequestContext, body: JsonBody | undefined, credentials: Credentials): Promise<UpstreamResponse> {
+    const { provider, route, request, caller } = context as Required<RequestContext>;
+    if (provider.kind === "local") {
+      const controller = new AbortController();
+      request.signal.addEventListener("abort", () => controller.abort(request.signal.reason), { once: true });
+      const answer = provider.answer({ route, body, query: request.query, signal: controller.signal });
+      return { ...answer, abort: (reason) => controller.abort(reason) };
+    }
+    const first = await sendToHttpProvider(context, provider, route, caller, credentials);
+    if (first.status !== 401 || caller.mode !== "managed") return first;
+    // The provider rejected the gateway's key: it may have been rotated. Refetch once and retry if it changed.
+    const refreshed = await store.refresh();
+    if (providerKey(refreshed, provider.name) === providerKey(credentials, provider.name)) return first;
+    first.abort(new Error("superseded by a retry with a refreshed key"));
+    return sendToHttpProvider(context, provider, route, caller, refreshed);
+  }
+
+  function sendToHttpProvider(
+    context: RequestContext,
+    provider: HttpProvider,
+    route: Route,
+    caller: Caller,
+    credentials: Credentials,
+  ): Promise<UpstreamResponse> {
+    const { request } = context;
+    const headers = selectRequestHeaders(request.headers);
+    if (caller.mode === "managed") {
+      const keys = credentials.providers[provider.name];
+      const apiKey = keys?.apiKeys[0];
+      if (keys === undefined || apiKey === undefined) {
+        throw new ConfigurationError(`The gateway has no API key for provider ${provider.name}.`);
+      }
+      const auth = provider.authHeaders({ apiKey, organization: keys.organization, project: keys.project });
+      // The client's own organization/project headers, if any, win over the configured ones.
+      for (const name in auth) headers[name] ??= auth[name] as string;
+    } else if (caller.mode === "passthrough") {
+      headers.authorization = caller.authorization;
+    }
+    if (request.body !== undefined && route.hasBody) headers["content-length"] = String(request.body.byteLength);
+    return upstream.send({
+      url: `${provider.baseUrl}${route.upstreamPath}${request.query === "" ? "" : `?${request.query}`}`,
+      method: route.method,
+      headers,
+      body: route.hasBody ? request.body : undefined,
+      connectTimeoutMs: config.timeouts.connectMs,
+      firstByteTimeoutMs: Math.min(config.timeouts.firstByteMs, remainingMs(context)),
+      signal: request.signal,
+    });
+  }
+
+  function remainingMs(context: RequestContext): number {
+    const elapsed = now() - context.startedAt;
+    const byConfig = config.timeouts.totalMs - elapsed;
+    const byDeadline = context.request.deadline === undefined ? byConfig : context.request.deadline - Date.now();
+    return Math.max(1, Math.min(byConfig, byDeadline));
+  }
+
+  function relayResponse(context: RequestContext, response: UpstreamResponse): GatewayResponse {
+    const completion = Promise.withResolvers<RequestSummary>();
+    const headers = selectResponseHeaders(response.headers);
+    headers[REQUEST_ID_HEADER] = context.requestId;
+    const body = relayBody(response, headerValue(response.headers, "content-type"), {
+      idleTimeoutMs: config.timeouts.idleMs,
+      remainingMs: remainingMs(context),
+      signal: context.request.signal,
+      now,
+      onEnd: (result) => completion.resolve(summarize(context, response, result)),
+    });
+    return { status: response.status, headers, body, completed: completion.promise };
+  }
+
+  function summarize(context: RequestContext, response: UpstreamResponse, result: RelayResult): RequestSummary {
+    return {
+      ...baseSummary(context),
+      status: response.status,
+      outcome: result.outcome,
+      upstreamRequestId: headerValue(response.headers, "x-request-id"),
+      upstreamHeadersMs: context.upstreamHeadersAt === undefined ? undefined : context.upstreamHeadersAt - context.startedAt,
+      firstByteMs: result.firstByteAt === undefined ? undefined : result.firstByteAt - context.startedAt,
+      totalMs: result.endedAt - context.startedAt,
+      usage: result.usage,
+    };
+  }
+
+  /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */
+  function fail(request: GatewayRequest, error: unknown): GatewayResponse {
+    return gatewayErrorResponse({ requestId: randomUUID(), startedAt: now(), request, stream: false }, error);
+  }
+
+  function gatewayErrorResponse(context: RequestContext, error: unknown): GatewayResponse {
+    const { status, headers, body } = errorResponse(error);
+    const gatewayError = asGatewayError(error);
+    const elapsed = now() - context.startedAt;
+    const summary: RequestSummary = {
+      ...baseSummary(context),
+      status,
+      outcome: context.request.signal.aborted ? "client_aborted" : status === 504 ? "timeout" : "gateway_error",
+      errorCode: gatewayError.code ?? undefined,
+      firstByteMs: elapsed,
+      totalMs: elapsed,
+    };
+    return {
+      status,
+      headers: { ...headers, "content-length": String(Buffer.byteLength(body)), [REQUEST_ID_HEADER]: context.requestId },
+      body: [Buffer.from(body)],
+      completed: Promise.resolve(summary),
+    };
+  }
+
+  return { providers, handle, fail, close: () => upstream.close() };
+}
+
+function baseSummary(context: RequestContext) {
+  return {
+    requestId: context.requestId,
+    method: context.request.method,
+    path: context.request.path,
+    endpoint: context.route?.endpoint,
+    provider: context.provider?.name,
+    model: context.model,
+    stream: context.stream,
+    keyId: context.caller?.mode === "managed" ? context.caller.keyId : undefined,
+  };
+}
+
+function modelOfPath(route: Route): string | undefined {
+  return route.endpoint === "models.retrieve" ? route.resourceId : undefined;
+}
+
+function providerKey(credentials: Credentials, provider: string): string | undefined {
+  return credentials.providers[provider]?.apiKeys[0];
+}

@@ -1,0 +1,57 @@
+/**
+ * Validation of a request's JSON body, before anything goes upstream.
+ */
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
+
+/** A parsed request body: always a JSON object. */
+export type JsonBody = Record<string, unknown>;
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses and checks a request body.
+ * @throws {UnsupportedMediaTypeError} for a content type other than JSON (a missing one is taken as JSON)
+ * @throws {PayloadTooLargeError} over `maxBytes`
+ * @throws {InvalidRequestError} for an empty body, bad UTF-8, invalid JSON, a non-object, or a non-string model
+ */
+export function parseJsonBody(contentType: string | undefined, body: Uint8Array | undefined, maxBytes: number): JsonBody {
+  if (contentType !== undefined && contentType !== "" && !JSON_TYPE.test(contentType)) {
+    throw new UnsupportedMediaTypeError(contentType.slice(0, 100));
+  }
+  if (body === undefined || body.byteLength === 0) {
+    throw new InvalidRequestError("The request body is empty; the endpoint expects a JSON object.", { code: "invalid_json" });
+  }
+  if (body.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new InvalidRequestError("The request body is not valid UTF-8.", { code: "invalid_encoding" });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError("We could not parse the JSON body of your request: it is not valid JSON.", {
+      code: "invalid_json",
+    });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidRequestError("The request body must be a JSON object.", { code: "invalid_json" });
+  }
+  const model = (parsed as JsonBody).model;
+  if (model !== undefined && typeof model !== "string") {
+    throw new InvalidRequestError(`Invalid type for 'model': expected a string, but got ${describe(model)} instead.`, {
+      param: "model",
+      code: "invalid_type",
+    });
+  }
+  return parsed as JsonBody;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}

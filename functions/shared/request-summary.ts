@@ -1,0 +1,42 @@
+/**
+ * What one request did, for the request log and for metrics.
+ */
+import type { EndpointName } from "./routes.ts";
+import type { TokenUsage } from "./usage.ts";
+
+/**
+ * How a request ended:
+ * - `ok`: the provider answered 2xx/3xx and the body was relayed whole;
+ * - `gateway_error`: the gateway answered an error itself (4xx or 5xx);
+ * - `provider_error`: the provider answered 4xx/5xx, relayed unchanged;
+ * - `timeout`: a time bound was hit (504 before the first byte, or an error event mid-stream);
+ * - `upstream_failure`: the provider broke the connection mid-body;
+ * - `client_aborted`: the client went away before the end.
+ */
+export type RequestOutcome = "ok" | "gateway_error" | "provider_error" | "timeout" | "upstream_failure" | "client_aborted";
+
+/** One request, measured. Times are milliseconds from the gateway receiving the request. */
+export interface RequestSummary {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly endpoint?: EndpointName;
+  readonly provider?: string;
+  readonly model?: string;
+  readonly stream: boolean;
+  readonly status: number;
+  readonly outcome: RequestOutcome;
+  /** OpenAI's error code when the gateway answered an error. */
+  readonly errorCode?: string;
+  /** The gateway key's id in managed mode. */
+  readonly keyId?: string;
+  /** The provider's `x-request-id`. */
+  readonly upstreamRequestId?: string;
+  /** Until the provider's response headers arrived. */
+  readonly upstreamHeadersMs?: number;
+  /** Until the first body byte was handed to the client. */
+  readonly firstByteMs?: number;
+  /** Until the last byte was handed to the client (or the request failed). */
+  readonly totalMs: number;
+  readonly usage?: TokenUsage;
+}

@@ -1,0 +1,158 @@
+/**
+ * The HTTP client that calls providers: one keep-alive pool per protocol,
+ * bounded by connect and first-byte timeouts, aborted with the caller.
+ *
+ * It stops at the response headers; the body is read (and bounded by the idle
+ * and total timeouts) by the relay, which hands each chunk on as it arrives.
+ */
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { UpstreamTimeoutError, UpstreamUnavailableError } from "./errors.ts";
+import type { ProviderResponse } from "./providers/types.ts";
+
+/** One call to a provider. */
+export interface UpstreamCall {
+  /** Absolute URL: provider base URL + path + query, used as given (no normalisation). */
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array;
+  /** Bound on TCP connection set-up. */
+  readonly connectTimeoutMs: number;
+  /** Bound from sending the request to the response headers. */
+  readonly firstByteTimeoutMs: number;
+  /** Aborts the call (the client went away, or the request's deadline passed). */
+  readonly signal: AbortSignal;
+}
+
+/** A provider response whose body can be cut off with an error. */
+export interface UpstreamResponse extends ProviderResponse {
+  /** Ends the body early: the reader's next read throws `reason`. */
+  abort(reason: Error): void;
+}
+
+/** Calls providers over pooled keep-alive connections. */
+export interface UpstreamClient {
+  send(call: UpstreamCall): Promise<UpstreamResponse>;
+  /** Closes idle pooled connections (for a clean shutdown). */
+  close(): void;
+}
+
+/** Creates a client with its own connection pools. */
+export function createUpstreamClient(): UpstreamClient {
+  // The connection pools outlive requests on purpose: reusing a warm TLS
+  // connection saves a handshake (tens of ms) on every call to the provider.
+  const agents = {
+    "http:": new http.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 }),
+    "https:": new https.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 }),
+  };
+  // Parsed provider origins: one per base URL, so a handful.
+  const origins = new Map<string, Origin>();
+  return {
+    send: (call) => send(call, agents, origins),
+    close() {
+      agents["http:"].destroy();
+      agents["https:"].destroy();
+    },
+  };
+}
+
+function send(
+  call: UpstreamCall,
+  agents: { "http:": http.Agent; "https:": https.Agent },
+  origins: Map<string, Origin>,
+): Promise<UpstreamResponse> {
+  const { origin, path } = splitUrl(call.url, origins);
+  const { protocol, hostname, port } = origin;
+  const transport = protocol === "https:" ? https : http;
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(firstByteTimer);
+      call.signal.removeEventListener("abort", onAbort);
+      request.destroy();
+      reject(error);
+    };
+    const onAbort = () => fail(abortReason(call.signal));
+
+    const request = transport.request(
+      { protocol, hostname, port, path, method: call.method, headers: call.headers, agent: agents[protocol] },
+      (response) => {
+        if (settled) return void response.destroy();
+        settled = true;
+        clearTimeout(firstByteTimer);
+        resolve(wrapResponse(response, call.signal, onAbort));
+      },
+    );
+    const firstByteTimer = setTimeout(
+      () => fail(new UpstreamTimeoutError(`The provider did not answer within ${call.firstByteTimeoutMs} ms.`)),
+      call.firstByteTimeoutMs,
+    );
+    request.on("socket", (socket) => {
+      if (!socket.connecting) return;
+      const connectTimer = setTimeout(
+        () => fail(new UpstreamTimeoutError(`Connecting to the provider took longer than ${call.connectTimeoutMs} ms.`)),
+        call.connectTimeoutMs,
+      );
+      socket.once("connect", () => clearTimeout(connectTimer));
+      socket.once("close", () => clearTimeout(connectTimer));
+    });
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      fail(
+        new UpstreamUnavailableError(`The provider could not be reached (${error.code ?? error.message}).`, {
+          cause: error,
+        }),
+      );
+    });
+    if (call.signal.aborted) return onAbort();
+    call.signal.addEventListener("abort", onAbort, { once: true });
+    request.end(call.body);
+  });
+}
+
+function wrapResponse(response: IncomingMessage, signal: AbortSignal, onAbort: () => void): UpstreamResponse {
+  // From here on an abort (client gone) must tear the body down instead of the request.
+  signal.removeEventListener("abort", onAbort);
+  const abortBody = () => response.destroy(abortReason(signal));
+  signal.addEventListener("abort", abortBody, { once: true });
+  response.once("close", () => signal.removeEventListener("abort", abortBody));
+  return {
+    status: response.statusCode ?? 502,
+    headers: response.headers,
+    body: response,
+    abort: (reason) => response.destroy(reason),
+  };
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error("aborted");
+}
+
+interface Origin {
+  readonly protocol: "http:" | "https:";
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/**
+ * Splits an absolute URL into its origin and raw path. The path is sent as
+ * given, since WHATWG URL parsing would resolve "%2e%2e" segments.
+ */
+function splitUrl(url: string, origins: Map<string, Origin>): { origin: Origin; path: string } {
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const key = pathStart === -1 ? url : url.slice(0, pathStart);
+  let origin = origins.get(key);
+  if (origin === undefined) {
+    const parsed = new URL(key);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error(`unsupported protocol ${parsed.protocol}`);
+    origin = {
+      protocol: parsed.protocol,
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: parsed.port === "" ? (parsed.protocol === "https:" ? 443 : 80) : Number(parsed.port),
+    };
+    if (origins.size < 64) origins.set(key, origin);
+  }
+  return { origin, path: pathStart === -1 ? "/" : url.slice(pathStart) };
+}

@@ -1,0 +1,131 @@
+/**
+ * Token usage read on the side of a relayed body, without holding it back:
+ * from the tail of a JSON body, or from the SSE events that carry `usage`.
+ */
+
+/** Token counts of one request, in the gateway's own names. */
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalTokens: number;
+  readonly cachedPromptTokens: number;
+  readonly reasoningTokens: number;
+}
+
+/** Reads usage from body chunks as they pass. */
+export interface UsageReader {
+  push(chunk: Uint8Array): void;
+  /** The usage found, once the body has ended. */
+  finish(): TokenUsage | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Normalises OpenAI's usage objects: chat and completions (`prompt_tokens`…),
+ * the Responses API (`input_tokens`…) and embeddings (`prompt_tokens` only).
+ */
+export function normalizeUsage(raw: unknown): TokenUsage | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const usage = raw as Json;
+  const prompt = count(usage.prompt_tokens ?? usage.input_tokens);
+  const completion = count(usage.completion_tokens ?? usage.output_tokens);
+  const promptDetails = (usage.prompt_tokens_details ?? usage.input_tokens_details) as Json | undefined;
+  const completionDetails = (usage.completion_tokens_details ?? usage.output_tokens_details) as Json | undefined;
+  return {
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: count(usage.total_tokens) || prompt + completion,
+    cachedPromptTokens: count(promptDetails?.cached_tokens),
+    reasoningTokens: count(completionDetails?.reasoning_tokens),
+  };
+}
+
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** Usage of a JSON body, found in its last bytes (OpenAI puts `usage` near the end). */
+export function createJsonUsageReader(tailBytes = 16 * 1024): UsageReader {
+  const chunks: Uint8Array[] = [];
+  let held = 0;
+  return {
+    push(chunk) {
+      chunks.push(chunk);
+      held += chunk.byteLength;
+      // Drop whole chunks that are no longer needed to cover the tail.
+      while (chunks.length > 1 && held - (chunks[0]?.byteLength ?? 0) >= tailBytes) held -= chunks.shift()?.byteLength ?? 0;
+    },
+    finish() {
+      const tail = Buffer.concat(chunks).toString("utf8");
+      return normalizeUsage(extractLastObject(tail, /"usage"\s*:\s*\{/g));
+    },
+  };
+}
+
+/** Finds the last `"key": {…}` match in text and parses the object by brace matching. */
+function extractLastObject(text: string, pattern: RegExp): unknown {
+  let start = -1;
+  for (const match of text.matchAll(pattern)) start = match.index + match[0].length - 1;
+  if (start === -1) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let index = start; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (char === "\\") index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "{") depth += 1;
+    else if (char === "}" && --depth === 0) {
+      try {
+        return JSON.parse(text.slice(start, index + 1));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+const NEWLINE = 0x0a;
+const USAGE_MARKERS = [Buffer.from('"usage":{'), Buffer.from('"usage": {')];
+
+/**
+ * Usage of an SSE body: chat and completion chunks with `usage`, or the
+ * Responses API's `response.completed` event. Only lines that carry a usage
+ * object are decoded and parsed; the rest is scanned as bytes.
+ */
+export function createSseUsageReader(): UsageReader {
+  let pending: Uint8Array | undefined;
+  let usage: TokenUsage | undefined;
+  return {
+    push(chunk) {
+      const lastNewline = chunk.lastIndexOf(NEWLINE);
+      if (lastNewline === -1) {
+        pending = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+        return;
+      }
+      const complete = pending === undefined ? chunk.subarray(0, lastNewline) : Buffer.concat([pending, chunk.subarray(0, lastNewline)]);
+      pending = lastNewline + 1 < chunk.byteLength ? chunk.subarray(lastNewline + 1) : undefined;
+      const bytes = Buffer.isBuffer(complete) ? complete : Buffer.from(complete.buffer, complete.byteOffset, complete.byteLength);
+      if (USAGE_MARKERS.some((marker) => bytes.includes(marker))) usage = readUsageLines(bytes.toString("utf8")) ?? usage;
+    },
+    finish: () => usage,
+  };
+}
+
+function readUsageLines(text: string): TokenUsage | undefined {
+  let found: TokenUsage | undefined;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("data:") || !line.includes('"usage"')) continue;
+    try {
+      const event = JSON.parse(line.slice(5)) as Json;
+      const raw = event.usage ?? (event.response as Json | undefined)?.usage;
+      found = normalizeUsage(raw) ?? found;
+    } catch {
+      // A line that is not JSON carries no usage; the client sees it unchanged.
+    }
+  }
+  return found;
+}
