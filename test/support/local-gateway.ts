@@ -1,0 +1,52 @@
+/**
+ * Starts the local gateway server in-process on 127.0.0.1 for a test.
+ */
+import OpenAI from "openai";
+import { startLocalServer } from "../../functions/local/server.ts";
+import { loadConfig } from "../../functions/shared/config.ts";
+import type { CredentialStore } from "../../functions/shared/credentials/types.ts";
+import type { RequestSummary } from "../../functions/shared/request-summary.ts";
+
+/** A running gateway and what it logged. */
+export interface TestGateway {
+  /** e.g. http://127.0.0.1:PORT */
+  readonly url: string;
+  /** The OpenAI base URL, `${url}/v1/`. */
+  readonly baseURL: string;
+  /** Summaries of finished requests, in order. */
+  readonly summaries: RequestSummary[];
+  /** An openai SDK client for this gateway (no retries, `x-provider: openai` by default). */
+  client(apiKey: string, headers?: Record<string, string>): OpenAI;
+  /** Waits until `count` requests have finished. */
+  waitForSummaries(count: number): Promise<RequestSummary[]>;
+  /** Forgets the summaries so far. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway configured by `env` (as the process environment would configure it). */
+export async function startTestGateway(env: Record<string, string>, credentials?: CredentialStore): Promise<TestGateway> {
+  const summaries: RequestSummary[] = [];
+  const server = await startLocalServer({
+    config: loadConfig(env),
+    server: { host: "127.0.0.1", port: 0 },
+    credentials,
+    onRequest: (summary) => summaries.push(summary),
+  });
+  const baseURL = `${server.url}/v1/`;
+  return {
+    url: server.url,
+    baseURL,
+    summaries,
+    client: (apiKey, headers = {}) =>
+      new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 10_000, defaultHeaders: { "x-provider": "openai", ...headers } }),
+    async waitForSummaries(count) {
+      for (let attempt = 0; attempt < 200 && summaries.length < count; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return summaries;
+    },
+    reset: () => void summaries.splice(0),
+    close: () => server.close(1_000),
+  };
+}
