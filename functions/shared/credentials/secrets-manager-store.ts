@@ -37,7 +37,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
     options.client ??
     new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
   const now = options.now ?? Date.now;
-  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 5_000;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 1_000;
   // The cache of this execution environment: one secret, replaced whole.
   let cache: CacheEntry | undefined;
   let inFlight: Promise<Credentials> | undefined;

@@ -1,0 +1,107 @@
+/**
+ * A Node.js Lambda function for response streaming, with its defaults built
+ * in: nodejs24.x on arm64, an ESM bundle (minified, source maps, every
+ * dependency inside), its own log group with retention, a role that may write
+ * only to that log group, and a Function URL in RESPONSE_STREAM mode.
+ */
+import { fileURLToPath } from "node:url";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import {
+  Architecture,
+  FunctionUrlAuthType,
+  HttpMethod,
+  InvokeMode,
+  Runtime,
+  type FunctionUrl,
+  type FunctionUrlCorsOptions,
+} from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import type { FunctionUrlAuth } from "../settings.ts";
+
+/** Options of a streaming function. */
+export interface StreamingFunctionProps {
+  /** Entry file, relative to the project root (e.g. `functions/gateway/handler.ts`). */
+  readonly entry: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  readonly environment: Record<string, string>;
+  readonly authType: FunctionUrlAuth;
+  /** Origins allowed by CORS on the Function URL; none turns CORS off. */
+  readonly corsAllowedOrigins: readonly string[];
+}
+
+/** The project root, where package-lock.json lives. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The esbuild options of every function bundle. The Lambda tests build the
+ * bundle through the synthesized stack, so they run exactly this output.
+ */
+export const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: "node24",
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ["module", "main"],
+  // Bundle the AWS SDK too: the tested artifact is the deployed one, and one minified file loads faster.
+  externalModules: [],
+  // CommonJS dependencies inside an ESM bundle still call require().
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+};
+
+/** A streaming Lambda function with its log group and Function URL. */
+export class StreamingFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly url: FunctionUrl;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: StreamingFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: "Runs the gateway function: writes its own logs, reads what it is granted.",
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.function = new NodejsFunction(this, "Function", {
+      entry: `${PROJECT_ROOT}${props.entry}`,
+      handler: "handler",
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role,
+      logGroup: this.logGroup,
+      bundling: BUNDLING,
+      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+    });
+    this.url = this.function.addFunctionUrl({
+      authType: props.authType === "AWS_IAM" ? FunctionUrlAuthType.AWS_IAM : FunctionUrlAuthType.NONE,
+      invokeMode: InvokeMode.RESPONSE_STREAM,
+      cors: corsOptions(props.corsAllowedOrigins),
+    });
+  }
+}
+
+function corsOptions(origins: readonly string[]): FunctionUrlCorsOptions | undefined {
+  if (origins.length === 0) return undefined;
+  return {
+    allowedOrigins: [...origins],
+    allowedMethods: [HttpMethod.GET, HttpMethod.POST],
+    allowedHeaders: ["authorization", "content-type", "x-provider", "openai-organization", "openai-project", "x-stainless-*"],
+    exposedHeaders: ["x-request-id", "x-gateway-request-id", "openai-processing-ms", "x-ratelimit-*", "retry-after"],
+    maxAge: Duration.hours(1),
+  };
+}

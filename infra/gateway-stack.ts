@@ -1,0 +1,69 @@
+/**
+ * The gateway's stack: its secret, its streaming function behind a Function
+ * URL, and the outputs a user needs to call it.
+ */
+import { CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Secret, type ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import type { Construct } from "constructs";
+import { StreamingFunction } from "./constructs/streaming-function.ts";
+import type { GatewaySettings } from "./settings.ts";
+
+/** Props of the gateway stack. */
+export interface GatewayStackProps extends StackProps {
+  readonly settings: GatewaySettings;
+}
+
+/** The gateway: secret, function, Function URL, outputs. */
+export class GatewayStack extends Stack {
+  readonly secret: ISecret;
+  readonly gateway: StreamingFunction;
+
+  constructor(scope: Construct, id: string, props: GatewayStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    this.secret = settings.secretArn === undefined ? this.createSecret() : Secret.fromSecretCompleteArn(this, "Secret", settings.secretArn);
+
+    this.gateway = new StreamingFunction(this, "Gateway", {
+      entry: "functions/gateway/handler.ts",
+      memorySize: settings.memorySize,
+      timeout: Duration.seconds(settings.timeoutSeconds),
+      logRetention: settings.logRetentionDays as RetentionDays,
+      authType: settings.authType,
+      corsAllowedOrigins: settings.corsAllowedOrigins,
+      environment: {
+        GATEWAY_SECRET_ID: this.secret.secretArn,
+        GATEWAY_SECRET_TTL_SECONDS: String(settings.secretTtlSeconds),
+        GATEWAY_TOTAL_TIMEOUT_MS: String(settings.timeoutSeconds * 1000),
+        ...(settings.openaiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: settings.openaiBaseUrl }),
+      },
+    });
+    this.secret.grantRead(this.gateway.function);
+
+    new CfnOutput(this, "GatewayUrl", {
+      description: "OpenAI base URL of the gateway (the Function URL with v1/)",
+      value: Fn.join("", [this.gateway.url.url, "v1/"]),
+    });
+    new CfnOutput(this, "SecretArn", { description: "Secret with provider keys and gateway keys", value: this.secret.secretArn });
+    new CfnOutput(this, "FunctionName", { value: this.gateway.function.functionName });
+  }
+
+  /** A new secret holding a generated gateway key, so the gateway is closed from its first deploy. */
+  private createSecret(): Secret {
+    const secret = new Secret(this, "Secret", {
+      description: "AI gateway: provider keys (openai.apiKey) and gateway keys (gatewayKey, gatewayKeys)",
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ allowPassthrough: false }),
+        generateStringKey: "gatewayKey",
+        passwordLength: 48,
+        excludePunctuation: true,
+      },
+    });
+    Validations.of(secret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "The secret holds third-party provider API keys that Secrets Manager cannot rotate; operators rotate them by writing a new value, which the function picks up within its cache TTL.",
+    });
+    return secret;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Deployment settings from the CDK context (`cdk.json` or `-c key=value`),
+ * validated once with errors that name the key.
+ */
+
+/** Who may call the Function URL. */
+export type FunctionUrlAuth = "NONE" | "AWS_IAM";
+
+/** Everything a deployment can set. */
+export interface GatewaySettings {
+  /** Lambda memory in MB (more memory also means more CPU). */
+  readonly memorySize: number;
+  /** Lambda timeout in seconds: the longest a stream can last. */
+  readonly timeoutSeconds: number;
+  readonly logRetentionDays: number;
+  readonly authType: FunctionUrlAuth;
+  /** Origins allowed by CORS; empty turns CORS off. */
+  readonly corsAllowedOrigins: readonly string[];
+  /** ARN of an existing secret to use instead of creating one. */
+  readonly secretArn?: string;
+  /** How long the function caches the secret, in seconds. */
+  readonly secretTtlSeconds: number;
+  /** Provider base URL override (OPENAI_BASE_URL). */
+  readonly openaiBaseUrl?: string;
+}
+
+/** The context keys, with their defaults. */
+export const DEFAULT_SETTINGS: GatewaySettings = {
+  memorySize: 1024,
+  timeoutSeconds: 600,
+  logRetentionDays: 30,
+  authType: "NONE",
+  corsAllowedOrigins: [],
+  secretTtlSeconds: 300,
+};
+
+/** CloudWatch Logs accepts only these retention periods. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/** A context value is not usable. */
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+type Context = (key: string) => unknown;
+
+/** Reads `gateway:*` keys through `tryGetContext` and validates them. */
+export function readGatewaySettings(context: Context): GatewaySettings {
+  const cors = context("gateway:corsAllowedOrigins");
+  return {
+    memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
+    timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
+    logRetentionDays: readRetention(context),
+    authType: readAuthType(context),
+    corsAllowedOrigins: cors === undefined ? [] : readStringList(cors, "gateway:corsAllowedOrigins"),
+    secretArn: readSecretArn(context),
+    secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
+    openaiBaseUrl: readBaseUrl(context),
+  };
+}
+
+function readNumber(context: Context, key: string, fallback: number, min: number, max: number): number {
+  const raw = context(key);
+  if (raw === undefined) return fallback;
+  const value = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(`Context ${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+function readRetention(context: Context): number {
+  const days = readNumber(context, "gateway:logRetentionDays", DEFAULT_SETTINGS.logRetentionDays, 1, 3653);
+  if (!RETENTION_DAYS.includes(days)) {
+    throw new SettingsError(`Context gateway:logRetentionDays must be one of ${RETENTION_DAYS.join(", ")}, got ${days}.`);
+  }
+  return days;
+}
+
+function readAuthType(context: Context): FunctionUrlAuth {
+  const raw = context("gateway:authType") ?? DEFAULT_SETTINGS.authType;
+  if (raw !== "NONE" && raw !== "AWS_IAM") {
+    throw new SettingsError(`Context gateway:authType must be "NONE" or "AWS_IAM", got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
+}
+
+function readStringList(raw: unknown, key: string): string[] {
+  const list = typeof raw === "string" ? raw.split(",").map((item) => item.trim()).filter(Boolean) : raw;
+  if (!Array.isArray(list) || !list.every((item) => typeof item === "string" && item.length > 0)) {
+    throw new SettingsError(`Context ${key} must be a list of strings (or a comma-separated string).`);
+  }
+  return list;
+}
+
+function readSecretArn(context: Context): string | undefined {
+  const raw = context("gateway:secretArn");
+  if (raw === undefined || raw === "") return undefined;
+  if (typeof raw !== "string" || !SECRET_ARN.test(raw)) {
+    throw new SettingsError(`Context gateway:secretArn must be a complete Secrets Manager secret ARN, got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
+}
+
+function readBaseUrl(context: Context): string | undefined {
+  const raw = context("gateway:openaiBaseUrl");
+  if (raw === undefined || raw === "") return undefined;
+  if (typeof raw !== "string" || !/^https?:\/\/[^\s]+$/.test(raw)) {
+    throw new SettingsError(`Context gateway:openaiBaseUrl must be an http(s) URL, got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
+}

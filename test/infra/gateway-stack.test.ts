@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, Validations } from "aws-cdk-lib";
+import { Capture, Match, Template } from "aws-cdk-lib/assertions";
+import nag from "cdk-nag";
+import { describe, expect, it } from "vitest";
+import { GatewayStack } from "../../infra/gateway-stack.ts";
+import { readGatewaySettings } from "../../infra/settings.ts";
+
+function synth(context: Record<string, unknown> = {}): { template: Template; stack: GatewayStack; app: App } {
+  const app = new App({ context });
+  const stack = new GatewayStack(app, "TestGateway", { settings: readGatewaySettings((key) => app.node.tryGetContext(key)) });
+  return { template: Template.fromStack(stack), stack, app };
+}
+
+describe("the gateway stack", () => {
+  const { template } = synth();
+
+  it("runs the function on nodejs24.x, arm64, with streaming-friendly defaults", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      MemorySize: 1024,
+      Timeout: 600,
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: "--enable-source-maps", GATEWAY_SECRET_TTL_SECONDS: "300" }) },
+    });
+  });
+
+  it("puts a Function URL in RESPONSE_STREAM mode in front of it, without IAM auth by default", () => {
+    template.hasResourceProperties("AWS::Lambda::Url", { InvokeMode: "RESPONSE_STREAM", AuthType: "NONE" });
+    // Public URLs need both permissions since October 2025.
+    template.hasResourceProperties("AWS::Lambda::Permission", { Action: "lambda:InvokeFunctionUrl", FunctionUrlAuthType: "NONE" });
+    template.hasResourceProperties("AWS::Lambda::Permission", { Action: "lambda:InvokeFunction" });
+  });
+
+  it("logs to its own log group with retention", () => {
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      LoggingConfig: { LogGroup: Match.objectLike({ Ref: Match.stringLikeRegexp("GatewayLogs") }) },
+    });
+  });
+
+  it("creates a secret with a generated gateway key and tells the function where it is", () => {
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: "gatewayKey", PasswordLength: 48 }),
+    });
+    const secretRef = new Capture();
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ GATEWAY_SECRET_ID: secretRef }) },
+    });
+    expect(secretRef.asObject()).toEqual({ Ref: expect.stringMatching(/^Secret/) });
+  });
+
+  it("lets the function read that one secret and write its own logs, nothing else", () => {
+    const statements = new Capture();
+    template.hasResourceProperties("AWS::IAM::Policy", { PolicyDocument: { Statement: statements } });
+    const list = statements.asArray() as { Action: string | string[]; Resource: unknown }[];
+    const actions = list.flatMap((statement) => [statement.Action].flat()).sort();
+    expect(actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]);
+    const secretStatement = list.find((statement) => [statement.Action].flat().includes("secretsmanager:GetSecretValue"));
+    expect(secretStatement?.Resource).toEqual({ Ref: expect.stringMatching(/^Secret/) });
+    template.resourcePropertiesCountIs("AWS::IAM::Role", { ManagedPolicyArns: Match.anyValue() }, 0);
+  });
+
+  it("outputs the URL with v1/, the secret ARN and the function name", () => {
+    const url = new Capture();
+    template.hasOutput("GatewayUrl", { Value: { "Fn::Join": ["", [{ "Fn::GetAtt": [Match.anyValue(), "FunctionUrl"] }, url]] } });
+    expect(url.asString()).toBe("v1/");
+    template.hasOutput("SecretArn", { Value: { Ref: Match.stringLikeRegexp("^Secret") } });
+    template.hasOutput("FunctionName", { Value: { Ref: Match.stringLikeRegexp("GatewayFunction") } });
+  });
+
+  it("passes cdk-nag's AwsSolutions checks with every finding acknowledged in words", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "nag-"));
+    const app = new App({ outdir });
+    new GatewayStack(app, "NagGateway", { settings: readGatewaySettings(() => undefined) });
+    Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    // Warnings do not fail a synth; the report must hold none either.
+    const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as {
+      pluginReports: { violations: unknown[] }[];
+    };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+
+  it("has cdk-nag fail a stack with an unacknowledged finding (the check can fail)", async () => {
+    const { Stack } = await import("aws-cdk-lib");
+    const { Secret } = await import("aws-cdk-lib/aws-secretsmanager");
+    const app = new App();
+    new Secret(new Stack(app, "Bad"), "Unrotated");
+    Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/automatic rotation/);
+  });
+});
+
+describe("settings from the context", () => {
+  it("imports an existing secret by ARN instead of creating one", () => {
+    const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:my-gateway-AbCdEf";
+    const { template } = synth({ "gateway:secretArn": arn });
+    template.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ GATEWAY_SECRET_ID: arn }) },
+    });
+    template.hasOutput("SecretArn", { Value: arn });
+  });
+
+  it("applies memory, timeout, retention, IAM auth and CORS", () => {
+    const { template } = synth({
+      "gateway:memorySize": 2048,
+      "gateway:timeoutSeconds": 900,
+      "gateway:logRetentionDays": 90,
+      "gateway:authType": "AWS_IAM",
+      "gateway:corsAllowedOrigins": ["https://app.example.com"],
+    });
+    template.hasResourceProperties("AWS::Lambda::Function", { MemorySize: 2048, Timeout: 900 });
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90 });
+    template.hasResourceProperties("AWS::Lambda::Url", {
+      AuthType: "AWS_IAM",
+      Cors: Match.objectLike({ AllowOrigins: ["https://app.example.com"] }),
+    });
+  });
+
+  it.each([
+    ["gateway:memorySize", 64, /memorySize must be an integer from 128/],
+    ["gateway:timeoutSeconds", 1000, /timeoutSeconds must be an integer from 10 to 900/],
+    ["gateway:logRetentionDays", 2, /logRetentionDays must be one of/],
+    ["gateway:authType", "OPEN", /authType must be "NONE" or "AWS_IAM"/],
+    ["gateway:secretArn", "my-secret", /secretArn must be a complete Secrets Manager secret ARN/],
+    ["gateway:corsAllowedOrigins", [1], /corsAllowedOrigins must be a list of strings/],
+  ])("rejects %s = %j with a clear error", (key, value, message) => {
+    expect(() => readGatewaySettings((name) => (name === key ? value : undefined))).toThrow(message);
+  });
+});

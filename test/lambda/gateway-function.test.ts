@@ -1,0 +1,132 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { startFakeSecretsManager, type FakeSecretsManager } from "../support/fake-secrets-manager.ts";
+import { startFunctionUrlEmulator, type FunctionUrlEmulator } from "../support/lambda-emulator.ts";
+import { synthesizeGatewayBundle } from "../support/lambda-bundle.ts";
+
+const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gateway-AbCdEf";
+const GATEWAY_KEY = "gw-team-a-0123456789abcdef";
+const secretWith = (apiKey: string) =>
+  JSON.stringify({ openai: { apiKey }, gatewayKeys: [{ id: "team-a", key: GATEWAY_KEY }], allowPassthrough: false });
+
+let upstream: FakeOpenAI;
+let secrets: FakeSecretsManager;
+let lambda: FunctionUrlEmulator;
+let client: OpenAI;
+
+beforeAll(async () => {
+  const bundle = synthesizeGatewayBundle();
+  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-provider-1" });
+  secrets = await startFakeSecretsManager();
+  secrets.setSecret(SECRET_ARN, secretWith("sk-provider-1"));
+  lambda = await startFunctionUrlEmulator({
+    taskRoot: bundle.taskRoot,
+    handler: bundle.handler,
+    env: {
+      ...bundle.environment,
+      GATEWAY_SECRET_ID: SECRET_ARN,
+      OPENAI_BASE_URL: upstream.baseUrl,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret-access-key-example",
+      AWS_SESSION_TOKEN: "session-token-example",
+    },
+  });
+  client = new OpenAI({ apiKey: GATEWAY_KEY, baseURL: `${lambda.url}/v1/`, maxRetries: 0, defaultHeaders: { "x-provider": "openai" } });
+}, 120_000);
+
+afterAll(async () => {
+  await lambda?.close();
+  await upstream?.close();
+  await secrets?.close();
+});
+
+beforeEach(() => {
+  upstream.reset();
+  secrets.setFault(undefined);
+});
+
+describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
+  it("answers a non-streamed chat completion with the provider's headers", async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "Hello!" }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe("Echo: Hello!");
+    expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+    expect(response.headers.get("x-gateway-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(upstream.requests[0]?.headers.authorization).toBe("Bearer sk-provider-1");
+  });
+
+  it("streams chat completion chunks as the provider sends them", async () => {
+    upstream.enqueue({ kind: "stream", chunks: 10, intervalMs: 50 });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "count" }],
+      stream: true,
+    });
+    const arrivals: number[] = [];
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta.content) arrivals.push(performance.now());
+    }
+    expect(arrivals).toHaveLength(10);
+    const lastWrite = upstream.lastStreamWrites.at(-1) ?? 0;
+    // The first chunk is in the client's hands while the provider still has ~450 ms of chunks to send.
+    expect(lastWrite - (arrivals[0] ?? Infinity)).toBeGreaterThan(300);
+  });
+
+  it("relays embeddings and models", async () => {
+    const embeddings = await client.embeddings.create({ model: "text-embedding-3-small", input: ["a", "b"] });
+    expect(embeddings.data).toHaveLength(2);
+    expect(embeddings.data[0]?.embedding.length).toBeGreaterThan(0);
+    const models = await client.models.list();
+    expect(models.data.length).toBeGreaterThan(0);
+    const model = await client.models.retrieve("gpt-4o");
+    expect(model.id).toBe("gpt-4o");
+  });
+
+  it("relays a provider error as the SDK's error class with the provider's message", async () => {
+    upstream.enqueue({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Slow down" });
+    const error = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((error as InstanceType<typeof OpenAI.RateLimitError>).message).toContain("Slow down");
+    expect((error as InstanceType<typeof OpenAI.RateLimitError>).headers?.get("retry-after")).toBeTruthy();
+  });
+
+  it("refuses a wrong gateway key with 401 and never calls the provider", async () => {
+    const stranger = new OpenAI({ apiKey: "gw-wrong-key-000000000", baseURL: `${lambda.url}/v1/`, maxRetries: 0 });
+    const error = await stranger.models.list().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((error as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe("invalid_api_key");
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("answers errors before the first byte as OpenAI JSON, not a runtime error", async () => {
+    const response = await fetch(`${lambda.url}/v1/unknown`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
+    expect(response.status).toBe(404);
+    const body = (await response.json()) as { error: Record<string, unknown> };
+    expect(body.error).toMatchObject({ type: "invalid_request_error", code: "not_found", param: null });
+  });
+
+  it("delivers status and headers of an empty body", async () => {
+    upstream.enqueue({ kind: "raw", status: 202, headers: { "x-request-id": "req_empty", "openai-version": "2020-10-01" }, body: "" });
+    const response = await fetch(`${lambda.url}/v1/models`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
+    expect(response.status).toBe(202);
+    expect(response.headers.get("x-request-id")).toBe("req_empty");
+    expect(await response.text()).toBe("");
+  });
+
+  it("decodes a base64-encoded request body", async () => {
+    // Function URLs base64-encode bodies whose content type is not text-like.
+    const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "binary-ish" }] });
+    const response = await fetch(`${lambda.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, "content-type": "application/json; charset=utf-8" },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(upstream.requests[0]?.body.toString()).toBe(body);
+  });
+});
