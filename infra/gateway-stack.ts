@@ -1,11 +1,14 @@
 /**
  * The gateway's stack: its secret, its streaming function behind a Function
- * URL, and the outputs a user needs to call it.
+ * URL, its dashboard and alarms, and the outputs a user needs to call it.
  */
 import { CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Secret, type ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { GatewayAlarms } from "./constructs/gateway-alarms.ts";
+import { GatewayDashboard } from "./constructs/gateway-dashboard.ts";
+import { GatewayMetrics } from "./constructs/gateway-metrics.ts";
 import { StreamingFunction } from "./constructs/streaming-function.ts";
 import type { GatewaySettings } from "./settings.ts";
 
@@ -18,6 +21,8 @@ export interface GatewayStackProps extends StackProps {
 export class GatewayStack extends Stack {
   readonly secret: ISecret;
   readonly gateway: StreamingFunction;
+  readonly dashboard: GatewayDashboard;
+  readonly alarms: GatewayAlarms;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
@@ -35,10 +40,24 @@ export class GatewayStack extends Stack {
         GATEWAY_SECRET_ID: this.secret.secretArn,
         GATEWAY_SECRET_TTL_SECONDS: String(settings.secretTtlSeconds),
         GATEWAY_TOTAL_TIMEOUT_MS: String(settings.timeoutSeconds * 1000),
+        GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace,
+        GATEWAY_METRICS_BY_KEY: String(settings.metricsByKey),
         ...(settings.openaiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: settings.openaiBaseUrl }),
+        ...(settings.prices === undefined ? {} : { GATEWAY_PRICES: JSON.stringify(settings.prices) }),
       },
     });
     this.secret.grantRead(this.gateway.function);
+
+    const metrics = new GatewayMetrics(settings.metricsNamespace);
+    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function });
+    this.alarms = new GatewayAlarms(this, "Alarms", {
+      metrics,
+      function: this.gateway.function,
+      serverErrorRatePercent: settings.alarmServerErrorRatePercent,
+      p99LatencyMs: settings.alarmP99LatencyMs,
+      createTopic: settings.alarmTopic,
+      email: settings.alarmEmail,
+    });
 
     new CfnOutput(this, "GatewayUrl", {
       description: "OpenAI base URL of the gateway (the Function URL with v1/)",
@@ -46,6 +65,8 @@ export class GatewayStack extends Stack {
     });
     new CfnOutput(this, "SecretArn", { description: "Secret with provider keys and gateway keys", value: this.secret.secretArn });
     new CfnOutput(this, "FunctionName", { value: this.gateway.function.functionName });
+    new CfnOutput(this, "DashboardUrl", { description: "CloudWatch dashboard of the gateway", value: this.dashboard.url });
+    if (this.alarms.topic !== undefined) new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
   }
 
   /** A new secret holding a generated gateway key, so the gateway is closed from its first deploy. */

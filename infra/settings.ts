@@ -22,6 +22,18 @@ export interface GatewaySettings {
   readonly secretTtlSeconds: number;
   /** Provider base URL override (OPENAI_BASE_URL). */
   readonly openaiBaseUrl?: string;
+  /** CloudWatch namespace of the gateway's metrics. */
+  readonly metricsNamespace: string;
+  /** Adds a per-gateway-key dimension set to the metrics. */
+  readonly metricsByKey: boolean;
+  /** Price overrides, USD per million tokens by model (GATEWAY_PRICES). */
+  readonly prices?: Record<string, unknown>;
+  /** Create an SNS topic for the alarms. */
+  readonly alarmTopic: boolean;
+  /** Subscribe this e-mail address to the alarm topic (implies the topic). */
+  readonly alarmEmail?: string;
+  readonly alarmServerErrorRatePercent: number;
+  readonly alarmP99LatencyMs: number;
 }
 
 /** The context keys, with their defaults. */
@@ -32,6 +44,11 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   authType: "NONE",
   corsAllowedOrigins: [],
   secretTtlSeconds: 300,
+  metricsNamespace: "AiGateway",
+  metricsByKey: false,
+  alarmTopic: false,
+  alarmServerErrorRatePercent: 5,
+  alarmP99LatencyMs: 60_000,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -57,7 +74,48 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     secretArn: readSecretArn(context),
     secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
     openaiBaseUrl: readBaseUrl(context),
+    metricsNamespace: readNamespace(context),
+    metricsByKey: readBoolean(context, "gateway:metricsByKey", DEFAULT_SETTINGS.metricsByKey),
+    prices: readPrices(context),
+    alarmTopic: readBoolean(context, "gateway:alarmTopic", DEFAULT_SETTINGS.alarmTopic),
+    alarmEmail: readEmail(context),
+    alarmServerErrorRatePercent: readNumber(context, "gateway:alarmServerErrorRatePercent", DEFAULT_SETTINGS.alarmServerErrorRatePercent, 1, 100),
+    alarmP99LatencyMs: readNumber(context, "gateway:alarmP99LatencyMs", DEFAULT_SETTINGS.alarmP99LatencyMs, 100, 900_000),
   };
+}
+
+function readBoolean(context: Context, key: string, fallback: boolean): boolean {
+  const raw = context(key);
+  if (raw === undefined) return fallback;
+  if (raw === true || raw === "true") return true;
+  if (raw === false || raw === "false") return false;
+  throw new SettingsError(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
+}
+
+function readNamespace(context: Context): string {
+  const raw = context("gateway:metricsNamespace") ?? DEFAULT_SETTINGS.metricsNamespace;
+  if (typeof raw !== "string" || !/^[A-Za-z0-9._/#:-]{1,255}$/.test(raw)) {
+    throw new SettingsError(`Context gateway:metricsNamespace must be 1-255 characters of A-Z, a-z, 0-9, . _ / # : -, got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
+}
+
+function readPrices(context: Context): Record<string, unknown> | undefined {
+  const raw = context("gateway:prices");
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new SettingsError('Context gateway:prices must be an object like {"gpt-4o": {"input": 2.5, "output": 10}}.');
+  }
+  return raw as Record<string, unknown>;
+}
+
+function readEmail(context: Context): string | undefined {
+  const raw = context("gateway:alarmEmail");
+  if (raw === undefined || raw === "") return undefined;
+  if (typeof raw !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw)) {
+    throw new SettingsError(`Context gateway:alarmEmail must be an e-mail address, got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
 }
 
 function readNumber(context: Context, key: string, fallback: number, min: number, max: number): number {

@@ -4,16 +4,22 @@
  *
  * middy's StreamifyResponse mode writes status and headers through
  * `awslambda.HttpResponseStream.from` (flushing them at once, so an empty body
- * still delivers them) and pipes the body chunk by chunk.
+ * still delivers them) and pipes the body chunk by chunk. middy runs `after`
+ * middlewares before the body streams, so the request's metrics and log line
+ * are published by the body itself, as it ends, inside the invocation.
  */
 import { Readable } from "node:stream";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import { executionModeStreamifyResponse } from "@middy/core/StreamifyResponse";
 import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { ConfigError, loadConfig } from "../shared/config.ts";
 import { createCredentialStore } from "../shared/credentials/create-store.ts";
 import { ConfigurationError, errorResponse } from "../shared/errors.ts";
-import { createGateway, type Gateway } from "../shared/gateway.ts";
+import { createGateway, type Gateway, type GatewayResponse } from "../shared/gateway.ts";
+import { SERVICE_NAME } from "../shared/observability/metric-catalogue.ts";
+import { createRequestObserver, type RequestObserver } from "../shared/observability/observer.ts";
 import { toGatewayRequest } from "./function-url-event.ts";
 
 /** What middy's streaming mode writes: the prelude fields and a readable body. */
@@ -26,39 +32,60 @@ export interface StreamingResult {
 /** Time kept back from the function timeout so the gateway ends a stream itself, with an error event. */
 const DEADLINE_MARGIN_MS = 1_000;
 
-/** The core, built once per execution environment; a configuration error is answered on every request instead. */
-function createGatewayOnce(): Gateway | ConfigError {
+const logger = new Logger({ serviceName: SERVICE_NAME });
+
+interface Environment {
+  readonly gateway: Gateway;
+  readonly observe: RequestObserver;
+}
+
+/** The core and its instrumentation, built once per execution environment; a configuration error is answered on every request instead. */
+function createEnvironment(): Environment | ConfigError {
   try {
     const config = loadConfig();
-    return createGateway({
-      config,
-      credentials: createCredentialStore(config.credentials, (error) =>
-        console.error(JSON.stringify({ level: "ERROR", message: "secret fetch failed", cause: error.message })),
-      ),
-    });
+    const credentials = createCredentialStore(config.credentials, (error) =>
+      logger.error("secret fetch failed", { error_code: error.code, cause: error.message }),
+    );
+    return { gateway: createGateway({ config, credentials }), observe: createRequestObserver(config.observability, logger) };
   } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error("gateway misconfigured", { cause: error.message });
+    return error;
   }
 }
 
-const gateway = createGatewayOnce();
+const environment = createEnvironment();
 
 /** Handles one Function URL invocation. */
 export async function handleFunctionUrl(event: LambdaFunctionURLEvent, context: Context): Promise<StreamingResult> {
-  if (gateway instanceof ConfigError) {
-    const { status, headers, body } = errorResponse(new ConfigurationError(`The gateway is misconfigured: ${gateway.message}`));
+  if (environment instanceof ConfigError) {
+    const { status, headers, body } = errorResponse(new ConfigurationError(`The gateway is misconfigured: ${environment.message}`));
     return { statusCode: status, headers, body: Readable.from([Buffer.from(body)]) };
   }
   // Lambda does not report a client disconnect to a streaming function: the deadline bounds the call instead.
   const controller = new AbortController();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
-  const response = await gateway.handle(toGatewayRequest(event, controller.signal, deadline));
-  const { "content-length": _contentLength, ...headers } = response.headers;
-  return { statusCode: response.status, headers, body: Readable.from(response.body, { objectMode: false }) };
+  const response = await environment.gateway.handle(toGatewayRequest(event, controller.signal, deadline));
+  const { "content-length": _streamedWithoutLength, ...headers } = response.headers;
+  return {
+    statusCode: response.status,
+    headers,
+    body: Readable.from(bodyThenObserve(response, environment.observe), { objectMode: false }),
+  };
 }
 
-/** The function's entry point (`handler.handler`). */
+/** Relays the body, then records the request before the stream (and so the invocation) ends. */
+async function* bodyThenObserve(response: GatewayResponse, observe: RequestObserver): AsyncGenerator<Uint8Array> {
+  try {
+    yield* response.body;
+  } finally {
+    observe(await response.completed);
+  }
+}
+
+/** The function's entry point (`index.handler` in the bundle). */
 export const handler = middy<LambdaFunctionURLEvent, StreamingResult>({
   executionMode: executionModeStreamifyResponse,
-}).handler(handleFunctionUrl);
+})
+  .use(injectLambdaContext(logger))
+  .handler(handleFunctionUrl);

@@ -14,6 +14,7 @@ import { createGateway, type GatewayRequest, type GatewayResponse } from "../sha
 import { isEventStream } from "../shared/relay.ts";
 import type { RequestSummary } from "../shared/request-summary.ts";
 import { writeBody } from "../shared/write-body.ts";
+import { measureRequest, ModelDimensionLimiter, type RequestMetrics } from "../shared/observability/request-metrics.ts";
 import { readRequestBody } from "./read-body.ts";
 import { formatRequestLine } from "./request-log.ts";
 
@@ -23,7 +24,7 @@ export interface LocalServerOptions {
   readonly server: ServerConfig;
   readonly credentials?: CredentialStore;
   /** Receives each finished request (default: one line on stdout). */
-  readonly onRequest?: (summary: RequestSummary) => void;
+  readonly onRequest?: (summary: RequestSummary, metrics: RequestMetrics) => void;
 }
 
 /** A running local server. */
@@ -41,7 +42,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     config,
     credentials: options.credentials ?? createCredentialStore(config.credentials, (error) => console.error(`secret: ${error.message}`)),
   });
-  const onRequest = options.onRequest ?? ((summary: RequestSummary) => console.log(formatRequestLine(summary)));
+  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => console.log(formatRequestLine(summary, metrics)));
+  const models = new ModelDimensionLimiter();
 
   async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     const controller = new AbortController();
@@ -70,7 +72,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     // Headers of a stream go out at once: the first event may be seconds away.
     if (isEventStream(response.headers["content-type"])) outgoing.flushHeaders();
     await writeBody(response.body, outgoing);
-    onRequest(await response.completed);
+    const summary = await response.completed;
+    onRequest(summary, measureRequest(summary, config.observability.prices, models));
   }
 
   const server = http.createServer((incoming, outgoing) => {

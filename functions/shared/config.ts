@@ -5,6 +5,8 @@
  * {@link ConfigError} naming the variable, so a misconfigured deployment fails
  * on its first cold start instead of on some later request.
  */
+import { DEFAULT_METRICS_NAMESPACE } from "./observability/metric-catalogue.ts";
+import { parsePriceTable, type PriceTable } from "./observability/pricing.ts";
 
 /** Bounds on one upstream call, in milliseconds. */
 export interface TimeoutConfig {
@@ -35,6 +37,16 @@ export type CredentialsConfig =
       readonly ttlMs: number;
     };
 
+/** Metrics and cost settings. */
+export interface ObservabilityConfig {
+  /** CloudWatch namespace of the metrics. */
+  readonly metricsNamespace: string;
+  /** Whether metrics also get a per-gateway-key dimension set. */
+  readonly metricsByKey: boolean;
+  /** USD per million tokens, by model. */
+  readonly prices: PriceTable;
+}
+
 /** Everything the gateway core needs, validated and frozen. */
 export interface GatewayConfig {
   readonly openaiBaseUrl: string;
@@ -43,6 +55,7 @@ export interface GatewayConfig {
   readonly credentials: CredentialsConfig;
   /** Delay between the mock provider's stream chunks. */
   readonly mockChunkDelayMs: number;
+  readonly observability: ObservabilityConfig;
 }
 
 /** Settings of the local HTTP server only. */
@@ -75,6 +88,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     timeouts: Object.freeze(timeouts),
     credentials: Object.freeze(readCredentials(env)),
     mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
+    observability: Object.freeze(readObservability(env)),
   });
 }
 
@@ -109,6 +123,20 @@ function readCredentials(env: Env): CredentialsConfig {
       project: readString(env, "OPENAI_PROJECT") ?? readString(env, "OPENAI_PROJECT_ID"),
     },
   };
+}
+
+function readObservability(env: Env): ObservabilityConfig {
+  const metricsNamespace = readString(env, "GATEWAY_METRICS_NAMESPACE") ?? DEFAULT_METRICS_NAMESPACE;
+  if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(metricsNamespace)) {
+    throw new ConfigError(`GATEWAY_METRICS_NAMESPACE must be 1-255 characters of A-Z, a-z, 0-9, . _ / # : -, got ${JSON.stringify(metricsNamespace)}.`);
+  }
+  let prices: PriceTable;
+  try {
+    prices = parsePriceTable(readString(env, "GATEWAY_PRICES"));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return { metricsNamespace, metricsByKey: readBool(env, "GATEWAY_METRICS_BY_KEY", false), prices };
 }
 
 function readString(env: Env, name: string): string | undefined {

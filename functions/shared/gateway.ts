@@ -24,6 +24,7 @@ import { relayBody, type RelayResult } from "./relay.ts";
 import { parseJsonBody, type JsonBody } from "./request-body.ts";
 import type { RequestSummary } from "./request-summary.ts";
 import { matchRoute, type Route } from "./routes.ts";
+import { requestStreamUsage } from "./stream-usage.ts";
 import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "./upstream-client.ts";
 
 /** A request as the core sees it, whatever the runtime. */
@@ -81,7 +82,13 @@ interface RequestContext {
   model?: string;
   stream: boolean;
   caller?: Caller;
+  /** The body to send upstream (the client's, or with `include_usage` added). */
+  upstreamBody?: Uint8Array;
+  /** Whether the gateway added `include_usage` and must hide its effects from the client. */
+  usageInjected: boolean;
+  upstreamStartedAt?: number;
   upstreamHeadersAt?: number;
+  retries: number;
 }
 
 /** Builds the gateway core. */
@@ -92,7 +99,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const providers = createProviderRegistry(config);
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
-    const context: RequestContext = { requestId: randomUUID(), startedAt: now(), request, stream: false };
+    const context: RequestContext = { requestId: randomUUID(), startedAt: now(), request, stream: false, usageInjected: false, retries: 0 };
     try {
       const route = matchRoute(request.method, request.path);
       context.route = route;
@@ -114,11 +121,17 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
 
   async function callProvider(context: RequestContext, body: JsonBody | undefined, credentials: Credentials): Promise<UpstreamResponse> {
     const { provider, route, request, caller } = context as Required<RequestContext>;
+    context.upstreamStartedAt = now();
     if (provider.kind === "local") {
       const controller = new AbortController();
       request.signal.addEventListener("abort", () => controller.abort(request.signal.reason), { once: true });
       const answer = provider.answer({ route, body, query: request.query, signal: controller.signal });
       return { ...answer, abort: (reason) => controller.abort(reason) };
+    }
+    if (body !== undefined && request.body !== undefined && provider.streamUsage) {
+      const usageRequest = requestStreamUsage(route, body, request.body);
+      context.upstreamBody = usageRequest.body;
+      context.usageInjected = usageRequest.injected;
     }
     const first = await sendToHttpProvider(context, provider, route, caller, credentials);
     if (first.status !== 401 || caller.mode !== "managed") return first;
@@ -126,6 +139,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     const refreshed = await store.refresh();
     if (providerKey(refreshed, provider.name) === providerKey(credentials, provider.name)) return first;
     first.abort(new Error("superseded by a retry with a refreshed key"));
+    context.retries += 1;
     return sendToHttpProvider(context, provider, route, caller, refreshed);
   }
 
@@ -150,12 +164,13 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     } else if (caller.mode === "passthrough") {
       headers.authorization = caller.authorization;
     }
-    if (request.body !== undefined && route.hasBody) headers["content-length"] = String(request.body.byteLength);
+    const body = route.hasBody ? (context.upstreamBody ?? request.body) : undefined;
+    if (body !== undefined) headers["content-length"] = String(body.byteLength);
     return upstream.send({
       url: `${provider.baseUrl}${route.upstreamPath}${request.query === "" ? "" : `?${request.query}`}`,
       method: route.method,
       headers,
-      body: route.hasBody ? request.body : undefined,
+      body,
       connectTimeoutMs: config.timeouts.connectMs,
       firstByteTimeoutMs: Math.min(config.timeouts.firstByteMs, remainingMs(context)),
       signal: request.signal,
@@ -177,6 +192,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       idleTimeoutMs: config.timeouts.idleMs,
       remainingMs: remainingMs(context),
       signal: context.request.signal,
+      stripInjectedUsage: context.usageInjected,
       now,
       onEnd: (result) => completion.resolve(summarize(context, response, result)),
     });
@@ -190,6 +206,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       outcome: result.outcome,
       upstreamRequestId: headerValue(response.headers, "x-request-id"),
       upstreamHeadersMs: context.upstreamHeadersAt === undefined ? undefined : context.upstreamHeadersAt - context.startedAt,
+      upstreamMs: context.upstreamStartedAt === undefined ? undefined : result.upstreamEndedAt - context.upstreamStartedAt,
       firstByteMs: result.firstByteAt === undefined ? undefined : result.firstByteAt - context.startedAt,
       totalMs: result.endedAt - context.startedAt,
       usage: result.usage,
@@ -198,7 +215,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
 
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */
   function fail(request: GatewayRequest, error: unknown): GatewayResponse {
-    return gatewayErrorResponse({ requestId: randomUUID(), startedAt: now(), request, stream: false }, error);
+    return gatewayErrorResponse({ requestId: randomUUID(), startedAt: now(), request, stream: false, usageInjected: false, retries: 0 }, error);
   }
 
   function gatewayErrorResponse(context: RequestContext, error: unknown): GatewayResponse {
@@ -234,6 +251,7 @@ function baseSummary(context: RequestContext) {
     model: context.model,
     stream: context.stream,
     keyId: context.caller?.mode === "managed" ? context.caller.keyId : undefined,
+    retries: context.retries,
   };
 }
 

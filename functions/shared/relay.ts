@@ -10,11 +10,14 @@ import { errorEvent, GatewayError, UpstreamTimeoutError } from "./errors.ts";
 import type { UpstreamResponse } from "./upstream-client.ts";
 import { createJsonUsageReader, createSseUsageReader, type TokenUsage, type UsageReader } from "./usage.ts";
 import type { RequestOutcome } from "./request-summary.ts";
+import { createUsageChunkFilter } from "./stream-usage.ts";
 
 /** How the relay of one body ended. */
 export interface RelayResult {
   readonly outcome: RequestOutcome;
   readonly firstByteAt?: number;
+  /** When the provider's body ended (or failed). */
+  readonly upstreamEndedAt: number;
   readonly endedAt: number;
   readonly usage?: TokenUsage;
 }
@@ -26,6 +29,8 @@ export interface RelayOptions {
   readonly remainingMs: number;
   /** The client's abort signal: when it fires, nothing more is written. */
   readonly signal: AbortSignal;
+  /** Remove the usage chunk and `"usage":null` fields the gateway asked for (see stream-usage.ts). */
+  readonly stripInjectedUsage: boolean;
   readonly now: () => number;
   readonly onEnd: (result: RelayResult) => void;
 }
@@ -51,16 +56,24 @@ export async function* relayBody(
     () => upstream.abort(new UpstreamTimeoutError("The request took longer than the gateway's total time limit.")),
     options.remainingMs,
   );
+  const usageFilter = options.stripInjectedUsage && eventStream && upstream.status < 300 ? createUsageChunkFilter() : undefined;
   let firstByteAt: number | undefined;
+  let upstreamEndedAt: number | undefined;
   let outcome: RequestOutcome = upstream.status >= 400 ? "provider_error" : "ok";
   try {
     for await (const chunk of upstream.body) {
       idleTimer.refresh();
-      firstByteAt ??= options.now();
       usageReader?.push(chunk);
-      yield chunk;
+      const relayed = usageFilter === undefined ? chunk : usageFilter.push(chunk);
+      if (relayed.byteLength === 0) continue;
+      firstByteAt ??= options.now();
+      yield relayed;
     }
+    upstreamEndedAt = options.now();
+    const rest = usageFilter?.flush();
+    if (rest !== undefined && rest.byteLength > 0) yield rest;
   } catch (error) {
+    upstreamEndedAt ??= options.now();
     if (options.signal.aborted) {
       outcome = "client_aborted";
       return;
@@ -79,7 +92,8 @@ export async function* relayBody(
     clearTimeout(idleTimer);
     clearTimeout(totalTimer);
     if (options.signal.aborted && outcome === "ok") outcome = "client_aborted";
-    options.onEnd({ outcome, firstByteAt, endedAt: options.now(), usage: usageReader?.finish() });
+    const endedAt = options.now();
+    options.onEnd({ outcome, firstByteAt, upstreamEndedAt: upstreamEndedAt ?? endedAt, endedAt, usage: usageReader?.finish() });
   }
 }
 

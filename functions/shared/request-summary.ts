@@ -34,6 +34,10 @@ export interface RequestSummary {
   readonly upstreamRequestId?: string;
   /** Until the provider's response headers arrived. */
   readonly upstreamHeadersMs?: number;
+  /** From sending to the provider to its last byte read. */
+  readonly upstreamMs?: number;
+  /** Upstream attempts beyond the first. */
+  readonly retries: number;
   /** Until the first body byte was handed to the client. */
   readonly firstByteMs?: number;
   /** Until the last byte was handed to the client (or the request failed). */

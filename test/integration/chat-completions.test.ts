@@ -18,6 +18,23 @@ beforeEach(() => {
   gateway.reset();
 });
 
+/** Posts a chat completion with raw fetch (to the gateway unless another base URL is given). */
+function postChat(extra: Record<string, unknown>, baseURL = gateway.baseURL): Promise<Response> {
+  return fetch(`${baseURL}chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
+    body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "bytes" }], ...extra }),
+  });
+}
+
+/** Blanks the fields the fake randomises per response. */
+function normalize(stream: string): string {
+  return stream
+    .replace(/"id":"chatcmpl-\w+"/g, '"id":"ID"')
+    .replace(/"created":\d+/g, '"created":0')
+    .replace(/"obfuscation":"[^"]*"/g, '"obfuscation":""');
+}
+
 describe("chat completions through the gateway", () => {
   it("returns a non-streamed completion with usage and the provider's request id", async () => {
     const client = gateway.client("sk-caller");
@@ -69,16 +86,22 @@ describe("chat completions through the gateway", () => {
     expect(summary?.usage?.completionTokens).toBeGreaterThan(0);
   });
 
-  it("relays the stream byte for byte as the provider wrote it", async () => {
-    const response = await fetch(`${gateway.baseURL}chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
-      body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "bytes" }], stream: true }),
-    });
+  it("relays the stream byte for byte when the client asked for usage", async () => {
+    const response = await postChat({ stream: true, stream_options: { include_usage: true } });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const received = await response.text();
     expect(received).toBe(upstream.lastStreamEvents.join(""));
     expect(received.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+
+  it("asks for usage itself and hides it, so the client gets the stream it would get directly", async () => {
+    const viaGateway = await (await postChat({ stream: true })).text();
+    expect(upstream.requests[0]?.json).toMatchObject({ stream_options: { include_usage: true } });
+    const direct = await (await postChat({ stream: true }, upstream.baseUrl + "/")).text();
+    expect(normalize(viaGateway)).toBe(normalize(direct));
+    expect(viaGateway).not.toContain('"usage"');
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary?.usage?.totalTokens).toBeGreaterThan(0);
   });
 
   it("keeps the query string", async () => {

@@ -3,12 +3,23 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
 import { startFakeSecretsManager, type FakeSecretsManager } from "../support/fake-secrets-manager.ts";
 import { startFunctionUrlEmulator, type FunctionUrlEmulator } from "../support/lambda-emulator.ts";
+import { parseEmfLines } from "../support/emf.ts";
 import { synthesizeGatewayBundle } from "../support/lambda-bundle.ts";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gateway-AbCdEf";
 const GATEWAY_KEY = "gw-team-a-0123456789abcdef";
 const secretWith = (apiKey: string) =>
   JSON.stringify({ openai: { apiKey }, gatewayKeys: [{ id: "team-a", key: GATEWAY_KEY }], allowPassthrough: false });
+
+/** Polls for up to a second until `find` returns something. */
+async function eventually<T>(find: () => T | undefined): Promise<T | undefined> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const found = find();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return undefined;
+}
 
 let upstream: FakeOpenAI;
 let secrets: FakeSecretsManager;
@@ -73,6 +84,40 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
     const lastWrite = upstream.lastStreamWrites.at(-1) ?? 0;
     // The first chunk is in the client's hands while the provider still has ~450 ms of chunks to send.
     expect(lastWrite - (arrivals[0] ?? Infinity)).toBeGreaterThan(300);
+  });
+
+  it("publishes a stream's tokens and latencies as EMF when the stream ends, in the same invocation", async () => {
+    upstream.enqueue({ kind: "stream", chunks: 5, intervalMs: 20 });
+    const { data: stream, response } = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "metrics" }], stream: true })
+      .withResponse();
+    for await (const _chunk of stream) {
+      // drain
+    }
+    const requestId = response.headers.get("x-gateway-request-id");
+    // The line is written before the invocation's response ends; reading the function's stdout pipe may lag a little.
+    const document = await eventually(() => parseEmfLines(lambda.logs).find((candidate) => candidate.gateway_request_id === requestId));
+    expect(document, lambda.logs.slice(-5).join("\n")).toBeDefined();
+    expect(document).toMatchObject({ provider: "openai", model: "gpt-4o", endpoint: "chat.completions", Requests: 1, ServerErrors: 0 });
+    expect(document?.TotalTokens).toBeGreaterThan(0);
+    expect(document?.CompletionTokens).toBeGreaterThan(0);
+    expect(document?.TimeToFirstByte).toBeGreaterThan(0);
+    expect(document?.Latency).toBeGreaterThanOrEqual(document?.TimeToFirstByte as number);
+    expect(document?.Latency).toBeGreaterThan(80); // five chunks 20 ms apart
+    expect(document?.EstimatedCostUSD).toBeGreaterThan(0);
+    expect(document?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service"], ["service", "provider", "model", "endpoint"]]);
+    const log = await eventually(() => lambda.logs.map((line) => line.trim()).find((line) => line.startsWith("{") && line.includes(`"gateway_request_id":"${requestId}"`) && line.includes('"message":"request"')));
+    expect(JSON.parse(log ?? "{}")).toMatchObject({
+      level: "INFO",
+      provider: "openai",
+      model: "gpt-4o",
+      status: 200,
+      stream: true,
+      outcome: "ok",
+      key_id: "team-a",
+      // Logged within the invocation that served the request.
+      function_request_id: response.headers.get("x-amzn-requestid"),
+    });
   });
 
   it("relays embeddings and models", async () => {

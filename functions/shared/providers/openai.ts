@@ -10,6 +10,7 @@ export function createOpenAIProvider(baseUrl: string): HttpProvider {
     kind: "http",
     name: "openai",
     baseUrl,
+    streamUsage: true,
     authHeaders(credentials: ProviderCredentials): Record<string, string> {
       const headers: Record<string, string> = { authorization: `Bearer ${credentials.apiKey}` };
       if (credentials.organization !== undefined) headers["openai-organization"] = credentials.organization;

@@ -30,6 +30,8 @@ export interface HttpProvider {
   readonly name: string;
   /** Base URL including the version prefix, without trailing slash (e.g. `https://api.openai.com/v1`). */
   readonly baseUrl: string;
+  /** Whether streams report usage when asked with `stream_options.include_usage`. */
+  readonly streamUsage: boolean;
   /** Request headers that authenticate the gateway's own key to the provider. */
   authHeaders(credentials: ProviderCredentials): Record<string, string>;
 }

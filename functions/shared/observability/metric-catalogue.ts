@@ -1,0 +1,66 @@
+/**
+ * The one catalogue of the gateway's metrics: the functions emit these names
+ * with these dimension sets, and `infra/` graphs and alarms on the same ones.
+ * A test checks that the dashboard and alarms use nothing the code does not emit.
+ */
+
+/** CloudWatch namespace unless `GATEWAY_METRICS_NAMESPACE` says otherwise. */
+export const DEFAULT_METRICS_NAMESPACE = "AiGateway";
+
+/** Powertools' `service` dimension: on every metric. */
+export const SERVICE_NAME = "ai-gateway";
+
+/** Units, as CloudWatch names them. */
+export type MetricUnitName = "Count" | "Milliseconds" | "None";
+
+/** One metric: its CloudWatch name, unit and meaning. */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+  readonly description: string;
+}
+
+/** Every metric the gateway emits, one data point per request. */
+export const METRICS = {
+  requests: { name: "Requests", unit: "Count", description: "Requests handled (every status)." },
+  gatewayClientErrors: { name: "GatewayClientErrors", unit: "Count", description: "4xx answered by the gateway itself (bad input, bad key)." },
+  providerClientErrors: { name: "ProviderClientErrors", unit: "Count", description: "4xx answered by the provider and relayed." },
+  serverErrors: { name: "ServerErrors", unit: "Count", description: "5xx, from the gateway or the provider, and streams that failed after their first byte." },
+  timeouts: { name: "Timeouts", unit: "Count", description: "Requests ended by a time bound (504, or an error event mid-stream)." },
+  streamErrors: { name: "StreamErrors", unit: "Count", description: "Streams the provider broke off after the first byte." },
+  latency: { name: "Latency", unit: "Milliseconds", description: "From the request's arrival to its last byte." },
+  timeToFirstByte: { name: "TimeToFirstByte", unit: "Milliseconds", description: "From the request's arrival to the first body byte relayed (the first token of a stream)." },
+  upstreamLatency: { name: "UpstreamLatency", unit: "Milliseconds", description: "From sending to the provider to its last byte." },
+  gatewayOverhead: { name: "GatewayOverhead", unit: "Milliseconds", description: "Latency minus UpstreamLatency: what the gateway adds." },
+  promptTokens: { name: "PromptTokens", unit: "Count", description: "Input tokens (prompt_tokens / input_tokens)." },
+  completionTokens: { name: "CompletionTokens", unit: "Count", description: "Output tokens (completion_tokens / output_tokens)." },
+  totalTokens: { name: "TotalTokens", unit: "Count", description: "Input plus output tokens." },
+  cachedPromptTokens: { name: "CachedPromptTokens", unit: "Count", description: "Input tokens served from the provider's prompt cache." },
+  reasoningTokens: { name: "ReasoningTokens", unit: "Count", description: "Output tokens spent on reasoning." },
+  retries: { name: "Retries", unit: "Count", description: "Upstream attempts beyond the first." },
+  estimatedCost: { name: "EstimatedCostUSD", unit: "None", description: "Estimated cost in USD from the price table." },
+} as const satisfies Record<string, MetricDefinition>;
+
+/** A metric's key in {@link METRICS}. */
+export type MetricKey = keyof typeof METRICS;
+
+/**
+ * The dimension sets every metric is emitted with (besides `service`, which
+ * Powertools adds to each): the totals the alarms watch, and the breakdown the
+ * dashboard searches by model. Values are bounded: provider and endpoint are
+ * fixed lists, model values are capped per execution environment.
+ */
+export const DIMENSION_SETS = {
+  total: [] as const,
+  byModel: ["provider", "model", "endpoint"] as const,
+  /** Only with `GATEWAY_METRICS_BY_KEY=true`. */
+  byKey: ["keyId"] as const,
+} satisfies Record<string, readonly string[]>;
+
+/** The name of a dimension set. */
+export type DimensionSetName = keyof typeof DIMENSION_SETS;
+
+/** A dimension set as CloudWatch sees it: `service` plus the set's own names. */
+export function cloudWatchDimensions(set: DimensionSetName): readonly string[] {
+  return ["service", ...DIMENSION_SETS[set]];
+}

@@ -1,0 +1,86 @@
+/**
+ * The metrics of one request, computed from its summary: the same numbers for
+ * CloudWatch (Lambda) and for the local server's log line.
+ */
+import type { RequestSummary } from "../request-summary.ts";
+import type { MetricKey } from "./metric-catalogue.ts";
+import { estimateCostUsd, type PriceTable } from "./pricing.ts";
+
+/** Dimension values of a request; every value is from a bounded set. */
+export interface RequestDimensions {
+  readonly provider: string;
+  readonly model: string;
+  readonly endpoint: string;
+  readonly keyId?: string;
+}
+
+/** One request's metric values by catalogue key, and its dimensions. */
+export interface RequestMetrics {
+  /** The gateway request id, published as EMF metadata (searchable, not a dimension). */
+  readonly requestId: string;
+  readonly dimensions: RequestDimensions;
+  readonly values: Partial<Record<MetricKey, number>>;
+}
+
+/**
+ * Keeps the `model` dimension bounded: the first `limit` model names seen in
+ * an execution environment are kept, later ones become `other`. Names the
+ * provider refused never count (a caller could otherwise mint dimensions).
+ */
+export class ModelDimensionLimiter {
+  readonly #seen = new Set<string>();
+  readonly #limit: number;
+
+  constructor(limit = 100) {
+    this.#limit = limit;
+  }
+
+  /** The dimension value for a model of a request that ended with `status`. */
+  valueFor(model: string | undefined, status: number): string {
+    if (model === undefined || status >= 400) return "none";
+    if (this.#seen.has(model)) return model;
+    if (this.#seen.size >= this.#limit) return "other";
+    this.#seen.add(model);
+    return model;
+  }
+}
+
+/** Computes the metrics of a finished request. */
+export function measureRequest(summary: RequestSummary, prices: PriceTable, models: ModelDimensionLimiter): RequestMetrics {
+  const { status, outcome, usage } = summary;
+  const failedMidStream = status < 400 && (outcome === "upstream_failure" || outcome === "timeout");
+  const values: Partial<Record<MetricKey, number>> = {
+    requests: 1,
+    gatewayClientErrors: outcome === "gateway_error" && status < 500 ? 1 : 0,
+    providerClientErrors: outcome === "provider_error" && status < 500 ? 1 : 0,
+    serverErrors: status >= 500 || failedMidStream ? 1 : 0,
+    timeouts: outcome === "timeout" ? 1 : 0,
+    streamErrors: failedMidStream ? 1 : 0,
+    latency: summary.totalMs,
+    retries: summary.retries,
+  };
+  if (summary.firstByteMs !== undefined) values.timeToFirstByte = summary.firstByteMs;
+  if (summary.upstreamMs !== undefined) {
+    values.upstreamLatency = summary.upstreamMs;
+    values.gatewayOverhead = Math.max(0, summary.totalMs - summary.upstreamMs);
+  }
+  if (usage !== undefined) {
+    values.promptTokens = usage.promptTokens;
+    values.completionTokens = usage.completionTokens;
+    values.totalTokens = usage.totalTokens;
+    values.cachedPromptTokens = usage.cachedPromptTokens;
+    values.reasoningTokens = usage.reasoningTokens;
+    const cost = estimateCostUsd(prices, summary.model, usage);
+    if (cost !== undefined) values.estimatedCost = cost;
+  }
+  return {
+    requestId: summary.requestId,
+    dimensions: {
+      provider: summary.provider ?? "none",
+      model: models.valueFor(summary.model, status),
+      endpoint: summary.endpoint ?? "none",
+      keyId: summary.keyId,
+    },
+    values,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Alarms on what pages an operator: the 5xx rate, p99 latency and Lambda
+ * throttles, with an optional SNS topic (and e-mail subscription) to notify.
+ */
+import { Duration, Validations } from "aws-cdk-lib";
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import { Construct } from "constructs";
+import type { GatewayMetrics } from "./gateway-metrics.ts";
+
+/** Thresholds and notification of the alarms. */
+export interface GatewayAlarmsProps {
+  readonly metrics: GatewayMetrics;
+  readonly function: IFunction;
+  /** Alarm when more than this percentage of requests end in a 5xx over 5 minutes. */
+  readonly serverErrorRatePercent: number;
+  /** Alarm when p99 latency stays above this many ms for 3 periods of 5 minutes. */
+  readonly p99LatencyMs: number;
+  /** Create an SNS topic for the alarms (implied by an e-mail address). */
+  readonly createTopic: boolean;
+  /** Subscribe this address to the topic. */
+  readonly email?: string;
+}
+
+/** The gateway's alarms. */
+export class GatewayAlarms extends Construct {
+  readonly serverErrorRate: Alarm;
+  readonly p99Latency: Alarm;
+  readonly throttles: Alarm;
+  readonly topic?: Topic;
+
+  constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
+    super(scope, id);
+    const period = Duration.minutes(5);
+    this.serverErrorRate = new Alarm(this, "ServerErrorRate", {
+      alarmDescription: `More than ${props.serverErrorRatePercent}% of gateway requests answered 5xx or broke off mid-stream.`,
+      metric: props.metrics.rate(["serverErrors"], "5xx rate (%)", period),
+      threshold: props.serverErrorRatePercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.p99Latency = new Alarm(this, "P99Latency", {
+      alarmDescription: `Gateway p99 latency above ${props.p99LatencyMs} ms.`,
+      metric: props.metrics.total("latency", Stats.p(99), period),
+      threshold: props.p99LatencyMs,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.throttles = new Alarm(this, "Throttles", {
+      alarmDescription: "The gateway function is being throttled: raise its concurrency or the account limit.",
+      metric: props.function.metricThrottles({ statistic: "Sum", period: Duration.minutes(1) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (props.createTopic || props.email !== undefined) {
+      this.topic = new Topic(this, "Topic", { displayName: "AI gateway alarms", enforceSSL: true });
+      Validations.of(this.topic).acknowledge({
+        id: "AwsSolutions-SNS2",
+        reason:
+          "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key, and alarm notifications carry no sensitive data.",
+      });
+      if (props.email !== undefined) this.topic.addSubscription(new EmailSubscription(props.email));
+      const action = new SnsAction(this.topic);
+      for (const alarm of [this.serverErrorRate, this.p99Latency, this.throttles]) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+  }
+}
