@@ -84,12 +84,21 @@ describe("npm start", () => {
     expect(completion.choices[0]?.message.content).toBe("Echo: Hello!");
   });
 
-  it("logs one concise line per request with status, latency, time to first byte and tokens", () => {
-    const lines = output.filter((line) => line.startsWith("POST /v1/chat/completions"));
+  it("logs one concise line per request with status, latency, time to first byte and tokens", async () => {
+    const requestLines = () => output.filter((line) => line.startsWith("POST /v1/chat/completions"));
+    // A line is written once the response has ended, so it may trail curl's exit a little.
+    for (let attempt = 0; attempt < 100 && requestLines().length < 2; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    const lines = requestLines();
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatch(/^POST \/v1\/chat\/completions openai gpt-4o 200 [\d.]+ms ttfb=[\d.]+ms tokens=\d+\+\d+=\d+ ok id=[0-9a-f-]{36}$/);
+      expect(line).toMatch(/^POST \/v1\/chat\/completions openai gpt-4o 200 [\d.]+ms ttfb=[\d.]+ms tokens=\d+\+\d+=\d+ cost=\$\d+\.\d{6} ok id=[0-9a-f-]{36}$/);
     }
+  });
+
+  it("never logs the caller's key or the prompt", () => {
+    const logs = output.join("\n");
+    expect(logs).not.toContain("sk-from-the-shell");
+    expect(logs).not.toContain("Hello!");
   });
 
   it("stops cleanly on SIGTERM", async () => {

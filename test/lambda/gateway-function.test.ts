@@ -174,4 +174,22 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
     expect(response.status).toBe(200);
     expect(upstream.requests[0]?.body.toString()).toBe(body);
   });
+
+  it("never writes a key, an Authorization value, a prompt or a completion to its logs", async () => {
+    const prompt = "PROMPT-MARKER-7f3a secret plans";
+    await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }] });
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }], stream: true });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    await client.embeddings.create({ model: "text-embedding-3-small", input: prompt });
+    const stranger = new OpenAI({ apiKey: "gw-WRONG-MARKER-5e1d", baseURL: `${lambda.url}/v1/`, maxRetries: 0 });
+    await stranger.models.list().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the last log lines arrive
+    const logs = lambda.logs.join("\n");
+    expect(logs).toContain('"message":"request"');
+    for (const secret of [GATEWAY_KEY, "sk-provider-1", "gw-WRONG-MARKER-5e1d", "PROMPT-MARKER-7f3a", "Bearer "]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
 });
