@@ -4,13 +4,14 @@
  * Keys come from the environment (or from Secrets Manager when
  * `GATEWAY_SECRET_ID` is set); each request is logged on one line.
  */
+import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { loadConfig, loadServerConfig, type GatewayConfig, type ServerConfig } from "../shared/config.ts";
 import { createCredentialStore } from "../shared/credentials/create-store.ts";
 import type { CredentialStore } from "../shared/credentials/types.ts";
 import { errorResponse, GatewayError } from "../shared/errors.ts";
-import { createGateway, type GatewayRequest, type GatewayResponse } from "../shared/gateway.ts";
+import { createGateway, REQUEST_ID_HEADER, type GatewayRequest, type GatewayResponse } from "../shared/gateway.ts";
 import { isEventStream } from "../shared/relay.ts";
 import type { RequestSummary } from "../shared/request-summary.ts";
 import { writeBody } from "../shared/write-body.ts";
@@ -126,7 +127,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     }),
   );
   socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `${REQUEST_ID_HEADER}: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_METRICS_NAMESPACE } from "./observability/metric-catalogue.ts";
 import { parsePriceTable, type PriceTable } from "./observability/pricing.ts";
+import { MAX_RETRIES_LIMIT, type RetryConfig } from "./retry-policy.ts";
 
 /** Bounds on one upstream call, in milliseconds. */
 export interface TimeoutConfig {
@@ -56,6 +57,7 @@ export interface GatewayConfig {
   /** Delay between the mock provider's stream chunks. */
   readonly mockChunkDelayMs: number;
   readonly observability: ObservabilityConfig;
+  readonly retry: RetryConfig;
 }
 
 /** Settings of the local HTTP server only. */
@@ -89,6 +91,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     credentials: Object.freeze(readCredentials(env)),
     mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
     observability: Object.freeze(readObservability(env)),
+    retry: Object.freeze({
+      maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_RETRIES_LIMIT),
+      baseDelayMs: readInt(env, "GATEWAY_RETRY_BASE_DELAY_MS", 250, 0),
+      maxDelayMs: readInt(env, "GATEWAY_RETRY_MAX_DELAY_MS", 10_000, 0),
+    }),
   });
 }
 
@@ -147,8 +154,8 @@ function readString(env: Env, name: string): string | undefined {
 function readInt(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
   }
   return value;

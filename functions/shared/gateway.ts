@@ -16,13 +16,15 @@ import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "./auth.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { Credentials, CredentialStore } from "./credentials/types.ts";
-import { ConfigurationError, errorResponse, asGatewayError } from "./errors.ts";
-import { headerValue, selectRequestHeaders, selectResponseHeaders, type IncomingHeaders } from "./headers.ts";
+import { asGatewayError, errorResponse } from "./errors.ts";
+import { headerValue, selectResponseHeaders, type IncomingHeaders } from "./headers.ts";
+import { createHttpProviderCaller } from "./http-provider-call.ts";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
-import type { BodySource, HttpProvider, Provider } from "./providers/types.ts";
+import type { BodySource, Provider } from "./providers/types.ts";
 import { relayBody, type RelayResult } from "./relay.ts";
 import { parseJsonBody, type JsonBody } from "./request-body.ts";
 import type { RequestSummary } from "./request-summary.ts";
+import { allowedRetries } from "./retry-policy.ts";
 import { matchRoute, type Route } from "./routes.ts";
 import { requestStreamUsage } from "./stream-usage.ts";
 import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "./upstream-client.ts";
@@ -72,6 +74,8 @@ export interface GatewayDependencies {
 
 /** The header that names every response's gateway request id. */
 export const REQUEST_ID_HEADER = "x-gateway-request-id";
+/** The header that tells how many times the gateway retried the provider. */
+export const RETRIES_HEADER = "x-gateway-retries";
 
 interface RequestContext {
   readonly requestId: string;
@@ -97,6 +101,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const upstream = dependencies.upstream ?? createUpstreamClient();
   const now = dependencies.now ?? (() => performance.now());
   const providers = createProviderRegistry(config);
+  const callHttpProvider = createHttpProviderCaller({ config, retry: config.retry, store, upstream });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const context: RequestContext = { requestId: randomUUID(), startedAt: now(), request, stream: false, usageInjected: false, retries: 0 };
@@ -104,13 +109,14 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const route = matchRoute(request.method, request.path);
       context.route = route;
       context.provider = providers.resolve(headerValue(request.headers, "x-provider"));
+      // Who is calling comes first: a stranger learns nothing about what the gateway would accept.
+      const credentials = await store.get();
+      context.caller = authenticate(headerValue(request.headers, "authorization"), credentials, context.provider.kind === "http");
       const body = route.hasBody
         ? parseJsonBody(headerValue(request.headers, "content-type"), request.body, config.maxBodyBytes)
         : undefined;
       context.model = typeof body?.model === "string" ? body.model : modelOfPath(route);
       context.stream = body?.stream === true;
-      const credentials = await store.get();
-      context.caller = authenticate(headerValue(request.headers, "authorization"), credentials, context.provider.kind === "http");
       const response = await callProvider(context, body, credentials);
       context.upstreamHeadersAt = now();
       return relayResponse(context, response);
@@ -126,54 +132,25 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const controller = new AbortController();
       request.signal.addEventListener("abort", () => controller.abort(request.signal.reason), { once: true });
       const answer = provider.answer({ route, body, query: request.query, signal: controller.signal });
-      return { ...answer, abort: (reason) => controller.abort(reason) };
+      return { ...answer, abort: (reason) => controller.abort(reason), discard: () => controller.abort() };
     }
     if (body !== undefined && request.body !== undefined && provider.streamUsage) {
       const usageRequest = requestStreamUsage(route, body, request.body);
       context.upstreamBody = usageRequest.body;
       context.usageInjected = usageRequest.injected;
     }
-    const first = await sendToHttpProvider(context, provider, route, caller, credentials);
-    if (first.status !== 401 || caller.mode !== "managed") return first;
-    // The provider rejected the gateway's key: it may have been rotated. Refetch once and retry if it changed.
-    const refreshed = await store.refresh();
-    if (providerKey(refreshed, provider.name) === providerKey(credentials, provider.name)) return first;
-    first.abort(new Error("superseded by a retry with a refreshed key"));
-    context.retries += 1;
-    return sendToHttpProvider(context, provider, route, caller, refreshed);
-  }
-
-  function sendToHttpProvider(
-    context: RequestContext,
-    provider: HttpProvider,
-    route: Route,
-    caller: Caller,
-    credentials: Credentials,
-  ): Promise<UpstreamResponse> {
-    const { request } = context;
-    const headers = selectRequestHeaders(request.headers);
-    if (caller.mode === "managed") {
-      const keys = credentials.providers[provider.name];
-      const apiKey = keys?.apiKeys[0];
-      if (keys === undefined || apiKey === undefined) {
-        throw new ConfigurationError(`The gateway has no API key for provider ${provider.name}.`);
-      }
-      const auth = provider.authHeaders({ apiKey, organization: keys.organization, project: keys.project });
-      // The client's own organization/project headers, if any, win over the configured ones.
-      for (const name in auth) headers[name] ??= auth[name] as string;
-    } else if (caller.mode === "passthrough") {
-      headers.authorization = caller.authorization;
-    }
-    const body = route.hasBody ? (context.upstreamBody ?? request.body) : undefined;
-    if (body !== undefined) headers["content-length"] = String(body.byteLength);
-    return upstream.send({
-      url: `${provider.baseUrl}${route.upstreamPath}${request.query === "" ? "" : `?${request.query}`}`,
-      method: route.method,
-      headers,
-      body,
-      connectTimeoutMs: config.timeouts.connectMs,
-      firstByteTimeoutMs: Math.min(config.timeouts.firstByteMs, remainingMs(context)),
-      signal: request.signal,
+    return callHttpProvider({
+      provider,
+      route,
+      request,
+      caller,
+      credentials,
+      body: route.hasBody ? (context.upstreamBody ?? request.body) : undefined,
+      maxRetries: allowedRetries(request.headers, config.retry),
+      remainingMs: () => remainingMs(context),
+      onRetry: () => {
+        context.retries += 1;
+      },
     });
   }
 
@@ -188,6 +165,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     const completion = Promise.withResolvers<RequestSummary>();
     const headers = selectResponseHeaders(response.headers);
     headers[REQUEST_ID_HEADER] = context.requestId;
+    headers[RETRIES_HEADER] = String(context.retries);
     const body = relayBody(response, headerValue(response.headers, "content-type"), {
       idleTimeoutMs: config.timeouts.idleMs,
       remainingMs: remainingMs(context),
@@ -232,7 +210,12 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     };
     return {
       status,
-      headers: { ...headers, "content-length": String(Buffer.byteLength(body)), [REQUEST_ID_HEADER]: context.requestId },
+      headers: {
+        ...headers,
+        "content-length": String(Buffer.byteLength(body)),
+        [REQUEST_ID_HEADER]: context.requestId,
+        [RETRIES_HEADER]: String(context.retries),
+      },
       body: [Buffer.from(body)],
       completed: Promise.resolve(summary),
     };
@@ -259,6 +242,3 @@ function modelOfPath(route: Route): string | undefined {
   return route.endpoint === "models.retrieve" ? route.resourceId : undefined;
 }
 
-function providerKey(credentials: Credentials, provider: string): string | undefined {
-  return credentials.providers[provider]?.apiKeys[0];
-}

@@ -31,8 +31,8 @@ interface RouteDefinition {
   readonly pattern: RegExp;
 }
 
-// A model id is one path segment; "." and ".." are refused so no id can
-// climb out of /models on the provider.
+// A model id is one path segment; "." and ".." (plain or encoded) and encoded
+// slashes are refused so no id can climb out of /models on the provider.
 const ROUTES: readonly RouteDefinition[] = [
   { endpoint: "chat.completions", method: "POST", pattern: /^\/chat\/completions$/ },
   { endpoint: "completions", method: "POST", pattern: /^\/completions$/ },
@@ -40,7 +40,7 @@ const ROUTES: readonly RouteDefinition[] = [
   { endpoint: "embeddings", method: "POST", pattern: /^\/embeddings$/ },
   { endpoint: "moderations", method: "POST", pattern: /^\/moderations$/ },
   { endpoint: "models.list", method: "GET", pattern: /^\/models$/ },
-  { endpoint: "models.retrieve", method: "GET", pattern: /^\/models\/(?!(?:\.|%2e){1,2}$)[^/]+$/i },
+  { endpoint: "models.retrieve", method: "GET", pattern: /^\/models\/(?!(?:\.|%2e){1,2}$)(?:(?!%2f|%5c)[^/\\])+$/i },
 ];
 
 const API_PREFIX = "/v1";

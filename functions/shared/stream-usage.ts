@@ -29,15 +29,15 @@ export function requestStreamUsage(route: Route, parsed: JsonBody, raw: Uint8Arr
     return { body: raw, injected: false };
   }
   const options = parsed.stream_options;
-  if (options === undefined || options === null) {
+  if (!("stream_options" in parsed)) {
     // The body is an object with at least "stream", so a comma after the new field is always right.
     const brace = raw.indexOf(0x7b);
     return { body: Buffer.concat([raw.subarray(0, brace + 1), INCLUDE_USAGE, raw.subarray(brace + 1)]), injected: true };
   }
-  if (typeof options !== "object" || Array.isArray(options) || (options as JsonBody).include_usage === true) {
+  if (options !== null && (typeof options !== "object" || Array.isArray(options) || (options as JsonBody).include_usage === true)) {
     return { body: raw, injected: false };
   }
-  const merged = { ...parsed, stream_options: { ...(options as JsonBody), include_usage: true } };
+  const merged = { ...parsed, stream_options: { ...(options as JsonBody | null), include_usage: true } };
   return { body: Buffer.from(JSON.stringify(merged)), injected: true };
 }
 
@@ -50,41 +50,59 @@ export interface UsageChunkFilter {
 }
 
 const EMPTY = new Uint8Array(0);
-const EVENT_END = Buffer.from("\n\n");
+/** SSE events end with a blank line: LF LF, CRLF CRLF or CR CR (any mix of line ends). */
+const EVENT_END = /(?:\r\n|\r|\n)(?:\r\n|\r|\n)/g;
 
 /** Creates the filter for one stream. */
 export function createUsageChunkFilter(): UsageChunkFilter {
-  let pending: Buffer | undefined;
+  let pending = "";
+  const decoder = new TextDecoder();
   return {
     push(chunk) {
-      const bytes = pending === undefined ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([pending, chunk]);
-      const end = bytes.lastIndexOf(EVENT_END);
+      const text = pending + decoder.decode(chunk, { stream: true });
+      const end = lastEventEnd(text);
       if (end === -1) {
-        pending = bytes;
+        pending = text;
         return EMPTY;
       }
-      pending = end + 2 < bytes.length ? bytes.subarray(end + 2) : undefined;
-      return Buffer.from(filterEvents(bytes.toString("utf8", 0, end + 2)));
+      pending = text.slice(end);
+      return Buffer.from(filterEvents(text.slice(0, end)));
     },
     flush() {
-      const rest = pending;
-      pending = undefined;
-      return rest === undefined ? EMPTY : Buffer.from(filterEvents(rest.toString("utf8")));
+      const rest = pending + decoder.decode();
+      pending = "";
+      return rest === "" ? EMPTY : Buffer.from(filterEvents(rest));
     },
   };
 }
 
-const USAGE_NULL = /,"usage":null|"usage":null,/g;
-
-function filterEvents(text: string): string {
-  if (!text.includes('"usage":')) return text;
-  return text
-    .split("\n\n")
-    .filter((event) => !isUsageOnlyChunk(event))
-    .map((event) => event.replace(USAGE_NULL, ""))
-    .join("\n\n");
+/** The index just past the last complete event, or -1. */
+function lastEventEnd(text: string): number {
+  let end = -1;
+  for (const match of text.matchAll(EVENT_END)) end = match.index + match[0].length;
+  return end;
 }
 
-function isUsageOnlyChunk(event: string): boolean {
-  return event.startsWith("data: {") && event.includes('"choices":[]') && event.includes('"usage":{');
+// Compact JSON (OpenAI's) and JSON with spaces (other OpenAI-compatible servers).
+const USAGE_NULL = /,\s*"usage"\s*:\s*null|"usage"\s*:\s*null\s*,/g;
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+
+/** Drops usage-only events and `"usage": null` fields; every other byte, separators included, is kept. */
+function filterEvents(text: string): string {
+  if (!text.includes('"usage"')) return text;
+  let kept = "";
+  let start = 0;
+  for (const match of text.matchAll(EVENT_END)) {
+    const end = match.index + match[0].length;
+    kept += filterEvent(text.slice(start, match.index), match[0]);
+    start = end;
+  }
+  return start < text.length ? kept + filterEvent(text.slice(start), "") : kept;
+}
+
+function filterEvent(event: string, separator: string): string {
+  if (!event.includes('"usage"')) return event + separator;
+  if (/^data:/m.test(event) && EMPTY_CHOICES.test(event) && USAGE_OBJECT.test(event)) return "";
+  return event.replace(USAGE_NULL, "") + separator;
 }

@@ -29,6 +29,8 @@ export interface UpstreamCall {
 export interface UpstreamResponse extends ProviderResponse {
   /** Ends the body early: the reader's next read throws `reason`. */
   abort(reason: Error): void;
+  /** Drops a response that will not be relayed (before a retry), keeping the connection for reuse when it can. */
+  discard(): void;
 }
 
 /** Calls providers over pooled keep-alive connections. */
@@ -93,7 +95,12 @@ function send(
     request.on("socket", (socket) => {
       if (!socket.connecting) return;
       const connectTimer = setTimeout(
-        () => fail(new UpstreamTimeoutError(`Connecting to the provider took longer than ${call.connectTimeoutMs} ms.`)),
+        () =>
+          fail(
+            new UpstreamTimeoutError(`Connecting to the provider took longer than ${call.connectTimeoutMs} ms.`, {
+              code: "upstream_connect_timeout",
+            }),
+          ),
         call.connectTimeoutMs,
       );
       socket.once("connect", () => clearTimeout(connectTimer));
@@ -123,6 +130,10 @@ function wrapResponse(response: IncomingMessage, signal: AbortSignal, onAbort: (
     headers: response.headers,
     body: response,
     abort: (reason) => response.destroy(reason),
+    discard: () => {
+      signal.removeEventListener("abort", abortBody);
+      response.resume();
+    },
   };
 }
 

@@ -133,7 +133,7 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
   it("relays a provider error as the SDK's error class with the provider's message", async () => {
     upstream.enqueue({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Slow down" });
     const error = await client.chat.completions
-      .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] })
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }, { headers: { "x-gateway-max-retries": "0" } })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).message).toContain("Slow down");

@@ -74,10 +74,9 @@ function isPrice(value: unknown): value is number {
 
 /** The price entry for a model: exact name, else the longest matching prefix. */
 export function findPrice(table: PriceTable, model: string): ModelPrice | undefined {
-  const exact = table[model];
-  if (exact !== undefined) return exact;
+  if (Object.hasOwn(table, model)) return table[model];
   let best: string | undefined;
-  for (const name in table) {
+  for (const name of Object.keys(table)) {
     if (model.startsWith(`${name}-`) && (best === undefined || name.length > best.length)) best = name;
   }
   return best === undefined ? undefined : table[best];

@@ -1,0 +1,79 @@
+/**
+ * When and how long to wait before trying the provider again.
+ *
+ * Retries happen only before anything has been sent to the client: on 429,
+ * 500, 502, 503, 504 and connection failures, never on other statuses. The
+ * wait is exponential backoff with full jitter, unless the provider says how
+ * long (`retry-after-ms`, `retry-after` in seconds or as an HTTP date); a
+ * provider wait longer than the cap is not worth waiting for, so the answer
+ * goes to the client as it is.
+ */
+import { InvalidRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "./errors.ts";
+import { headerValue, type IncomingHeaders } from "./headers.ts";
+
+/** Retry settings of a deployment. */
+export interface RetryConfig {
+  /** Retries after the first attempt (0 turns retrying off). */
+  readonly maxRetries: number;
+  /** First backoff step; doubled on each retry before jitter. */
+  readonly baseDelayMs: number;
+  /** Longest wait before a retry, computed or asked for by the provider. */
+  readonly maxDelayMs: number;
+}
+
+/** Statuses worth another try: rate limits and provider-side failures. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+/** The most retries a request may ask for with `x-gateway-max-retries`. */
+export const MAX_RETRIES_LIMIT = 10;
+
+/** Whether a failure to get a response is worth another try (the request never reached the provider, or it hung up). */
+export function isRetryableFailure(error: unknown): boolean {
+  return error instanceof UpstreamUnavailableError || (error instanceof UpstreamTimeoutError && error.code === "upstream_connect_timeout");
+}
+
+/**
+ * The retries a request allows: the `x-gateway-max-retries` header, else the deployment's setting.
+ * @throws {InvalidRequestError} for a header that is not an integer from 0 to {@link MAX_RETRIES_LIMIT}
+ */
+export function allowedRetries(headers: IncomingHeaders, config: RetryConfig): number {
+  const raw = headerValue(headers, "x-gateway-max-retries");
+  if (raw === undefined) return config.maxRetries;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(value) || value < 0 || value > MAX_RETRIES_LIMIT) {
+    throw new InvalidRequestError(`x-gateway-max-retries must be an integer from 0 to ${MAX_RETRIES_LIMIT}.`, {
+      param: "x-gateway-max-retries",
+      code: "invalid_header",
+    });
+  }
+  return value;
+}
+
+/**
+ * Milliseconds to wait before retry number `retry` (0 for the first), or
+ * undefined when the provider asks for longer than the cap.
+ */
+export function retryDelayMs(
+  retry: number,
+  responseHeaders: IncomingHeaders | undefined,
+  config: RetryConfig,
+  random: () => number = Math.random,
+  now: () => number = Date.now,
+): number | undefined {
+  const asked = responseHeaders === undefined ? undefined : providerDelayMs(responseHeaders, now);
+  if (asked !== undefined) return asked <= config.maxDelayMs ? asked : undefined;
+  const ceiling = Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** retry);
+  return Math.floor(random() * ceiling);
+}
+
+/** The wait the provider asked for, in ms: `retry-after-ms`, else `retry-after` as seconds or an HTTP date. */
+export function providerDelayMs(headers: IncomingHeaders, now: () => number = Date.now): number | undefined {
+  const milliseconds = Number(headerValue(headers, "retry-after-ms"));
+  if (Number.isFinite(milliseconds) && milliseconds >= 0 && headerValue(headers, "retry-after-ms") !== undefined) return milliseconds;
+  const retryAfter = headerValue(headers, "retry-after")?.trim();
+  if (retryAfter === undefined || retryAfter === "") return undefined;
+  const seconds = Number(retryAfter);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now());
+}
