@@ -9,6 +9,7 @@ import type { Construct } from "constructs";
 import { GatewayAlarms } from "./constructs/gateway-alarms.ts";
 import { GatewayDashboard } from "./constructs/gateway-dashboard.ts";
 import { GatewayMetrics } from "./constructs/gateway-metrics.ts";
+import { GatewayTable } from "./constructs/gateway-table.ts";
 import { StreamingFunction } from "./constructs/streaming-function.ts";
 import type { GatewaySettings } from "./settings.ts";
 
@@ -23,6 +24,8 @@ export class GatewayStack extends Stack {
   readonly gateway: StreamingFunction;
   readonly dashboard: GatewayDashboard;
   readonly alarms: GatewayAlarms;
+  /** The cache and quota table, when caching or key limits are on. */
+  readonly table?: GatewayTable;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props);
@@ -42,11 +45,18 @@ export class GatewayStack extends Stack {
         GATEWAY_TOTAL_TIMEOUT_MS: String(settings.timeoutSeconds * 1000),
         GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace,
         GATEWAY_METRICS_BY_KEY: String(settings.metricsByKey),
+        GATEWAY_CACHE_TTL_SECONDS: String(settings.cacheTtlSeconds),
         ...(settings.openaiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: settings.openaiBaseUrl }),
         ...(settings.prices === undefined ? {} : { GATEWAY_PRICES: JSON.stringify(settings.prices) }),
       },
     });
     this.secret.grantRead(this.gateway.function);
+
+    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits) {
+      this.table = new GatewayTable(this, "Store");
+      this.table.grantReadWrite(this.gateway.function);
+      this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
+    }
 
     const metrics = new GatewayMetrics(settings.metricsNamespace);
     this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function });

@@ -34,6 +34,12 @@ export interface GatewaySettings {
   readonly alarmEmail?: string;
   readonly alarmServerErrorRatePercent: number;
   readonly alarmP99LatencyMs: number;
+  /** Shared response cache (DynamoDB) for requests that ask with x-gateway-cache-ttl. */
+  readonly cache: boolean;
+  /** Default cache TTL for every cacheable request; above 0 implies `cache`. */
+  readonly cacheTtlSeconds: number;
+  /** Enforce the gateway keys' limits from the secret across execution environments (DynamoDB counters). */
+  readonly keyLimits: boolean;
 }
 
 /** The context keys, with their defaults. */
@@ -49,6 +55,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   alarmTopic: false,
   alarmServerErrorRatePercent: 5,
   alarmP99LatencyMs: 60_000,
+  cache: false,
+  cacheTtlSeconds: 0,
+  keyLimits: false,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -81,6 +90,9 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     alarmEmail: readEmail(context),
     alarmServerErrorRatePercent: readNumber(context, "gateway:alarmServerErrorRatePercent", DEFAULT_SETTINGS.alarmServerErrorRatePercent, 1, 100),
     alarmP99LatencyMs: readNumber(context, "gateway:alarmP99LatencyMs", DEFAULT_SETTINGS.alarmP99LatencyMs, 100, 900_000),
+    cache: readBoolean(context, "gateway:cache", DEFAULT_SETTINGS.cache),
+    cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
+    keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
   };
 }
 

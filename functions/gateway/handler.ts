@@ -46,7 +46,12 @@ function createEnvironment(): Environment | ConfigError {
     const credentials = createCredentialStore(config.credentials, (error) =>
       logger.error("secret fetch failed", { error_code: error.code, cause: error.message }),
     );
-    return { gateway: createGateway({ config, credentials }), observe: createRequestObserver(config.observability, logger) };
+    const gateway = createGateway({
+      config,
+      credentials,
+      onStoreError: (error, operation) => logger.warn("store operation failed", { operation, cause: error instanceof Error ? error.name : String(error) }),
+    });
+    return { gateway, observe: createRequestObserver(config.observability, logger) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logger.error("gateway misconfigured", { cause: error.message });

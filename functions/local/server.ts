@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { loadConfig, loadServerConfig, type GatewayConfig, type ServerConfig } from "../shared/config.ts";
 import { createCredentialStore } from "../shared/credentials/create-store.ts";
 import type { CredentialStore } from "../shared/credentials/types.ts";
+import type { GatewayStore } from "../shared/stores/types.ts";
 import { errorResponse, GatewayError } from "../shared/errors.ts";
 import { createGateway, REQUEST_ID_HEADER, type GatewayRequest, type GatewayResponse } from "../shared/gateway.ts";
 import { isEventStream } from "../shared/relay.ts";
@@ -24,6 +25,8 @@ export interface LocalServerOptions {
   readonly config: GatewayConfig;
   readonly server: ServerConfig;
   readonly credentials?: CredentialStore;
+  /** The cache and quota store (default: the one the configuration names; memory locally). */
+  readonly store?: GatewayStore;
   /** Receives each finished request (default: one line on stdout). */
   readonly onRequest?: (summary: RequestSummary, metrics: RequestMetrics) => void;
 }
@@ -42,6 +45,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const gateway = createGateway({
     config,
     credentials: options.credentials ?? createCredentialStore(config.credentials, (error) => console.error(`secret: ${error.message}`)),
+    store: options.store,
+    onStoreError: (error, operation) => console.error(`store: ${operation} failed: ${error instanceof Error ? error.name : String(error)}`),
   });
   const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => console.log(formatRequestLine(summary, metrics)));
   const models = new ModelDimensionLimiter();

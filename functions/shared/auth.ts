@@ -4,12 +4,13 @@
  * (passthrough: its `Authorization` goes upstream unchanged).
  */
 import { timingSafeEqual } from "node:crypto";
-import { digestKey, type Credentials } from "./credentials/types.ts";
+import { digestKey, type Credentials, type GatewayKeyDigest } from "./credentials/types.ts";
+import type { KeyLimits } from "./quotas/key-limits.ts";
 import { AuthenticationError } from "./errors.ts";
 
 /** The caller, as far as the gateway knows it. */
 export type Caller =
-  | { readonly mode: "managed"; readonly keyId: string }
+  | { readonly mode: "managed"; readonly keyId: string; readonly limits?: KeyLimits }
   | { readonly mode: "passthrough"; readonly authorization: string }
   /** Passthrough without a key, allowed only for providers that need none (the mock). */
   | { readonly mode: "anonymous" };
@@ -28,8 +29,8 @@ export function authenticate(
 ): Caller {
   const token = authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1]?.trim();
   if (token !== undefined && credentials.gatewayKeys.length > 0) {
-    const keyId = findGatewayKey(token, credentials);
-    if (keyId !== undefined) return { mode: "managed", keyId };
+    const key = findGatewayKey(token, credentials);
+    if (key !== undefined) return { mode: "managed", keyId: key.id, limits: key.limits };
   }
   if (!credentials.allowPassthrough) {
     throw new AuthenticationError(
@@ -46,11 +47,11 @@ export function authenticate(
 }
 
 /** Compares against every gateway key in constant time, without stopping at a match. */
-function findGatewayKey(token: string, credentials: Credentials): string | undefined {
+function findGatewayKey(token: string, credentials: Credentials): GatewayKeyDigest | undefined {
   const digest = digestKey(token);
-  let match: string | undefined;
+  let match: GatewayKeyDigest | undefined;
   for (const candidate of credentials.gatewayKeys) {
-    if (timingSafeEqual(candidate.digest, digest) && match === undefined) match = candidate.id;
+    if (timingSafeEqual(candidate.digest, digest) && match === undefined) match = candidate;
   }
   return match;
 }

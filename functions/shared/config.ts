@@ -8,6 +8,8 @@
 import { DEFAULT_METRICS_NAMESPACE } from "./observability/metric-catalogue.ts";
 import { parsePriceTable, type PriceTable } from "./observability/pricing.ts";
 import { MAX_RETRIES_LIMIT, type RetryConfig } from "./retry-policy.ts";
+import type { CacheConfig } from "./cache/cache-policy.ts";
+import { parseKeyLimits, type KeyLimits } from "./quotas/key-limits.ts";
 
 /** Bounds on one upstream call, in milliseconds. */
 export interface TimeoutConfig {
@@ -28,6 +30,8 @@ export type CredentialsConfig =
       /** Gateway keys callers must present (managed mode); empty means passthrough. */
       readonly gatewayKeys: readonly string[];
       readonly allowPassthrough: boolean;
+      /** Limits by key id (`env-1`, …), `*` for every key. */
+      readonly keyLimits: Readonly<Record<string, KeyLimits>>;
       readonly openai: { readonly apiKey?: string; readonly organization?: string; readonly project?: string };
     }
   | {
@@ -58,6 +62,9 @@ export interface GatewayConfig {
   readonly mockChunkDelayMs: number;
   readonly observability: ObservabilityConfig;
   readonly retry: RetryConfig;
+  readonly cache: CacheConfig;
+  /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
+  readonly tableName?: string;
 }
 
 /** Settings of the local HTTP server only. */
@@ -96,6 +103,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       baseDelayMs: readInt(env, "GATEWAY_RETRY_BASE_DELAY_MS", 250, 0),
       maxDelayMs: readInt(env, "GATEWAY_RETRY_MAX_DELAY_MS", 10_000, 0),
     }),
+    cache: Object.freeze({
+      defaultTtlSeconds: readInt(env, "GATEWAY_CACHE_TTL_SECONDS", 0, 0, 31_536_000),
+      maxTtlSeconds: readInt(env, "GATEWAY_CACHE_MAX_TTL_SECONDS", 86_400, 1, 31_536_000),
+      maxEntryBytes: readInt(env, "GATEWAY_CACHE_MAX_ENTRY_BYTES", 4 * 1024 * 1024, 1),
+    }),
+    tableName: readString(env, "GATEWAY_TABLE_NAME"),
   });
 }
 
@@ -124,6 +137,7 @@ function readCredentials(env: Env): CredentialsConfig {
     source: "env",
     gatewayKeys,
     allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
+    keyLimits: readKeyLimits(env),
     openai: {
       apiKey: readString(env, "OPENAI_API_KEY"),
       organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),
@@ -144,6 +158,27 @@ function readObservability(env: Env): ObservabilityConfig {
     throw new ConfigError((error as Error).message);
   }
   return { metricsNamespace, metricsByKey: readBool(env, "GATEWAY_METRICS_BY_KEY", false), prices };
+}
+
+function readKeyLimits(env: Env): Record<string, KeyLimits> {
+  const raw = readString(env, "GATEWAY_KEY_LIMITS");
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("GATEWAY_KEY_LIMITS is not valid JSON.");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('GATEWAY_KEY_LIMITS must be an object like {"env-1": {"requestsPerMinute": 60}, "*": {"tokensPerDay": 1000000}}.');
+  }
+  const limits: Record<string, KeyLimits> = {};
+  for (const [id, value] of Object.entries(parsed)) {
+    const parsedLimits = parseKeyLimits(value, `GATEWAY_KEY_LIMITS.${id}`);
+    if (typeof parsedLimits === "string") throw new ConfigError(`${parsedLimits}.`);
+    limits[id] = parsedLimits;
+  }
+  return limits;
 }
 
 function readString(env: Env, name: string): string | undefined {

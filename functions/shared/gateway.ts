@@ -21,10 +21,16 @@ import { headerValue, selectResponseHeaders, type IncomingHeaders } from "./head
 import { createHttpProviderCaller } from "./http-provider-call.ts";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
 import type { BodySource, Provider } from "./providers/types.ts";
-import { relayBody, type RelayResult } from "./relay.ts";
+import { isEventStream, relayBody, type RelayResult } from "./relay.ts";
 import { parseJsonBody, type JsonBody } from "./request-body.ts";
 import type { RequestSummary } from "./request-summary.ts";
 import { allowedRetries } from "./retry-policy.ts";
+import { decideCaching, type CacheDecision } from "./cache/cache-policy.ts";
+import { keptHeaders, replayChunks, type CachedResponse } from "./cache/cached-response.ts";
+import { createResponseCache } from "./cache/response-cache.ts";
+import { chargeKeyTokens, enforceKeyLimits, KeyRateLimitError, type KeyLimits } from "./quotas/key-limits.ts";
+import { createGatewayStore } from "./stores/create-store.ts";
+import type { GatewayStore } from "./stores/types.ts";
 import { matchRoute, type Route } from "./routes.ts";
 import { requestStreamUsage } from "./stream-usage.ts";
 import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "./upstream-client.ts";
@@ -68,6 +74,10 @@ export interface Gateway {
 export interface GatewayDependencies {
   readonly config: GatewayConfig;
   readonly credentials: CredentialStore;
+  /** The cache and quota store (default: the one the configuration names). */
+  readonly store?: GatewayStore;
+  /** Hears of store failures, which never fail a request. */
+  readonly onStoreError?: (error: unknown, operation: string) => void;
   readonly upstream?: UpstreamClient;
   readonly now?: () => number;
 }
@@ -76,6 +86,8 @@ export interface GatewayDependencies {
 export const REQUEST_ID_HEADER = "x-gateway-request-id";
 /** The header that tells how many times the gateway retried the provider. */
 export const RETRIES_HEADER = "x-gateway-retries";
+/** The header that tells what the response cache did: HIT, MISS or BYPASS. */
+export const CACHE_HEADER = "x-gateway-cache";
 
 interface RequestContext {
   readonly requestId: string;
@@ -93,6 +105,8 @@ interface RequestContext {
   upstreamStartedAt?: number;
   upstreamHeadersAt?: number;
   retries: number;
+  cache?: CacheDecision;
+  cacheHit?: boolean;
 }
 
 /** Builds the gateway core. */
@@ -102,6 +116,9 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const now = dependencies.now ?? (() => performance.now());
   const providers = createProviderRegistry(config);
   const callHttpProvider = createHttpProviderCaller({ config, retry: config.retry, store, upstream });
+  const gatewayStore = dependencies.store ?? createGatewayStore(config);
+  const onStoreError = dependencies.onStoreError ?? (() => undefined);
+  const cache = createResponseCache(gatewayStore, onStoreError);
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const context: RequestContext = { requestId: randomUUID(), startedAt: now(), request, stream: false, usageInjected: false, retries: 0 };
@@ -117,6 +134,13 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
         : undefined;
       context.model = typeof body?.model === "string" ? body.model : modelOfPath(route);
       context.stream = body?.stream === true;
+      const { caller } = context;
+      if (caller.mode === "managed" && caller.limits !== undefined) await enforceLimits(caller.keyId, caller.limits);
+      context.cache = decideCaching(route, request.headers, body, { caller, provider: context.provider.name, query: request.query }, config.cache);
+      if (context.cache.mode === "use") {
+        const hit = await cache.lookup(context.cache.key);
+        if (hit !== undefined) return replayResponse(context, hit);
+      }
       const response = await callProvider(context, body, credentials);
       context.upstreamHeadersAt = now();
       return relayResponse(context, response);
@@ -166,15 +190,78 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     const headers = selectResponseHeaders(response.headers);
     headers[REQUEST_ID_HEADER] = context.requestId;
     headers[RETRIES_HEADER] = String(context.retries);
+    if (context.cache !== undefined) headers[CACHE_HEADER] = context.cache.mode === "bypass" ? "BYPASS" : "MISS";
+    const storable = context.cache !== undefined && context.cache.mode !== "bypass" && response.status < 300;
     const body = relayBody(response, headerValue(response.headers, "content-type"), {
       idleTimeoutMs: config.timeouts.idleMs,
       remainingMs: remainingMs(context),
       signal: context.request.signal,
       stripInjectedUsage: context.usageInjected,
+      recordUpToBytes: storable ? config.cache.maxEntryBytes : undefined,
       now,
-      onEnd: (result) => completion.resolve(summarize(context, response, result)),
+      onEnd: (result) => {
+        // Bookkeeping finishes before `completed` resolves: on Lambda the invocation must outlive it.
+        void afterResponse(context, response, result).finally(() => completion.resolve(summarize(context, response, result)));
+      },
     });
     return { status: response.status, headers, body, completed: completion.promise };
+  }
+
+  /** Keeps a complete answer in the cache and charges its tokens to the caller's key. */
+  async function afterResponse(context: RequestContext, response: UpstreamResponse, result: RelayResult): Promise<void> {
+    const work: Promise<void>[] = [];
+    const decision = context.cache;
+    if (decision !== undefined && decision.mode !== "bypass" && result.recorded !== undefined) {
+      const cached = { status: response.status, headers: keptHeaders(response.headers), body: result.recorded };
+      work.push(cache.save(decision.key, cached, decision.ttlSeconds));
+    }
+    const caller = context.caller;
+    if (caller?.mode === "managed" && caller.limits !== undefined && result.usage !== undefined) {
+      work.push(
+        chargeKeyTokens(gatewayStore, caller.keyId, caller.limits, result.usage.totalTokens).catch((error: unknown) =>
+          onStoreError(error, "quota charge"),
+        ),
+      );
+    }
+    await Promise.all(work);
+  }
+
+  /** Counts the request against its key's limits; a store failure lets it through. */
+  async function enforceLimits(keyId: string, limits: KeyLimits): Promise<void> {
+    try {
+      await enforceKeyLimits(gatewayStore, keyId, limits);
+    } catch (error) {
+      if (error instanceof KeyRateLimitError) throw error;
+      onStoreError(error, "quota check");
+    }
+  }
+
+  /** Answers from the cache: the stored status, headers and bytes, a stream event by event. */
+  function replayResponse(context: RequestContext, cached: CachedResponse): GatewayResponse {
+    context.cacheHit = true;
+    const completion = Promise.withResolvers<RequestSummary>();
+    const chunks = replayChunks(cached);
+    async function* body(): AsyncGenerator<Uint8Array> {
+      let firstByteMs: number | undefined;
+      try {
+        for (const chunk of chunks) {
+          firstByteMs ??= now() - context.startedAt;
+          yield chunk;
+        }
+      } finally {
+        const totalMs = now() - context.startedAt;
+        const outcome = context.request.signal.aborted ? "client_aborted" : "ok";
+        completion.resolve({ ...baseSummary(context), status: cached.status, outcome, firstByteMs: firstByteMs ?? totalMs, totalMs });
+      }
+    }
+    const headers: Record<string, string> = {
+      ...cached.headers,
+      [REQUEST_ID_HEADER]: context.requestId,
+      [RETRIES_HEADER]: "0",
+      [CACHE_HEADER]: "HIT",
+    };
+    if (!isEventStream(cached.headers["content-type"])) headers["content-length"] = String(cached.body.byteLength);
+    return { status: cached.status, headers, body: body(), completed: completion.promise };
   }
 
   function summarize(context: RequestContext, response: UpstreamResponse, result: RelayResult): RequestSummary {
@@ -235,7 +322,14 @@ function baseSummary(context: RequestContext) {
     stream: context.stream,
     keyId: context.caller?.mode === "managed" ? context.caller.keyId : undefined,
     retries: context.retries,
+    cache: cacheOutcome(context),
   };
+}
+
+function cacheOutcome(context: RequestContext): RequestSummary["cache"] {
+  if (context.cache === undefined) return undefined;
+  if (context.cache.mode === "bypass") return "bypass";
+  return context.cacheHit === true ? "hit" : "miss";
 }
 
 function modelOfPath(route: Route): string | undefined {

@@ -10,6 +10,7 @@ import { errorEvent, GatewayError, UpstreamTimeoutError } from "./errors.ts";
 import type { UpstreamResponse } from "./upstream-client.ts";
 import { createJsonUsageReader, createSseUsageReader, type TokenUsage, type UsageReader } from "./usage.ts";
 import type { RequestOutcome } from "./request-summary.ts";
+import { createSseMonitor } from "./sse-monitor.ts";
 import { createUsageChunkFilter } from "./stream-usage.ts";
 
 /** How the relay of one body ended. */
@@ -20,6 +21,8 @@ export interface RelayResult {
   readonly upstreamEndedAt: number;
   readonly endedAt: number;
   readonly usage?: TokenUsage;
+  /** The bytes the client received, when recording was asked for and they fit. */
+  readonly recorded?: Uint8Array;
 }
 
 /** Bounds and signals for one relay. */
@@ -31,6 +34,8 @@ export interface RelayOptions {
   readonly signal: AbortSignal;
   /** Remove the usage chunk and `"usage":null` fields the gateway asked for (see stream-usage.ts). */
   readonly stripInjectedUsage: boolean;
+  /** Keep a copy of what the client receives, up to this many bytes (for the cache). */
+  readonly recordUpToBytes?: number;
   readonly now: () => number;
   readonly onEnd: (result: RelayResult) => void;
 }
@@ -57,27 +62,45 @@ export async function* relayBody(
     options.remainingMs,
   );
   const usageFilter = options.stripInjectedUsage && eventStream && upstream.status < 300 ? createUsageChunkFilter() : undefined;
+  const monitor = eventStream && upstream.status < 300 ? createSseMonitor() : undefined;
+  let atEventBoundary = true;
+  const recorder = options.recordUpToBytes === undefined || upstream.status >= 300 ? undefined : createRecorder(options.recordUpToBytes);
   let firstByteAt: number | undefined;
   let upstreamEndedAt: number | undefined;
   let outcome: RequestOutcome = upstream.status >= 400 ? "provider_error" : "ok";
   try {
     for await (const chunk of upstream.body) {
       idleTimer.refresh();
+      if (monitor !== undefined && !monitor.push(chunk)) {
+        throw new GatewayError(502, "The provider sent a malformed event stream.", { code: "upstream_malformed_stream" });
+      }
       usageReader?.push(chunk);
       const relayed = usageFilter === undefined ? chunk : usageFilter.push(chunk);
       if (relayed.byteLength === 0) continue;
       firstByteAt ??= options.now();
+      atEventBoundary = endsEvent(relayed);
+      recorder?.push(relayed);
       yield relayed;
+      // Time the client took to take the chunk is not the provider's silence.
+      idleTimer.refresh();
     }
     upstreamEndedAt = options.now();
     const rest = usageFilter?.flush();
-    if (rest !== undefined && rest.byteLength > 0) yield rest;
+    if (rest !== undefined && rest.byteLength > 0) {
+      atEventBoundary = endsEvent(rest);
+      recorder?.push(rest);
+      yield rest;
+    }
+    if (monitor !== undefined && !monitor.complete) {
+      throw new GatewayError(502, "The provider's stream ended before it was complete.", { code: "upstream_stream_truncated" });
+    }
   } catch (error) {
     upstreamEndedAt ??= options.now();
     if (options.signal.aborted) {
       outcome = "client_aborted";
       return;
     }
+    upstream.abort(error instanceof Error ? error : new Error(String(error)));
     outcome = error instanceof UpstreamTimeoutError ? "timeout" : "upstream_failure";
     const failure =
       error instanceof GatewayError
@@ -87,14 +110,47 @@ export async function* relayBody(
     // which the client sees as a broken response instead of a silently truncated one.
     if (!eventStream) throw failure;
     firstByteAt ??= options.now();
-    yield Buffer.from(errorEvent(failure));
+    // Close a half-sent event first, so the error is an event of its own.
+    yield Buffer.from(`${atEventBoundary ? "" : "\n\n"}${errorEvent(failure)}`);
   } finally {
     clearTimeout(idleTimer);
     clearTimeout(totalTimer);
     if (options.signal.aborted && outcome === "ok") outcome = "client_aborted";
     const endedAt = options.now();
-    options.onEnd({ outcome, firstByteAt, upstreamEndedAt: upstreamEndedAt ?? endedAt, endedAt, usage: usageReader?.finish() });
+    options.onEnd({
+      outcome,
+      firstByteAt,
+      upstreamEndedAt: upstreamEndedAt ?? endedAt,
+      endedAt,
+      usage: usageReader?.finish(),
+      recorded: outcome === "ok" ? recorder?.bytes() : undefined,
+    });
   }
+}
+
+/** Collects relayed chunks up to a size; past it, it gives up and keeps nothing. */
+function createRecorder(limit: number): { push(chunk: Uint8Array): void; bytes(): Uint8Array | undefined } {
+  let chunks: Uint8Array[] | undefined = [];
+  let size = 0;
+  return {
+    push(chunk) {
+      if (chunks === undefined) return;
+      size += chunk.byteLength;
+      if (size > limit) chunks = undefined;
+      else chunks.push(chunk);
+    },
+    bytes: () => (chunks === undefined ? undefined : Buffer.concat(chunks, size)),
+  };
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Whether relayed bytes end on an event boundary (a blank line). */
+function endsEvent(bytes: Uint8Array): boolean {
+  const last = bytes[bytes.length - 1];
+  const before = bytes[bytes.length - 2];
+  return (last === LF && (before === LF || (before === CR && bytes[bytes.length - 3] === LF))) || (last === CR && before === CR);
 }
 
 function selectUsageReader(status: number, contentType: string | undefined, eventStream: boolean): UsageReader | undefined {

@@ -43,4 +43,6 @@ export interface RequestSummary {
   /** Until the last byte was handed to the client (or the request failed). */
   readonly totalMs: number;
   readonly usage?: TokenUsage;
+  /** What the response cache did, when the request could use it. */
+  readonly cache?: "hit" | "miss" | "bypass";
 }

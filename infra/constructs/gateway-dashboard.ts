@@ -6,9 +6,10 @@
  *   Requests | Error rate % | Latency p50/p90/p99 | Time to first token p50/p99
  *   Tokens by model | Estimated cost by model | Gateway overhead & upstream | Retries, timeouts, stream errors
  *   Lambda Duration | Throttles | ConcurrentExecutions | Errors
+ *   Cache hits and misses | Cache hit rate | Rate-limited requests
  */
 import { Aws, Duration } from "aws-cdk-lib";
-import { Dashboard, GraphWidget, Metric, Stats, TextWidget, type GraphWidgetProps, type IWidget } from "aws-cdk-lib/aws-cloudwatch";
+import { Dashboard, GraphWidget, MathExpression, Metric, Stats, TextWidget, type GraphWidgetProps, type IWidget } from "aws-cdk-lib/aws-cloudwatch";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { GatewayMetrics } from "./gateway-metrics.ts";
@@ -87,6 +88,21 @@ export class GatewayDashboard extends Construct {
     this.dashboard.addWidgets(...traffic);
     this.dashboard.addWidgets(...usage);
     this.dashboard.addWidgets(...lambda);
+    this.dashboard.addWidgets(
+      graph("Cache hits and misses", { left: [metrics.total("cacheHits", "Sum"), metrics.total("cacheMisses", "Sum")], leftYAxis: { min: 0 } }),
+      graph("Cache hit rate (%)", {
+        left: [
+          new MathExpression({
+            expression: "100 * cacheHits / (cacheHits + cacheMisses)",
+            usingMetrics: { cacheHits: metrics.total("cacheHits", "Sum"), cacheMisses: metrics.total("cacheMisses", "Sum") },
+            label: "hit rate",
+            period: Duration.minutes(1),
+          }),
+        ],
+        leftYAxis: { min: 0, max: 100 },
+      }),
+      graph("Rate-limited requests (gateway key limits)", { left: [metrics.total("rateLimited", "Sum")], leftYAxis: { min: 0 } }),
+    );
     this.url = `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboard.dashboardName}`;
   }
 }

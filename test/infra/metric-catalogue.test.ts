@@ -35,6 +35,7 @@ function emitOneOfEach(): Set<string> {
     firstByteMs: 50,
     totalMs: 121,
     retries: 1,
+    cache: "miss",
     usage: { promptTokens: 10, completionTokens: 20, totalTokens: 30, cachedPromptTokens: 2, reasoningTokens: 5 },
   };
   try {

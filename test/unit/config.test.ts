@@ -25,8 +25,12 @@ describe("loadConfig defaults", () => {
       source: "env",
       gatewayKeys: [],
       allowPassthrough: true,
+      keyLimits: {},
       openai: { apiKey: undefined, organization: undefined, project: undefined },
     });
+    expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
+    expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000 });
+    expect(config.tableName).toBeUndefined();
     expect(DEFAULT_MAX_BODY_BYTES).toBe(6 * 1024 * 1024);
   });
 
@@ -144,6 +148,20 @@ describe("invalid values throw a ConfigError naming the variable", () => {
 
   it.each(["-1", "65536", "http", "80.5"])("PORT=%s", (value) => {
     expect(configErrorOf(() => loadServerConfig({ PORT: value })).message).toContain("PORT");
+  });
+
+  it.each([
+    ["{", "not valid JSON"],
+    ['{"env-1": {"requestsPerMinute": 0}}', "GATEWAY_KEY_LIMITS.env-1.requestsPerMinute must be a positive integer"],
+    ['{"env-1": {"rpm": 5}}', "GATEWAY_KEY_LIMITS.env-1.rpm is not a limit"],
+    ['{"env-1": 5}', "GATEWAY_KEY_LIMITS.env-1 must be an object"],
+  ])("GATEWAY_KEY_LIMITS=%s", (value, message) => {
+    expect(configErrorOf(() => loadConfig({ GATEWAY_KEY_LIMITS: value })).message).toContain(message);
+  });
+
+  it("GATEWAY_KEY_LIMITS applies per key id, with * for the rest", () => {
+    const config = loadConfig({ GATEWAY_KEY_LIMITS: '{"env-1": {"requestsPerMinute": 5}, "*": {"tokensPerDay": 100}}' });
+    expect(config.credentials).toMatchObject({ keyLimits: { "env-1": { requestsPerMinute: 5 }, "*": { tokensPerDay: 100 } } });
   });
 
   it.each(["11", "-1", "two"])("GATEWAY_MAX_RETRIES=%s", (value) => {

@@ -1,6 +1,6 @@
 /**
- * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`,
- * `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
+ * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`
+ * (with `GATEWAY_KEY_LIMITS`), `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
  */
 import type { CredentialsConfig } from "../config.ts";
 import { createCredentials, type CredentialStore } from "./types.ts";
@@ -10,7 +10,10 @@ export function createEnvCredentialStore(config: Extract<CredentialsConfig, { so
   const { apiKey, organization, project } = config.openai;
   const credentials = createCredentials({
     providers: apiKey === undefined ? {} : { openai: { apiKeys: [apiKey], organization, project } },
-    gatewayKeys: config.gatewayKeys.map((key, index) => ({ id: `env-${index + 1}`, key })),
+    gatewayKeys: config.gatewayKeys.map((key, index) => {
+      const id = `env-${index + 1}`;
+      return { id, key, limits: config.keyLimits[id] ?? config.keyLimits["*"] };
+    }),
     allowPassthrough: config.allowPassthrough,
   });
   const resolved = Promise.resolve(credentials);

@@ -3,6 +3,7 @@
  * callers present. One shape, whichever store they come from.
  */
 import { createHash } from "node:crypto";
+import type { KeyLimits } from "../quotas/key-limits.ts";
 
 /** A provider's keys; `apiKeys` holds one key or a pool. */
 export interface ProviderKeys {
@@ -15,6 +16,8 @@ export interface ProviderKeys {
 export interface GatewayKeyDigest {
   readonly id: string;
   readonly digest: Buffer;
+  /** Requests and tokens the key may use; none means unlimited. */
+  readonly limits?: KeyLimits;
 }
 
 /** The credentials in force for a request. */
@@ -46,12 +49,12 @@ export function digestKey(key: string): Buffer {
 /** Builds credentials from plain gateway keys. */
 export function createCredentials(input: {
   providers: Record<string, ProviderKeys>;
-  gatewayKeys: readonly { id: string; key: string }[];
+  gatewayKeys: readonly { id: string; key: string; limits?: KeyLimits }[];
   allowPassthrough: boolean;
 }): Credentials {
   return Object.freeze({
     providers: Object.freeze({ ...input.providers }),
-    gatewayKeys: Object.freeze(input.gatewayKeys.map(({ id, key }) => Object.freeze({ id, digest: digestKey(key) }))),
+    gatewayKeys: Object.freeze(input.gatewayKeys.map(({ id, key, limits }) => Object.freeze({ id, digest: digestKey(key), limits }))),
     allowPassthrough: input.allowPassthrough,
   });
 }

@@ -39,6 +39,9 @@ export const METRICS = {
   reasoningTokens: { name: "ReasoningTokens", unit: "Count", description: "Output tokens spent on reasoning." },
   retries: { name: "Retries", unit: "Count", description: "Upstream attempts beyond the first." },
   estimatedCost: { name: "EstimatedCostUSD", unit: "None", description: "Estimated cost in USD from the price table." },
+  cacheHits: { name: "CacheHits", unit: "Count", description: "Answers served from the response cache." },
+  cacheMisses: { name: "CacheMisses", unit: "Count", description: "Cacheable requests that went to the provider." },
+  rateLimited: { name: "RateLimited", unit: "Count", description: "Requests refused with 429 by a gateway key's own limits." },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** A metric's key in {@link METRICS}. */

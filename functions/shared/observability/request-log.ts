@@ -30,6 +30,7 @@ export function requestLogFields(summary: RequestSummary, metrics: RequestMetric
     upstream_ms: round(summary.upstreamMs),
     overhead_ms: round(metrics.values.gatewayOverhead),
     retries: summary.retries,
+    cache: summary.cache,
     prompt_tokens: usage?.promptTokens,
     completion_tokens: usage?.completionTokens,
     total_tokens: usage?.totalTokens,

@@ -58,7 +58,12 @@ export function measureRequest(summary: RequestSummary, prices: PriceTable, mode
     streamErrors: failedMidStream ? 1 : 0,
     latency: summary.totalMs,
     retries: summary.retries,
+    rateLimited: outcome === "gateway_error" && summary.errorCode === "rate_limit_exceeded" ? 1 : 0,
   };
+  if (summary.cache === "hit" || summary.cache === "miss") {
+    values.cacheHits = summary.cache === "hit" ? 1 : 0;
+    values.cacheMisses = summary.cache === "miss" ? 1 : 0;
+  }
   if (summary.firstByteMs !== undefined) values.timeToFirstByte = summary.firstByteMs;
   if (summary.upstreamMs !== undefined) {
     values.upstreamLatency = summary.upstreamMs;

@@ -1,0 +1,54 @@
+/**
+ * Watches a provider's event stream for the two failures a byte relay cannot
+ * see by itself: a stream that ends without its terminal event (truncated),
+ * and lines that are not server-sent events at all (malformed). It checks
+ * line prefixes only; no event is parsed as JSON.
+ */
+
+/** The state of one stream. */
+export interface SseMonitor {
+  /** Reads a chunk; returns false once a malformed line has been seen. */
+  push(chunk: Uint8Array): boolean;
+  /** Whether the stream's terminal event arrived: `[DONE]`, a final Responses event, or an error event. */
+  readonly complete: boolean;
+}
+
+const FIELD = /^(?:data|event|id|retry)(?::|$)|^:|^$/;
+const TERMINAL_EVENTS = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
+const TERMINAL_TYPE = /^\{\s*"type"\s*:\s*"(response\.completed|response\.failed|response\.incomplete|error)"/;
+/** A line longer than this without a newline is not an SSE stream we relay. */
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
+
+/** Creates a monitor for one stream. */
+export function createSseMonitor(): SseMonitor {
+  const decoder = new TextDecoder();
+  let partial = "";
+  let complete = false;
+  let malformed = false;
+  return {
+    get complete() {
+      return complete;
+    },
+    push(chunk) {
+      if (malformed) return false;
+      const text = partial + decoder.decode(chunk, { stream: true });
+      const lines = text.split(/\r\n|\r|\n/);
+      partial = lines.pop() ?? "";
+      if (partial.length > MAX_LINE_CHARS) malformed = true;
+      for (const line of lines) {
+        if (!FIELD.test(line)) {
+          malformed = true;
+          break;
+        }
+        if (line.startsWith("data:")) {
+          const data = line.slice(line[5] === " " ? 6 : 5);
+          if (data === "[DONE]" || data.startsWith('{"error"') || TERMINAL_TYPE.test(data)) complete = true;
+          else if (data !== "" && data[0] !== "{" && data[0] !== "[") malformed = true;
+        } else if (line.startsWith("event:") && TERMINAL_EVENTS.has(line.slice(6).trim())) {
+          complete = true;
+        }
+      }
+      return !malformed;
+    },
+  };
+}

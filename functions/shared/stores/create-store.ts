@@ -1,0 +1,12 @@
+/**
+ * Picks the store the configuration asks for.
+ */
+import type { GatewayConfig } from "../config.ts";
+import { createDynamoDbStore } from "./dynamodb-store.ts";
+import { createMemoryStore } from "./memory-store.ts";
+import type { GatewayStore } from "./types.ts";
+
+/** DynamoDB when `GATEWAY_TABLE_NAME` is set, else memory. */
+export function createGatewayStore(config: GatewayConfig): GatewayStore {
+  return config.tableName === undefined ? createMemoryStore() : createDynamoDbStore({ tableName: config.tableName });
+}

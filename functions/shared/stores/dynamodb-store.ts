@@ -1,0 +1,76 @@
+/**
+ * The DynamoDB store: one on-demand table keyed by `pk`, with a TTL attribute
+ * `expiresAt` (epoch seconds). Counters use `ADD`, so concurrent execution
+ * environments agree; values are gzip-compressed, and a value still too large
+ * for an item (400 KB) is skipped.
+ */
+import { gzipSync, gunzipSync } from "node:zlib";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { GatewayStore } from "./types.ts";
+
+/** Options of the DynamoDB store. */
+export interface DynamoDbStoreOptions {
+  readonly tableName: string;
+  /** The client to use (tests pass one with a local endpoint). */
+  readonly client?: DynamoDBClient;
+  readonly now?: () => number;
+}
+
+/** An item holds at most 400 KB; leave room for the key and attributes. */
+const MAX_VALUE_BYTES = 380 * 1024;
+
+/** Creates the store. The SDK is loaded on first use. */
+export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore {
+  const now = options.now ?? Date.now;
+  let client = options.client;
+  const sdk = () => import("@aws-sdk/client-dynamodb");
+  const getClient = async () => {
+    if (client === undefined) {
+      const { DynamoDBClient } = await sdk();
+      client = new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    }
+    return client;
+  };
+  const expiry = (ttlSeconds: number) => String(Math.ceil(now() / 1000) + ttlSeconds);
+
+  return {
+    async get(key) {
+      const { GetItemCommand } = await sdk();
+      const output = await (await getClient()).send(
+        new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false }),
+      );
+      const item = output.Item;
+      // TTL deletion is lazy (it can take days): an expired item is treated as gone.
+      if (item?.v?.B === undefined || Number(item.expiresAt?.N) * 1000 <= now()) return undefined;
+      return item.z?.BOOL === true ? gunzipSync(item.v.B) : item.v.B;
+    },
+    async put(key, value, ttlSeconds) {
+      const compressed = gzipSync(value);
+      const useCompressed = compressed.byteLength < value.byteLength;
+      const stored = useCompressed ? compressed : value;
+      if (stored.byteLength > MAX_VALUE_BYTES) return false;
+      const { PutItemCommand } = await sdk();
+      await (await getClient()).send(
+        new PutItemCommand({
+          TableName: options.tableName,
+          Item: { pk: { S: key }, v: { B: stored }, z: { BOOL: useCompressed }, expiresAt: { N: expiry(ttlSeconds) } },
+        }),
+      );
+      return true;
+    },
+    async add(key, amount, ttlSeconds) {
+      const { UpdateItemCommand } = await sdk();
+      const output = await (await getClient()).send(
+        new UpdateItemCommand({
+          TableName: options.tableName,
+          Key: { pk: { S: key } },
+          UpdateExpression: "ADD #count :amount SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)",
+          ExpressionAttributeNames: { "#count": "c", "#expiresAt": "expiresAt" },
+          ExpressionAttributeValues: { ":amount": { N: String(amount) }, ":expiresAt": { N: expiry(ttlSeconds) } },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+      return Number(output.Attributes?.c?.N ?? amount);
+    },
+  };
+}
