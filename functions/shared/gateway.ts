@@ -13,25 +13,26 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { authenticate, type Caller } from "./auth.ts";
+import { authenticate } from "./auth.ts";
+import { decideCaching } from "./cache/cache-policy.ts";
+import { keptHeaders } from "./cache/cached-response.ts";
+import { createResponseCache } from "./cache/response-cache.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { Credentials, CredentialStore } from "./credentials/types.ts";
-import { asGatewayError, errorResponse } from "./errors.ts";
-import { headerValue, selectResponseHeaders, type IncomingHeaders } from "./headers.ts";
+import { answerError, answerFromCache } from "./gateway-answers.ts";
+import { CACHE_HEADER, headerValue, REQUEST_ID_HEADER, RETRIES_HEADER, selectResponseHeaders, type IncomingHeaders } from "./headers.ts";
 import { createHttpProviderCaller } from "./http-provider-call.ts";
 import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
-import type { BodySource, Provider } from "./providers/types.ts";
-import { isEventStream, relayBody, type RelayResult } from "./relay.ts";
+import type { BodySource } from "./providers/types.ts";
+import { chargeKeyTokens, enforceKeyLimits, KeyRateLimitError, type KeyLimits } from "./quotas/key-limits.ts";
+import { relayBody, type RelayResult } from "./relay.ts";
 import { parseJsonBody, type JsonBody } from "./request-body.ts";
+import { baseSummary, createRequestContext, type RequestContext } from "./request-context.ts";
 import type { RequestSummary } from "./request-summary.ts";
 import { allowedRetries } from "./retry-policy.ts";
-import { decideCaching, type CacheDecision } from "./cache/cache-policy.ts";
-import { keptHeaders, replayChunks, type CachedResponse } from "./cache/cached-response.ts";
-import { createResponseCache } from "./cache/response-cache.ts";
-import { chargeKeyTokens, enforceKeyLimits, KeyRateLimitError, type KeyLimits } from "./quotas/key-limits.ts";
+import { matchRoute, type Route } from "./routes.ts";
 import { createGatewayStore } from "./stores/create-store.ts";
 import type { GatewayStore } from "./stores/types.ts";
-import { matchRoute, type Route } from "./routes.ts";
 import { requestStreamUsage } from "./stream-usage.ts";
 import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "./upstream-client.ts";
 
@@ -82,32 +83,7 @@ export interface GatewayDependencies {
   readonly now?: () => number;
 }
 
-/** The header that names every response's gateway request id. */
-export const REQUEST_ID_HEADER = "x-gateway-request-id";
-/** The header that tells how many times the gateway retried the provider. */
-export const RETRIES_HEADER = "x-gateway-retries";
-/** The header that tells what the response cache did: HIT, MISS or BYPASS. */
-export const CACHE_HEADER = "x-gateway-cache";
-
-interface RequestContext {
-  readonly requestId: string;
-  readonly startedAt: number;
-  readonly request: GatewayRequest;
-  route?: Route;
-  provider?: Provider;
-  model?: string;
-  stream: boolean;
-  caller?: Caller;
-  /** The body to send upstream (the client's, or with `include_usage` added). */
-  upstreamBody?: Uint8Array;
-  /** Whether the gateway added `include_usage` and must hide its effects from the client. */
-  usageInjected: boolean;
-  upstreamStartedAt?: number;
-  upstreamHeadersAt?: number;
-  retries: number;
-  cache?: CacheDecision;
-  cacheHit?: boolean;
-}
+export { CACHE_HEADER, REQUEST_ID_HEADER, RETRIES_HEADER };
 
 /** Builds the gateway core. */
 export function createGateway(dependencies: GatewayDependencies): Gateway {
@@ -121,7 +97,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const cache = createResponseCache(gatewayStore, onStoreError);
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
-    const context: RequestContext = { requestId: randomUUID(), startedAt: now(), request, stream: false, usageInjected: false, retries: 0 };
+    const context = createRequestContext(randomUUID(), now(), request);
     try {
       const route = matchRoute(request.method, request.path);
       context.route = route;
@@ -139,13 +115,13 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       context.cache = decideCaching(route, request.headers, body, { caller, provider: context.provider.name, query: request.query }, config.cache);
       if (context.cache.mode === "use") {
         const hit = await cache.lookup(context.cache.key);
-        if (hit !== undefined) return replayResponse(context, hit);
+        if (hit !== undefined) return answerFromCache(context, hit, now);
       }
       const response = await callProvider(context, body, credentials);
       context.upstreamHeadersAt = now();
       return relayResponse(context, response);
     } catch (error) {
-      return gatewayErrorResponse(context, error);
+      return answerError(context, error, now);
     }
   }
 
@@ -236,34 +212,6 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     }
   }
 
-  /** Answers from the cache: the stored status, headers and bytes, a stream event by event. */
-  function replayResponse(context: RequestContext, cached: CachedResponse): GatewayResponse {
-    context.cacheHit = true;
-    const completion = Promise.withResolvers<RequestSummary>();
-    const chunks = replayChunks(cached);
-    async function* body(): AsyncGenerator<Uint8Array> {
-      let firstByteMs: number | undefined;
-      try {
-        for (const chunk of chunks) {
-          firstByteMs ??= now() - context.startedAt;
-          yield chunk;
-        }
-      } finally {
-        const totalMs = now() - context.startedAt;
-        const outcome = context.request.signal.aborted ? "client_aborted" : "ok";
-        completion.resolve({ ...baseSummary(context), status: cached.status, outcome, firstByteMs: firstByteMs ?? totalMs, totalMs });
-      }
-    }
-    const headers: Record<string, string> = {
-      ...cached.headers,
-      [REQUEST_ID_HEADER]: context.requestId,
-      [RETRIES_HEADER]: "0",
-      [CACHE_HEADER]: "HIT",
-    };
-    if (!isEventStream(cached.headers["content-type"])) headers["content-length"] = String(cached.body.byteLength);
-    return { status: cached.status, headers, body: body(), completed: completion.promise };
-  }
-
   function summarize(context: RequestContext, response: UpstreamResponse, result: RelayResult): RequestSummary {
     return {
       ...baseSummary(context),
@@ -280,56 +228,10 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
 
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */
   function fail(request: GatewayRequest, error: unknown): GatewayResponse {
-    return gatewayErrorResponse({ requestId: randomUUID(), startedAt: now(), request, stream: false, usageInjected: false, retries: 0 }, error);
-  }
-
-  function gatewayErrorResponse(context: RequestContext, error: unknown): GatewayResponse {
-    const { status, headers, body } = errorResponse(error);
-    const gatewayError = asGatewayError(error);
-    const elapsed = now() - context.startedAt;
-    const summary: RequestSummary = {
-      ...baseSummary(context),
-      status,
-      outcome: context.request.signal.aborted ? "client_aborted" : status === 504 ? "timeout" : "gateway_error",
-      errorCode: gatewayError.code ?? undefined,
-      firstByteMs: elapsed,
-      totalMs: elapsed,
-    };
-    return {
-      status,
-      headers: {
-        ...headers,
-        "content-length": String(Buffer.byteLength(body)),
-        [REQUEST_ID_HEADER]: context.requestId,
-        [RETRIES_HEADER]: String(context.retries),
-      },
-      body: [Buffer.from(body)],
-      completed: Promise.resolve(summary),
-    };
+    return answerError(createRequestContext(randomUUID(), now(), request), error, now);
   }
 
   return { providers, handle, fail, close: () => upstream.close() };
-}
-
-function baseSummary(context: RequestContext) {
-  return {
-    requestId: context.requestId,
-    method: context.request.method,
-    path: context.request.path,
-    endpoint: context.route?.endpoint,
-    provider: context.provider?.name,
-    model: context.model,
-    stream: context.stream,
-    keyId: context.caller?.mode === "managed" ? context.caller.keyId : undefined,
-    retries: context.retries,
-    cache: cacheOutcome(context),
-  };
-}
-
-function cacheOutcome(context: RequestContext): RequestSummary["cache"] {
-  if (context.cache === undefined) return undefined;
-  if (context.cache.mode === "bypass") return "bypass";
-  return context.cacheHit === true ? "hit" : "miss";
 }
 
 function modelOfPath(route: Route): string | undefined {

@@ -2,6 +2,13 @@
  * Which headers cross the gateway, in each direction.
  */
 
+/** Names every response's gateway request id. */
+export const REQUEST_ID_HEADER = "x-gateway-request-id";
+/** Tells how many times the gateway retried the provider. */
+export const RETRIES_HEADER = "x-gateway-retries";
+/** Tells what the response cache did: HIT, MISS or BYPASS. */
+export const CACHE_HEADER = "x-gateway-cache";
+
 /** Incoming headers: lower-cased names, as Node and Function URLs give them. */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 

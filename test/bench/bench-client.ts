@@ -54,6 +54,7 @@ export function timedStream(baseUrl: string, id: string, chunks: number, interva
     model: "gpt-4o",
     messages: [{ role: "user", content: "stream" }],
     stream: true,
+    ...(process.env.BENCH_INCLUDE_USAGE === "1" ? { stream_options: { include_usage: true } } : {}),
     user: id,
     metadata: { n: String(chunks), interval: String(intervalMs) },
   });

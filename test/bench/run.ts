@@ -37,6 +37,7 @@ const results: Record<string, Row> = {};
 
 async function startLocalGateway(upstream: BenchUpstream): Promise<{ url: string; process: ChildProcess }> {
   const args = process.env.BENCH_CPU_PROF === "1" ? ["--cpu-prof", "--cpu-prof-dir", join(ROOT, "test/bench/results")] : [];
+  args.push(...(process.env.BENCH_GATEWAY_NODE_FLAGS ?? "").split(" ").filter(Boolean));
   const child = spawn(process.execPath, [...args, "functions/local/server.ts"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: "0", OPENAI_BASE_URL: upstream.baseUrl },
