@@ -10,7 +10,13 @@ import { AuthenticationError } from "./errors.ts";
 
 /** The caller, as far as the gateway knows it. */
 export type Caller =
-  | { readonly mode: "managed"; readonly keyId: string; readonly limits?: KeyLimits }
+  | {
+      readonly mode: "managed";
+      readonly keyId: string;
+      /** The key's SHA-256 (hex): who the caller is, whatever id the key is listed under. */
+      readonly keyDigest: string;
+      readonly limits?: KeyLimits;
+    }
   | { readonly mode: "passthrough"; readonly authorization: string }
   /** Passthrough without a key, allowed only for providers that need none (the mock). */
   | { readonly mode: "anonymous" };
@@ -30,7 +36,7 @@ export function authenticate(
   const token = authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1]?.trim();
   if (token !== undefined && credentials.gatewayKeys.length > 0) {
     const key = findGatewayKey(token, credentials);
-    if (key !== undefined) return { mode: "managed", keyId: key.id, limits: key.limits };
+    if (key !== undefined) return { mode: "managed", keyId: key.id, keyDigest: key.digest.toString("hex"), limits: key.limits };
   }
   if (!credentials.allowPassthrough) {
     throw new AuthenticationError(

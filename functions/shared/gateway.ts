@@ -111,13 +111,15 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       context.model = typeof body?.model === "string" ? body.model : modelOfPath(route);
       context.stream = body?.stream === true;
       const { caller } = context;
-      if (caller.mode === "managed" && caller.limits !== undefined) await enforceLimits(caller.keyId, caller.limits);
+      // Every header the gateway reads is checked before anything is counted or served.
+      const maxRetries = allowedRetries(request.headers, config.retry);
       context.cache = decideCaching(route, request.headers, body, { caller, provider: context.provider.name, query: request.query }, config.cache);
+      if (caller.mode === "managed" && caller.limits !== undefined) await enforceLimits(caller.keyId, caller.limits);
       if (context.cache.mode === "use") {
         const hit = await cache.lookup(context.cache.key);
         if (hit !== undefined) return answerFromCache(context, hit, now);
       }
-      const response = await callProvider(context, body, credentials);
+      const response = await callProvider(context, body, credentials, maxRetries);
       context.upstreamHeadersAt = now();
       return relayResponse(context, response);
     } catch (error) {
@@ -125,7 +127,12 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     }
   }
 
-  async function callProvider(context: RequestContext, body: JsonBody | undefined, credentials: Credentials): Promise<UpstreamResponse> {
+  async function callProvider(
+    context: RequestContext,
+    body: JsonBody | undefined,
+    credentials: Credentials,
+    maxRetries: number,
+  ): Promise<UpstreamResponse> {
     const { provider, route, request, caller } = context as Required<RequestContext>;
     context.upstreamStartedAt = now();
     if (provider.kind === "local") {
@@ -146,7 +153,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       caller,
       credentials,
       body: route.hasBody ? (context.upstreamBody ?? request.body) : undefined,
-      maxRetries: allowedRetries(request.headers, config.retry),
+      maxRetries,
       remainingMs: () => remainingMs(context),
       onRetry: () => {
         context.retries += 1;

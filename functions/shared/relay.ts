@@ -94,6 +94,8 @@ export async function* relayBody(
     if (monitor !== undefined && !monitor.complete) {
       throw new GatewayError(502, "The provider's stream ended before it was complete.", { code: "upstream_stream_truncated" });
     }
+    // The provider ended the stream with its own error: relayed as it is, but not a success (nor cacheable).
+    if (monitor?.failed === true) outcome = "upstream_failure";
   } catch (error) {
     upstreamEndedAt ??= options.now();
     if (options.signal.aborted) {

@@ -11,11 +11,14 @@ export interface SseMonitor {
   push(chunk: Uint8Array): boolean;
   /** Whether the stream's terminal event arrived: `[DONE]`, a final Responses event, or an error event. */
   readonly complete: boolean;
+  /** Whether that terminal event said the answer failed: an error event, `response.failed` or `response.incomplete`. */
+  readonly failed: boolean;
 }
 
 const FIELD = /^(?:data|event|id|retry)(?::|$)|^:|^$/;
 const TERMINAL_EVENTS = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
 const TERMINAL_TYPE = /^\{\s*"type"\s*:\s*"(response\.completed|response\.failed|response\.incomplete|error)"/;
+const SUCCESS = "response.completed";
 /** A line longer than this without a newline is not an SSE stream we relay. */
 const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
@@ -24,10 +27,18 @@ export function createSseMonitor(): SseMonitor {
   const decoder = new TextDecoder();
   let partial = "";
   let complete = false;
+  let failed = false;
   let malformed = false;
+  const terminal = (event: string) => {
+    complete = true;
+    if (event !== SUCCESS && event !== "[DONE]") failed = true;
+  };
   return {
     get complete() {
       return complete;
+    },
+    get failed() {
+      return failed;
     },
     push(chunk) {
       if (malformed) return false;
@@ -42,10 +53,13 @@ export function createSseMonitor(): SseMonitor {
         }
         if (line.startsWith("data:")) {
           const data = line.slice(line[5] === " " ? 6 : 5);
-          if (data === "[DONE]" || data.startsWith('{"error"') || TERMINAL_TYPE.test(data)) complete = true;
+          const type = TERMINAL_TYPE.exec(data)?.[1];
+          if (data === "[DONE]") terminal(data);
+          else if (data.startsWith('{"error"')) terminal("error");
+          else if (type !== undefined) terminal(type);
           else if (data !== "" && data[0] !== "{" && data[0] !== "[") malformed = true;
         } else if (line.startsWith("event:") && TERMINAL_EVENTS.has(line.slice(6).trim())) {
-          complete = true;
+          terminal(line.slice(6).trim());
         }
       }
       return !malformed;

@@ -43,17 +43,17 @@ beforeEach(() => {
 
 describe("managed mode (gateway keys, no passthrough)", () => {
   it("identifies each gateway key by its id", () => {
-    expect(authenticate(`Bearer ${KEY_A}`, managed, true)).toEqual({ mode: "managed", keyId: "team-a" });
-    expect(authenticate(`Bearer ${KEY_B}`, managed, true)).toEqual({ mode: "managed", keyId: "team-b" });
+    expect(authenticate(`Bearer ${KEY_A}`, managed, true)).toMatchObject({ mode: "managed", keyId: "team-a" });
+    expect(authenticate(`Bearer ${KEY_B}`, managed, true)).toMatchObject({ mode: "managed", keyId: "team-b" });
   });
 
   it("accepts any case of Bearer and surrounding whitespace", () => {
-    expect(authenticate(`bearer ${KEY_B}`, managed, true)).toEqual({ mode: "managed", keyId: "team-b" });
-    expect(authenticate(`  BEARER\t${KEY_A}   `, managed, true)).toEqual({ mode: "managed", keyId: "team-a" });
+    expect(authenticate(`bearer ${KEY_B}`, managed, true)).toMatchObject({ mode: "managed", keyId: "team-b" });
+    expect(authenticate(`  BEARER\t${KEY_A}   `, managed, true)).toMatchObject({ mode: "managed", keyId: "team-a" });
   });
 
   it("also requires the key for a provider that needs none (mock)", () => {
-    expect(authenticate(`Bearer ${KEY_A}`, managed, false)).toEqual({ mode: "managed", keyId: "team-a" });
+    expect(authenticate(`Bearer ${KEY_A}`, managed, false)).toMatchObject({ mode: "managed", keyId: "team-a" });
     expect(rejection(undefined, managed, false).status).toBe(401);
   });
 
@@ -79,7 +79,7 @@ describe("managed mode (gateway keys, no passthrough)", () => {
     const pool = credentials(ids, false);
     for (const { id, key } of ids) {
       vi.mocked(timingSafeEqual).mockClear();
-      expect(authenticate(`Bearer ${key}`, pool, true)).toEqual({ mode: "managed", keyId: id });
+      expect(authenticate(`Bearer ${key}`, pool, true)).toMatchObject({ mode: "managed", keyId: id });
       expect(timingSafeEqual).toHaveBeenCalledTimes(ids.length);
     }
     vi.mocked(timingSafeEqual).mockClear();
@@ -90,7 +90,7 @@ describe("managed mode (gateway keys, no passthrough)", () => {
   it("compares digests, so keys of any length are safe to compare", () => {
     const pool = credentials([{ id: "long", key: "k".repeat(500) }], false);
     expect(() => authenticate("Bearer short", pool, true)).toThrow(AuthenticationError);
-    expect(authenticate(`Bearer ${"k".repeat(500)}`, pool, true)).toEqual({ mode: "managed", keyId: "long" });
+    expect(authenticate(`Bearer ${"k".repeat(500)}`, pool, true)).toMatchObject({ mode: "managed", keyId: "long" });
   });
 
   it("takes the first id when the same key is listed twice", () => {
@@ -101,7 +101,7 @@ describe("managed mode (gateway keys, no passthrough)", () => {
       ],
       false,
     );
-    expect(authenticate(`Bearer ${KEY_A}`, pool, true)).toEqual({ mode: "managed", keyId: "first" });
+    expect(authenticate(`Bearer ${KEY_A}`, pool, true)).toMatchObject({ mode: "managed", keyId: "first" });
   });
 });
 
@@ -137,7 +137,7 @@ describe("passthrough mode (no gateway keys)", () => {
 
 describe("gateway keys with passthrough allowed", () => {
   it("uses managed mode for a gateway key and passthrough for any other key", () => {
-    expect(authenticate(`Bearer ${KEY_A}`, mixed, true)).toEqual({ mode: "managed", keyId: "team-a" });
+    expect(authenticate(`Bearer ${KEY_A}`, mixed, true)).toMatchObject({ mode: "managed", keyId: "team-a" });
     expect(authenticate("Bearer sk-own-key", mixed, true)).toEqual({ mode: "passthrough", authorization: "Bearer sk-own-key" });
     expect(rejection(undefined, mixed, true).message).toContain("You didn't provide an API key");
     expect(authenticate(undefined, mixed, false)).toEqual({ mode: "anonymous" });

@@ -4,7 +4,9 @@
  * The cache is off unless asked: per deployment with a default TTL
  * (`GATEWAY_CACHE_TTL_SECONDS`), per request with `x-gateway-cache-ttl`.
  * `cache-control: no-cache` refreshes the entry, `no-store` bypasses the cache.
- * The key covers the caller's identity, so one caller never gets another's answer.
+ * The key covers the caller's identity (the gateway key itself, not its id,
+ * which a reordered key list could hand to someone else), so one caller never
+ * gets another's answer.
  */
 import { createHash } from "node:crypto";
 import type { Caller } from "../auth.ts";
@@ -73,6 +75,7 @@ function cacheKey(route: Route, headers: IncomingHeaders, body: JsonBody, identi
     callerIdentity(identity.caller),
     headerValue(headers, "openai-organization") ?? "",
     headerValue(headers, "openai-project") ?? "",
+    headerValue(headers, "openai-beta") ?? "",
     identity.provider,
     route.upstreamPath,
     identity.query,
@@ -82,7 +85,7 @@ function cacheKey(route: Route, headers: IncomingHeaders, body: JsonBody, identi
 }
 
 function callerIdentity(caller: Caller): string {
-  if (caller.mode === "managed") return `key:${caller.keyId}`;
+  if (caller.mode === "managed") return `key:${caller.keyDigest}`;
   if (caller.mode === "passthrough") return `auth:${createHash("sha256").update(caller.authorization).digest("hex")}`;
   return "anonymous";
 }

@@ -41,7 +41,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       );
       const item = output.Item;
       // TTL deletion is lazy (it can take days): an expired item is treated as gone.
-      if (item?.v?.B === undefined || Number(item.expiresAt?.N) * 1000 <= now()) return undefined;
+      if (item?.v?.B === undefined || Number(item.expiresAtMs?.N ?? Number(item.expiresAt?.N) * 1000) <= now()) return undefined;
       return item.z?.BOOL === true ? gunzipSync(item.v.B) : item.v.B;
     },
     async put(key, value, ttlSeconds) {
@@ -53,7 +53,14 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       await (await getClient()).send(
         new PutItemCommand({
           TableName: options.tableName,
-          Item: { pk: { S: key }, v: { B: stored }, z: { BOOL: useCompressed }, expiresAt: { N: expiry(ttlSeconds) } },
+          Item: {
+            pk: { S: key },
+            v: { B: stored },
+            z: { BOOL: useCompressed },
+            // Seconds for DynamoDB's own TTL deletion; milliseconds for reads, which must not outlive the TTL.
+            expiresAt: { N: expiry(ttlSeconds) },
+            expiresAtMs: { N: String(now() + ttlSeconds * 1000) },
+          },
         }),
       );
       return true;

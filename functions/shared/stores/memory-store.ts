@@ -12,62 +12,75 @@ export interface MemoryStoreOptions {
   readonly now?: () => number;
 }
 
-interface Entry {
-  value?: Uint8Array;
-  count: number;
+interface Entry<T> {
+  data: T;
   expiresAt: number;
 }
 
-/** Creates a memory store; Map order doubles as age order for eviction. */
+/**
+ * Creates a memory store. Values and counters are kept apart, so filling the
+ * cache never evicts (and so resets) a rate counter. Map order doubles as age
+ * order for eviction.
+ */
 export function createMemoryStore(options: MemoryStoreOptions = {}): GatewayStore {
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const maxEntries = options.maxEntries ?? 50_000;
   const now = options.now ?? Date.now;
-  const entries = new Map<string, Entry>();
+  const values = new Map<string, Entry<Uint8Array>>();
+  const counters = new Map<string, Entry<number>>();
   let bytes = 0;
 
-  function live(key: string): Entry | undefined {
-    const entry = entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt > now()) return entry;
-    remove(key, entry);
+  function live<T>(map: Map<string, Entry<T>>, key: string): Entry<T> | undefined {
+    const entry = map.get(key);
+    if (entry === undefined || entry.expiresAt > now()) return entry;
+    map.delete(key);
+    if (map === (values as Map<string, unknown>)) bytes -= (entry.data as Uint8Array).byteLength;
     return undefined;
   }
 
-  function remove(key: string, entry: Entry): void {
-    entries.delete(key);
-    bytes -= entry.value?.byteLength ?? 0;
+  function evictValues(incoming: number): void {
+    for (const [key, entry] of values) {
+      if (bytes + incoming <= maxBytes && values.size < maxEntries) return;
+      values.delete(key);
+      bytes -= entry.data.byteLength;
+    }
   }
 
-  function makeRoom(incoming: number): void {
-    for (const [key, entry] of entries) {
-      if (bytes + incoming <= maxBytes && entries.size < maxEntries) return;
-      remove(key, entry);
+  function evictCounters(): void {
+    // Expired counters first; only past the entry bound would a live one go.
+    const time = now();
+    for (const [key, entry] of counters) if (entry.expiresAt <= time) counters.delete(key);
+    for (const key of counters.keys()) {
+      if (counters.size < maxEntries) return;
+      counters.delete(key);
     }
   }
 
   return {
     async get(key) {
-      return live(key)?.value;
+      return live(values, key)?.data;
     },
     async put(key, value, ttlSeconds) {
       if (value.byteLength > maxBytes / 16) return false;
-      const previous = entries.get(key);
-      if (previous !== undefined) remove(key, previous);
-      makeRoom(value.byteLength);
-      entries.set(key, { value, count: 0, expiresAt: now() + ttlSeconds * 1000 });
+      const previous = values.get(key);
+      if (previous !== undefined) {
+        values.delete(key);
+        bytes -= previous.data.byteLength;
+      }
+      evictValues(value.byteLength);
+      values.set(key, { data: value, expiresAt: now() + ttlSeconds * 1000 });
       bytes += value.byteLength;
       return true;
     },
     async add(key, amount, ttlSeconds) {
-      let entry = live(key);
+      let entry = live(counters, key);
       if (entry === undefined) {
-        makeRoom(0);
-        entry = { count: 0, expiresAt: now() + ttlSeconds * 1000 };
-        entries.set(key, entry);
+        if (counters.size >= maxEntries) evictCounters();
+        entry = { data: 0, expiresAt: now() + ttlSeconds * 1000 };
+        counters.set(key, entry);
       }
-      entry.count += amount;
-      return entry.count;
+      entry.data += amount;
+      return entry.data;
     },
   };
 }
