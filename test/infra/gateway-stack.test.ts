@@ -95,6 +95,46 @@ describe("the gateway stack", () => {
   });
 });
 
+describe("the cache and key-limit table", () => {
+  it("is absent unless caching or key limits are on", () => {
+    synth().template.resourceCountIs("AWS::DynamoDB::Table", 0);
+  });
+
+  it.each([["gateway:cache", true], ["gateway:cacheTtlSeconds", 300], ["gateway:keyLimits", true]])(
+    "is created with %s = %j: on demand, TTL on expiresAt, and only GetItem/PutItem/UpdateItem on it",
+    (key, value) => {
+      const { template } = synth({ [key]: value });
+      template.hasResourceProperties("AWS::DynamoDB::Table", {
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      });
+      const tableName = new Capture();
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        Environment: { Variables: Match.objectLike({ GATEWAY_TABLE_NAME: tableName }) },
+      });
+      expect(tableName.asObject()).toEqual({ Ref: expect.stringMatching(/^StoreTable/) });
+      const statements = new Capture();
+      template.hasResourceProperties("AWS::IAM::Policy", { PolicyDocument: { Statement: statements } });
+      const dynamo = (statements.asArray() as { Action: string[]; Resource: unknown }[]).find((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith("dynamodb:")),
+      );
+      expect([dynamo?.Action].flat().sort()).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+      expect([dynamo?.Resource].flat()).toEqual([{ "Fn::GetAtt": [expect.stringMatching(/^StoreTable/), "Arn"] }]);
+    },
+  );
+
+  it("keeps cdk-nag clean with the table and an alarm topic", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "nag-"));
+    const app = new App({ outdir, context: { "gateway:cache": true, "gateway:alarmEmail": "ops@example.com" } });
+    new GatewayStack(app, "NagFullGateway", { settings: readGatewaySettings((key) => app.node.tryGetContext(key)) });
+    Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+    const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as { pluginReports: { violations: unknown[] }[] };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+});
+
 describe("settings from the context", () => {
   it("imports an existing secret by ARN instead of creating one", () => {
     const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:my-gateway-AbCdEf";
@@ -129,6 +169,11 @@ describe("settings from the context", () => {
     ["gateway:authType", "OPEN", /authType must be "NONE" or "AWS_IAM"/],
     ["gateway:secretArn", "my-secret", /secretArn must be a complete Secrets Manager secret ARN/],
     ["gateway:corsAllowedOrigins", [1], /corsAllowedOrigins must be a list of strings/],
+    ["gateway:cache", "yes", /gateway:cache must be true or false/],
+    ["gateway:cacheTtlSeconds", -5, /cacheTtlSeconds must be an integer/],
+    ["gateway:alarmEmail", "not-an-address", /alarmEmail must be an e-mail address/],
+    ["gateway:metricsNamespace", "has space", /metricsNamespace must be/],
+    ["gateway:prices", [1], /prices must be an object/],
   ])("rejects %s = %j with a clear error", (key, value, message) => {
     expect(() => readGatewaySettings((name) => (name === key ? value : undefined))).toThrow(message);
   });
