@@ -82,12 +82,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     onRequest(summary, measureRequest(summary, config.observability.prices, models));
   }
 
-  const server = http.createServer((incoming, outgoing) => {
+  // Node would answer a request without Host (RFC 9112 requires one) or with an
+  // unknown Expect itself, with an empty body: the gateway answers in OpenAI's shape instead.
+  const server = http.createServer({ requireHostHeader: false }, (incoming, outgoing) => {
+    if (incoming.headers.host === undefined) return answerPlain(outgoing, 400, "The request has no Host header.", "missing_host");
     serve(incoming, outgoing).catch((error: unknown) => {
       console.error("local server: unexpected failure", error);
       outgoing.destroy();
     });
   });
+  server.on("checkExpectation", (incoming: IncomingMessage, outgoing: ServerResponse) =>
+    answerPlain(outgoing, 417, `Expect: ${String(incoming.headers.expect).slice(0, 64)} is not supported.`, "expectation_failed"),
+  );
   server.on("clientError", answerClientError);
   const sockets = new Set<Socket>();
   server.on("connection", (socket) => {
@@ -119,6 +125,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 function splitTarget(target: string): [string, string] {
   const index = target.indexOf("?");
   return index === -1 ? [target, ""] : [target.slice(0, index), target.slice(index + 1)];
+}
+
+/** Answers a request the server refuses before the core sees it, and closes the connection. */
+function answerPlain(outgoing: ServerResponse, status: number, message: string, code: string): void {
+  const { body } = errorResponse(new GatewayError(status, message, { code }));
+  outgoing.shouldKeepAlive = false;
+  outgoing.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    [REQUEST_ID_HEADER]: randomUUID(),
+  });
+  outgoing.end(body);
 }
 
 /** Requests Node's parser refuses (bad header bytes, headers too large) still get OpenAI's error shape. */

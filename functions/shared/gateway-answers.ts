@@ -11,16 +11,20 @@ import { isEventStream } from "./relay.ts";
 import { baseSummary, type RequestContext } from "./request-context.ts";
 import type { RequestSummary } from "./request-summary.ts";
 
+const CLIENT_CLOSED_REQUEST = 499;
+
 /** Answers an error the gateway made itself, in OpenAI's shape. */
 export function answerError(context: RequestContext, error: unknown, now: () => number): GatewayResponse {
   const { status, headers, body } = errorResponse(error);
   const gatewayError = asGatewayError(error);
   const elapsed = now() - context.startedAt;
+  const aborted = context.request.signal.aborted;
   const summary: RequestSummary = {
     ...baseSummary(context),
-    status,
-    outcome: context.request.signal.aborted ? "client_aborted" : status === 504 ? "timeout" : "gateway_error",
-    errorCode: gatewayError.code ?? undefined,
+    // Nobody reads an answer to a client that left: 499, as proxies log it, not the error it would have been.
+    status: aborted ? CLIENT_CLOSED_REQUEST : status,
+    outcome: aborted ? "client_aborted" : status === 504 ? "timeout" : "gateway_error",
+    errorCode: aborted ? undefined : (gatewayError.code ?? undefined),
     firstByteMs: elapsed,
     totalMs: elapsed,
   };

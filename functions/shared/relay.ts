@@ -53,10 +53,12 @@ export async function* relayBody(
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const eventStream = isEventStream(contentType);
   const usageReader = selectUsageReader(upstream.status, contentType, eventStream);
-  const idleTimer = setTimeout(
-    () => upstream.abort(new UpstreamTimeoutError(`The provider sent nothing for ${options.idleTimeoutMs} ms.`)),
-    options.idleTimeoutMs,
-  );
+  // The idle bound is on the provider's silence: while the client has yet to take a chunk, it only re-arms.
+  let waitingOnClient = false;
+  const idleTimer = setTimeout(() => {
+    if (waitingOnClient) idleTimer.refresh();
+    else upstream.abort(new UpstreamTimeoutError(`The provider sent nothing for ${options.idleTimeoutMs} ms.`));
+  }, options.idleTimeoutMs);
   const totalTimer = setTimeout(
     () => upstream.abort(new UpstreamTimeoutError("The request took longer than the gateway's total time limit.")),
     options.remainingMs,
@@ -80,8 +82,9 @@ export async function* relayBody(
       firstByteAt ??= options.now();
       atEventBoundary = endsEvent(relayed);
       recorder?.push(relayed);
+      waitingOnClient = true;
       yield relayed;
-      // Time the client took to take the chunk is not the provider's silence.
+      waitingOnClient = false;
       idleTimer.refresh();
     }
     upstreamEndedAt = options.now();

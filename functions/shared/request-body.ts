@@ -29,6 +29,11 @@ export function parseJsonBody(contentType: string | undefined, body: Uint8Array 
   } catch {
     throw new InvalidRequestError("The request body is not valid UTF-8.", { code: "invalid_encoding" });
   }
+  // The gateway re-serializes some bodies (cache keys, usage options); nesting
+  // deep enough to overflow the stack there is refused here, before parsing.
+  if (text.length > 2 * MAX_DEPTH && nestingExceeds(text, MAX_DEPTH)) {
+    throw new InvalidRequestError(`The request body nests deeper than ${MAX_DEPTH} levels.`, { code: "invalid_json" });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -48,6 +53,31 @@ export function parseJsonBody(contentType: string | undefined, body: Uint8Array 
     });
   }
   return parsed as JsonBody;
+}
+
+const MAX_DEPTH = 256;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/** Whether objects and arrays nest deeper than `limit` (brackets inside strings do not count). */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === BACKSLASH) index += 1;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth -= 1;
+  }
+  return false;
 }
 
 function describe(value: unknown): string {

@@ -53,7 +53,8 @@ export function measureRequest(summary: RequestSummary, prices: PriceTable, mode
     requests: 1,
     gatewayClientErrors: outcome === "gateway_error" && status < 500 ? 1 : 0,
     providerClientErrors: outcome === "provider_error" && status < 500 ? 1 : 0,
-    serverErrors: status >= 500 || failedMidStream ? 1 : 0,
+    // A client that left is not a server error, whatever status its abandoned request ended with.
+    serverErrors: outcome !== "client_aborted" && (status >= 500 || failedMidStream) ? 1 : 0,
     timeouts: outcome === "timeout" ? 1 : 0,
     streamErrors: failedMidStream ? 1 : 0,
     latency: summary.totalMs,

@@ -1,0 +1,375 @@
+/**
+ * A provider stream that fails after the headers went out: reset, cut short,
+ * or not SSE at all. The client's stream must end with OpenAI's error event
+ * (no [DONE]) so its SDK raises instead of seeing a clean end, and the request
+ * must count as a stream error in the metrics. A provider's own in-band error
+ * event is relayed as it is.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import OpenAI, { APIError } from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../functions/shared/config.ts";
+import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
+import type { RequestSummary } from "../../functions/shared/request-summary.ts";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { isOpenAIErrorShape, sseEvents } from "../support/raw-http.ts";
+
+const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Tell me a story" }] };
+
+let upstream: FakeOpenAI;
+let gateway: TestGateway;
+let client: OpenAI;
+
+beforeAll(async () => {
+  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
+  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_MAX_RETRIES: "0" });
+  client = gateway.client("sk-caller");
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.reset();
+  gateway.reset();
+});
+
+interface ErrorFields {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** Posts with fetch and returns the raw body text. */
+async function post(target: TestGateway, path: string, body: Record<string, unknown>): Promise<{ status: number; contentType: string | null; text: string }> {
+  const response = await fetch(`${target.baseURL}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, contentType: response.headers.get("content-type"), text: await response.text() };
+}
+
+/** The body's last event must be exactly `data: {"error":{"message","type","param","code"}}` and nothing may follow it. */
+function expectEndsWithErrorEvent(text: string): ErrorFields {
+  expect(text).not.toContain("[DONE]");
+  expect(text.endsWith("\n\n")).toBe(true);
+  const last = sseEvents(text).at(-1) ?? "";
+  expect(last).toMatch(/^data: \{"error":\{"message":/);
+  const payload = JSON.parse(last.slice("data: ".length)) as { error: ErrorFields };
+  expect(isOpenAIErrorShape(payload)).toBe(true);
+  expect(Object.keys(payload.error)).toEqual(["message", "type", "param", "code"]);
+  // Exactly one error event.
+  expect(sseEvents(text).filter(isErrorEvent)).toHaveLength(1);
+  return payload.error;
+}
+
+/** An error event: `data: {"error":...}` (chat, gateway) or `event: error` (Responses). */
+function isErrorEvent(event: string): boolean {
+  return /^data: \{"error":/m.test(event) || /^event: error$/m.test(event);
+}
+
+/** Iterates an SDK stream to its end and returns what it threw (undefined for a clean end) and how many items came first. */
+async function drain(stream: AsyncIterable<unknown>): Promise<{ error: unknown; items: number }> {
+  let items = 0;
+  try {
+    for await (const _item of stream) items += 1;
+  } catch (error) {
+    return { error, items };
+  }
+  return { error: undefined, items };
+}
+
+function metricsOf(summary: RequestSummary | undefined) {
+  if (summary === undefined) throw new Error("no summary");
+  return measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values;
+}
+
+async function expectStreamFailureCounted(target: TestGateway = gateway): Promise<void> {
+  const [summary] = await target.waitForSummaries(1);
+  expect(summary).toMatchObject({ status: 200, stream: true, outcome: "upstream_failure" });
+  expect(metricsOf(summary)).toMatchObject({ requests: 1, streamErrors: 1, serverErrors: 1, timeouts: 0 });
+}
+
+/** What the SDK raised for each failure, for the report. */
+const raisedBy: Record<string, string> = {};
+afterAll(() => {
+  console.info(`SDK error classes by failure: ${JSON.stringify(raisedBy)}`);
+});
+
+describe("a chat stream the provider resets in mid-stream (destroy-mid-stream)", () => {
+  it("ends with the gateway's error event after the bytes the provider sent, and no [DONE]", async () => {
+    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const { status, text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    expect(status).toBe(200);
+    const sent = upstream.lastStreamEvents.join("");
+    expect(upstream.lastStreamEvents).toHaveLength(3);
+    expect(text.startsWith(sent)).toBe(true);
+    expect(expectEndsWithErrorEvent(text)).toEqual({
+      message: "The provider's stream broke off before it was complete.",
+      type: "server_error",
+      param: null,
+      code: "upstream_stream_error",
+    });
+    expect(text.slice(sent.length)).toBe(`data: {"error":{"message":"The provider's stream broke off before it was complete.","type":"server_error","param":null,"code":"upstream_stream_error"}}\n\n`);
+    await expectStreamFailureCounted();
+  });
+
+  it("the same when the gateway added include_usage itself (the client did not ask for it)", async () => {
+    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const { text } = await post(gateway, "chat/completions", { ...chat, stream: true });
+    const events = sseEvents(text);
+    for (const event of events.slice(0, -1)) {
+      expect(event).toMatch(/^data: \{/);
+      expect(event).not.toContain('"usage"');
+    }
+    expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_error");
+    await expectStreamFailureCounted();
+  });
+
+  it("the SDK raises an APIError carrying the gateway's message", async () => {
+    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const stream = await client.chat.completions.create({ ...chat, stream: true });
+    const { error, items } = await drain(stream);
+    raisedBy["destroy-mid-stream"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+    expect(items).toBe(3);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).message).toContain("broke off before it was complete");
+    expect((error as APIError).code).toBe("upstream_stream_error");
+    await expectStreamFailureCounted();
+  });
+});
+
+describe("a chat stream the provider ends cleanly but early (truncate)", () => {
+  it("ends with upstream_stream_truncated instead of a silent clean end", async () => {
+    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const { status, text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    expect(status).toBe(200);
+    const sent = upstream.lastStreamEvents.join("");
+    expect(text.startsWith(sent)).toBe(true);
+    expect(sseEvents(text)).toHaveLength(upstream.lastStreamEvents.length + 1);
+    expect(expectEndsWithErrorEvent(text)).toEqual({
+      message: "The provider's stream ended before it was complete.",
+      type: "server_error",
+      param: null,
+      code: "upstream_stream_truncated",
+    });
+    await expectStreamFailureCounted();
+  });
+
+  it("the SDK raises an APIError", async () => {
+    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const { error, items } = await drain(await client.chat.completions.create({ ...chat, stream: true }));
+    raisedBy["truncate"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+    expect(items).toBe(4);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).code).toBe("upstream_stream_truncated");
+    await expectStreamFailureCounted();
+  });
+});
+
+describe("a body that is not a valid event stream", () => {
+  const VALID = [
+    `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n`,
+    `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}\n\n`,
+  ];
+  const GARBAGE = "<html><body>502 Bad Gateway</body></html>\nstill not sse\n\n";
+
+  it("garbage lines in the same chunk as valid events: the chunk is refused, the stream ends with upstream_malformed_stream", async () => {
+    upstream.enqueue({
+      kind: "raw",
+      status: 200,
+      headers: { "content-type": "text/event-stream", "x-request-id": "req_garbage" },
+      body: `${VALID.join("")}${GARBAGE}data: [DONE]\n\n`,
+    });
+    const { status, text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    expect(status).toBe(200);
+    expect(text).not.toContain("<html>");
+    expect(expectEndsWithErrorEvent(text)).toEqual({
+      message: "The provider sent a malformed event stream.",
+      type: "server_error",
+      param: null,
+      code: "upstream_malformed_stream",
+    });
+    await expectStreamFailureCounted();
+  });
+
+  it("the SDK raises an APIError for it", async () => {
+    upstream.enqueue({
+      kind: "raw",
+      status: 200,
+      headers: { "content-type": "text/event-stream", "x-request-id": "req_garbage" },
+      body: `${VALID.join("")}${GARBAGE}data: [DONE]\n\n`,
+    });
+    const { error } = await drain(await client.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } }));
+    raisedBy["malformed (raw)"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).code).toBe("upstream_malformed_stream");
+    await expectStreamFailureCounted();
+  });
+
+  describe("arriving after valid events, in later writes", () => {
+    let scripted: http.Server;
+    let scriptedGateway: TestGateway;
+    beforeAll(async () => {
+      // Mode by the request's `user` field: "garbage-later" or "reset-mid-event".
+      scripted = http.createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", async () => {
+          const mode = (JSON.parse(Buffer.concat(chunks).toString()) as { user?: string }).user;
+          response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_scripted" });
+          response.flushHeaders();
+          for (const event of VALID) {
+            response.write(event);
+            await sleep(20);
+          }
+          if (mode === "garbage-later") {
+            response.write(GARBAGE);
+            await sleep(20);
+            response.end("data: [DONE]\n\n");
+          } else {
+            response.write(`data: {"id":"chatcmpl-1","object":"chat.com`);
+            await sleep(20);
+            response.socket?.resetAndDestroy();
+          }
+        });
+      });
+      await new Promise<void>((resolve) => scripted.listen(0, "127.0.0.1", resolve));
+      scriptedGateway = await startTestGateway({
+        OPENAI_BASE_URL: `http://127.0.0.1:${(scripted.address() as AddressInfo).port}/v1`,
+        GATEWAY_MAX_RETRIES: "0",
+      });
+    });
+    afterAll(async () => {
+      await scriptedGateway.close();
+      scripted.closeAllConnections();
+      await new Promise((resolve) => scripted.close(resolve));
+    });
+    beforeEach(() => scriptedGateway.reset());
+
+    it("the valid events are relayed, then the error event ends the stream", async () => {
+      const { status, text } = await post(scriptedGateway, "chat/completions", {
+        ...chat,
+        stream: true,
+        stream_options: { include_usage: true },
+        user: "garbage-later",
+      });
+      expect(status).toBe(200);
+      expect(text.startsWith(VALID.join(""))).toBe(true);
+      expect(text).not.toContain("<html>");
+      expect(expectEndsWithErrorEvent(text).code).toBe("upstream_malformed_stream");
+      await expectStreamFailureCounted(scriptedGateway);
+    });
+
+    it("the SDK gets the two valid chunks, then raises an APIError", async () => {
+      const { error, items } = await drain(
+        await scriptedGateway
+          .client("sk-caller")
+          .chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true }, user: "garbage-later" }),
+      );
+      raisedBy["malformed (after valid events)"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+      expect(items).toBe(2);
+      expect(error).toBeInstanceOf(APIError);
+      expect((error as APIError).code).toBe("upstream_malformed_stream");
+    });
+
+    it("a reset in the middle of an event: the half event is closed off and the error event is an event of its own", async () => {
+      const { text } = await post(scriptedGateway, "chat/completions", {
+        ...chat,
+        stream: true,
+        stream_options: { include_usage: true },
+        user: "reset-mid-event",
+      });
+      expect(text.startsWith(`${VALID.join("")}data: {"id":"chatcmpl-1","object":"chat.com\n\ndata: {"error":`)).toBe(true);
+      expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_error");
+      await expectStreamFailureCounted(scriptedGateway);
+    });
+
+    it("the SDK raises an error for it rather than ending cleanly", async () => {
+      const { error, items } = await drain(
+        await scriptedGateway
+          .client("sk-caller")
+          .chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true }, user: "reset-mid-event" }),
+      );
+      // The closed-off half event reaches the SDK before the error event: it fails to parse it.
+      raisedBy["reset mid-event"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+      expect(items).toBe(2);
+      expect(error).toBeInstanceOf(Error);
+    });
+  });
+});
+
+describe("a Responses API stream", () => {
+  const input = "Tell me a story";
+
+  it("truncated before response.completed ends with the error event", async () => {
+    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const { status, text } = await post(gateway, "responses", { model: "gpt-4o", input, stream: true });
+    expect(status).toBe(200);
+    expect(text.startsWith(upstream.lastStreamEvents.join(""))).toBe(true);
+    expect(text).not.toContain("response.completed");
+    expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_truncated");
+    await expectStreamFailureCounted();
+  });
+
+  it("the SDK's responses stream raises an APIError", async () => {
+    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const stream = await client.responses.create({ model: "gpt-4o", input, stream: true });
+    const types: string[] = [];
+    let error: unknown;
+    try {
+      for await (const event of stream) types.push(event.type);
+    } catch (caught) {
+      error = caught;
+    }
+    raisedBy["responses truncate"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+    expect(types).toHaveLength(4);
+    expect(types).not.toContain("response.completed");
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).code).toBe("upstream_stream_truncated");
+    await expectStreamFailureCounted();
+  });
+
+  it("reset in mid-stream ends the same way", async () => {
+    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const { text } = await post(gateway, "responses", { model: "gpt-4o", input, stream: true });
+    expect(text.startsWith(upstream.lastStreamEvents.join(""))).toBe(true);
+    expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_error");
+    await expectStreamFailureCounted();
+  });
+});
+
+describe("the provider's own in-band error event", () => {
+  it("a chat stream's error event is relayed byte for byte, not doubled", async () => {
+    upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed.", code: "model_error" });
+    const { text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    expect(text).toBe(upstream.lastStreamEvents.join(""));
+    expect(expectEndsWithErrorEvent(text)).toMatchObject({ message: "The model crashed.", code: "model_error" });
+    // A stream the provider failed in-band still counts as a stream error.
+    await expectStreamFailureCounted();
+  });
+
+  it("the SDK raises the provider's message", async () => {
+    upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed.", code: "model_error" });
+    const { error, items } = await drain(await client.chat.completions.create({ ...chat, stream: true }));
+    raisedBy["provider error-mid-stream"] = (error as Error | undefined)?.constructor.name ?? "nothing";
+    expect(items).toBe(3);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).message).toContain("The model crashed.");
+    expect((error as APIError).code).toBe("model_error");
+  });
+
+  it("a Responses stream's `event: error` is relayed byte for byte, with no gateway event after it", async () => {
+    upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed." });
+    const { text } = await post(gateway, "responses", { model: "gpt-4o", input: "Hi", stream: true });
+    expect(text).toBe(upstream.lastStreamEvents.join(""));
+    expect(sseEvents(text).at(-1)).toMatch(/^event: error\n/);
+    expect(sseEvents(text).filter(isErrorEvent)).toHaveLength(1);
+    await expectStreamFailureCounted();
+  });
+});

@@ -1,0 +1,343 @@
+/**
+ * Retries: which provider answers the gateway tries again, how long it waits,
+ * how a request can change the count, and how a key pool takes the load.
+ * The SDK's own retries are off (`maxRetries: 0`), so every retry seen here is the gateway's.
+ */
+import OpenAI, {
+  APIError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnprocessableEntityError,
+} from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createCredentials, type CredentialStore } from "../../functions/shared/credentials/types.ts";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+
+const MAX_DELAY_MS = 3_000;
+const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Hi" }] };
+
+let upstream: FakeOpenAI;
+let gateway: TestGateway;
+let client: OpenAI;
+
+beforeAll(async () => {
+  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
+  gateway = await startTestGateway({
+    OPENAI_BASE_URL: upstream.baseUrl,
+    GATEWAY_MAX_RETRIES: "2",
+    GATEWAY_RETRY_BASE_DELAY_MS: "10",
+    GATEWAY_RETRY_MAX_DELAY_MS: String(MAX_DELAY_MS),
+  });
+  client = gateway.client("sk-caller");
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+beforeEach(() => {
+  upstream.reset();
+  gateway.reset();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<APIError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(APIError);
+  return error as APIError;
+}
+
+/** Milliseconds between the provider receiving request `index - 1` and request `index`. */
+function gap(index: number): number {
+  const before = upstream.requests[index - 1]?.receivedAt ?? Number.NaN;
+  const after = upstream.requests[index]?.receivedAt ?? Number.NaN;
+  return after - before;
+}
+
+/** A 429 in OpenAI's shape with exactly the given headers (the fake's `error` behaviour always adds retry-after-ms). */
+function rateLimited(headers: Record<string, string>) {
+  return {
+    kind: "raw" as const,
+    status: 429,
+    headers: { "content-type": "application/json", "x-request-id": "req_ratelimited", ...headers },
+    body: JSON.stringify({ error: { message: "Rate limit reached.", type: "requests", param: null, code: "rate_limit_exceeded" } }),
+  };
+}
+
+describe("retried answers", () => {
+  it.each([429, 500, 502, 503, 504])("%i, then success: the client sees the success and x-gateway-retries: 1", async (status) => {
+    upstream.enqueue({ kind: "error", status, retryAfterMs: 10 });
+    const { data, response } = await client.chat.completions.create(chat).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Echo: Hi");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(upstream.requests).toHaveLength(2);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 200, outcome: "ok", retries: 1 });
+  });
+
+  it("a connection reset before any answer, then success", async () => {
+    upstream.enqueue({ kind: "reset" });
+    const { data, response } = await client.chat.completions.create(chat).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Echo: Hi");
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(upstream.requests).toHaveLength(2);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 200, outcome: "ok", retries: 1 });
+  });
+
+  it("a stream retried before its first byte still streams every chunk", async () => {
+    upstream.enqueue({ kind: "error", status: 503 });
+    upstream.enqueue({ kind: "stream", chunks: 6, intervalMs: 5 });
+    const { data: stream, response } = await client.chat.completions.create({ ...chat, stream: true }).withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    let text = "";
+    let chunks = 0;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      chunks += 1;
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toBe("Echo: Hi");
+    expect(chunks).toBe(8); // role chunk, 6 deltas, finish chunk
+    expect(finish).toBe("stop");
+    expect(upstream.requests).toHaveLength(2);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 200, outcome: "ok", stream: true, retries: 1 });
+  });
+});
+
+describe("answers that are never retried", () => {
+  it.each([
+    [400, BadRequestError],
+    [401, AuthenticationError],
+    [403, PermissionDeniedError],
+    [404, NotFoundError],
+    [422, UnprocessableEntityError],
+  ] as const)("%i goes to the client after exactly one upstream request", async (status, errorClass) => {
+    upstream.enqueue({ kind: "error", status });
+    const error = await rejection(client.chat.completions.create(chat));
+    expect(error).toBeInstanceOf(errorClass);
+    expect(error.status).toBe(status);
+    expect(error.headers?.get("x-gateway-retries")).toBe("0");
+    expect(upstream.requests).toHaveLength(1);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status, outcome: "provider_error", retries: 0 });
+  });
+});
+
+describe("the provider's own wait", () => {
+  it("retry-after-ms: 300 is waited for", async () => {
+    upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 300 });
+    const { response } = await client.chat.completions.create(chat).withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(gap(1)).toBeGreaterThanOrEqual(280);
+    // retry-after-ms wins over the coarser retry-after: 1 the fake sends alongside it.
+    expect(gap(1)).toBeLessThan(900);
+  });
+
+  it("retry-after: 1 (seconds) is waited for", async () => {
+    upstream.enqueue(rateLimited({ "retry-after": "1" }));
+    const { response } = await client.chat.completions.create(chat).withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(gap(1)).toBeGreaterThanOrEqual(980);
+    expect(gap(1)).toBeLessThan(1_800);
+  });
+
+  it("retry-after as an HTTP date is waited for until that time", async () => {
+    // HTTP dates have whole seconds: two seconds from now is 1 to 2 s away.
+    const until = new Date(Date.now() + 2_000);
+    upstream.enqueue(rateLimited({ "retry-after": until.toUTCString() }));
+    const { response } = await client.chat.completions.create(chat).withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(gap(1)).toBeGreaterThanOrEqual(900);
+    expect(gap(1)).toBeLessThan(2_600);
+  });
+
+  it("a wait above GATEWAY_RETRY_MAX_DELAY_MS is not waited for: the 429 goes to the client at once", async () => {
+    upstream.enqueue({ kind: "error", status: 429, retryAfterMs: MAX_DELAY_MS + 2_000 });
+    const started = performance.now();
+    const error = await rejection(client.chat.completions.create(chat));
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error.headers?.get("x-gateway-retries")).toBe("0");
+    expect(error.headers?.get("retry-after-ms")).toBe(String(MAX_DELAY_MS + 2_000));
+    expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe("x-gateway-max-retries", () => {
+  it("0 turns retrying off for the request", async () => {
+    upstream.enqueue({ kind: "error", status: 503 });
+    const error = await rejection(client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "0" } }));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error.status).toBe(503);
+    expect(error.headers?.get("x-gateway-retries")).toBe("0");
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("5 allows five retries, above the deployment's 2", async () => {
+    for (let index = 0; index < 5; index += 1) upstream.enqueue({ kind: "error", status: 503 });
+    const { data, response } = await client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "5" } }).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Echo: Hi");
+    expect(response.headers.get("x-gateway-retries")).toBe("5");
+    expect(upstream.requests).toHaveLength(6);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary?.retries).toBe(5);
+  });
+
+  it.each(["11", "abc", "-1", "1.5", ""])("%j is refused with 400 before any upstream request", async (value) => {
+    const error = await rejection(client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": value } }));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.param).toBe("x-gateway-max-retries");
+    expect(error.code).toBe("invalid_header");
+    expect(error.type).toBe("invalid_request_error");
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("exhausted retries", () => {
+  it("three 503s with GATEWAY_MAX_RETRIES=2: the client gets the last 503, x-gateway-retries: 2", async () => {
+    for (let index = 0; index < 3; index += 1) {
+      upstream.enqueue({ kind: "error", status: 503, message: `overloaded #${index + 1}` });
+    }
+    const error = await rejection(client.chat.completions.create(chat));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error.status).toBe(503);
+    expect(error.message).toContain("overloaded #3");
+    expect(error.headers?.get("x-gateway-retries")).toBe("2");
+    expect(error.headers?.get("x-request-id")).toMatch(/^req_/);
+    expect(upstream.requests).toHaveLength(3);
+    expect(upstream.pending()).toBe(0);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 503, outcome: "provider_error", retries: 2 });
+  });
+
+  it("three resets: the client gets 502 upstream_unavailable after two retries", async () => {
+    for (let index = 0; index < 3; index += 1) upstream.enqueue({ kind: "reset" });
+    const error = await rejection(client.chat.completions.create(chat));
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error.status).toBe(502);
+    expect(error.code).toBe("upstream_unavailable");
+    expect(error.headers?.get("x-gateway-retries")).toBe("2");
+    expect(upstream.requests).toHaveLength(3);
+    const [summary] = await gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 502, outcome: "gateway_error", errorCode: "upstream_unavailable", retries: 2 });
+  });
+});
+
+describe("backoff", () => {
+  const BASE_MS = 50;
+  /** Slack for the provider's answer and the gateway's own work around each wait (generous: 2 cores, other tests). */
+  const SLACK_MS = 80;
+  let backoffGateway: TestGateway;
+  beforeAll(async () => {
+    backoffGateway = await startTestGateway({
+      OPENAI_BASE_URL: upstream.baseUrl,
+      GATEWAY_MAX_RETRIES: "0",
+      GATEWAY_RETRY_BASE_DELAY_MS: String(BASE_MS),
+      GATEWAY_RETRY_MAX_DELAY_MS: "10000",
+    });
+  });
+  afterAll(async () => {
+    await backoffGateway.close();
+  });
+
+  it("waits within [0, base·2^n] before retry n, so the bound doubles each time", async () => {
+    const RETRIES = 5;
+    for (let index = 0; index < RETRIES; index += 1) upstream.enqueue({ kind: "error", status: 503 });
+    const { response } = await backoffGateway
+      .client("sk-caller", { "x-gateway-max-retries": String(RETRIES) })
+      .chat.completions.create(chat)
+      .withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe(String(RETRIES));
+    expect(upstream.requests).toHaveLength(RETRIES + 1);
+    const gaps = Array.from({ length: RETRIES }, (_, retry) => gap(retry + 1));
+    for (const [retry, waited] of gaps.entries()) {
+      expect(waited, `gaps ${gaps.map((value) => value.toFixed(0)).join(", ")}`).toBeGreaterThanOrEqual(0);
+      expect(waited, `gaps ${gaps.map((value) => value.toFixed(0)).join(", ")}`).toBeLessThanOrEqual(BASE_MS * 2 ** retry + SLACK_MS);
+    }
+    // All five waits together stay under the sum of the doubled bounds.
+    const total = gaps.reduce((sum, value) => sum + value, 0);
+    expect(total).toBeLessThanOrEqual(BASE_MS * (2 ** RETRIES - 1) + SLACK_MS * 2);
+  });
+});
+
+describe("a provider key pool (managed mode)", () => {
+  const KEYS = ["sk-a", "sk-b", "sk-c"];
+  const GATEWAY_KEY = "gw-pool-0123456789";
+  let poolUpstream: FakeOpenAI;
+  let poolGateway: TestGateway;
+  let poolClient: OpenAI;
+
+  beforeAll(async () => {
+    const credentials = createCredentials({
+      providers: { openai: { apiKeys: KEYS } },
+      gatewayKeys: [{ id: "team-pool", key: GATEWAY_KEY }],
+      allowPassthrough: false,
+    });
+    const store: CredentialStore = { get: async () => credentials, refresh: async () => credentials };
+    poolUpstream = await startFakeOpenAI();
+    poolGateway = await startTestGateway(
+      { OPENAI_BASE_URL: poolUpstream.baseUrl, GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_BASE_DELAY_MS: "10" },
+      store,
+    );
+    poolClient = poolGateway.client(GATEWAY_KEY);
+  });
+  afterAll(async () => {
+    await poolGateway.close();
+    await poolUpstream.close();
+  });
+  beforeEach(() => {
+    poolUpstream.reset();
+    poolGateway.reset();
+  });
+
+  const keyOf = (index: number) => String(poolUpstream.requests[index]?.headers.authorization ?? "").replace(/^Bearer /, "");
+
+  it("a 429 on one key moves the retry to the next key in the pool", async () => {
+    poolUpstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
+    const { data, response } = await poolClient.chat.completions.create(chat).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Echo: Hi");
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(poolUpstream.requests).toHaveLength(2);
+    const first = KEYS.indexOf(keyOf(0));
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(keyOf(1)).toBe(KEYS[(first + 1) % KEYS.length]);
+    const [summary] = await poolGateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 200, outcome: "ok", retries: 1, keyId: "team-pool" });
+  });
+
+  it("two 429s in a row walk the pool: three attempts, three different keys", async () => {
+    poolUpstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
+    poolUpstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
+    const { response } = await poolClient.chat.completions.create(chat).withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("2");
+    expect(new Set([keyOf(0), keyOf(1), keyOf(2)])).toEqual(new Set(KEYS));
+    const [summary] = await poolGateway.waitForSummaries(1);
+    expect(summary?.retries).toBe(2);
+  });
+
+  it("successive requests spread over the keys", async () => {
+    const ROUNDS = 4;
+    for (let index = 0; index < KEYS.length * ROUNDS; index += 1) {
+      await poolClient.chat.completions.create(chat);
+    }
+    const used = poolUpstream.requests.map((_, index) => keyOf(index));
+    for (const key of KEYS) expect(used.filter((candidate) => candidate === key)).toHaveLength(ROUNDS);
+    // Round robin: no key twice in a row.
+    for (let index = 1; index < used.length; index += 1) expect(used[index]).not.toBe(used[index - 1]);
+    // The gateway key never goes upstream.
+    expect(used).not.toContain(GATEWAY_KEY);
+    const summaries = await poolGateway.waitForSummaries(KEYS.length * ROUNDS);
+    expect(summaries.every((summary) => summary.retries === 0 && summary.outcome === "ok")).toBe(true);
+  });
+});
