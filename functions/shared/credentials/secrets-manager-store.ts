@@ -2,7 +2,7 @@
  * Credentials from one AWS Secrets Manager secret, cached per execution
  * environment with a TTL so that a rotated key takes effect without a redeploy.
  */
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../errors.ts";
 import { parseSecret, SecretFormatError } from "./parse-secret.ts";
 import type { Credentials, CredentialStore } from "./types.ts";
@@ -43,7 +43,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   function fetchSecret(): Promise<Credentials> {
     inFlight ??= (async () => {
       try {
-        client ??= await createClient();
+        client ??= createClient();
         const credentials = await readSecret(client, options.secretId);
         cache = { credentials, fetchedAt: now() };
         return credentials;
@@ -71,17 +71,11 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   };
 }
 
-/**
- * The AWS SDK is loaded on the first fetch, not at start-up: it is three
- * quarters of the bundle, and the local server without a secret never needs it.
- */
-async function createClient(): Promise<SecretsManagerClient> {
-  const { SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+function createClient(): SecretsManagerClient {
   return new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
 }
 
 async function readSecret(client: SecretsManagerClient, secretId: string): Promise<Credentials> {
-  const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
   const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   if (output.SecretString === undefined) throw new SecretFormatError("the secret has no string value (binary secrets are not supported)");
   return parseSecret(output.SecretString);

@@ -5,7 +5,7 @@
  * for an item (400 KB) is skipped.
  */
 import { gzipSync, gunzipSync } from "node:zlib";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import type { GatewayStore } from "./types.ts";
 
 /** Options of the DynamoDB store. */
@@ -19,24 +19,17 @@ export interface DynamoDbStoreOptions {
 /** An item holds at most 400 KB; leave room for the key and attributes. */
 const MAX_VALUE_BYTES = 380 * 1024;
 
-/** Creates the store. The SDK is loaded on first use. */
+/** Creates the store; its client is created on first use. */
 export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore {
   const now = options.now ?? Date.now;
   let client = options.client;
-  const sdk = () => import("@aws-sdk/client-dynamodb");
-  const getClient = async () => {
-    if (client === undefined) {
-      const { DynamoDBClient } = await sdk();
-      client = new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
-    }
-    return client;
-  };
+  const getClient = () =>
+    (client ??= new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } }));
   const expiry = (ttlSeconds: number) => String(Math.ceil(now() / 1000) + ttlSeconds);
 
   return {
     async get(key) {
-      const { GetItemCommand } = await sdk();
-      const output = await (await getClient()).send(
+      const output = await getClient().send(
         new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false }),
       );
       const item = output.Item;
@@ -49,8 +42,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       const useCompressed = compressed.byteLength < value.byteLength;
       const stored = useCompressed ? compressed : value;
       if (stored.byteLength > MAX_VALUE_BYTES) return false;
-      const { PutItemCommand } = await sdk();
-      await (await getClient()).send(
+      await getClient().send(
         new PutItemCommand({
           TableName: options.tableName,
           Item: {
@@ -66,8 +58,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       return true;
     },
     async add(key, amount, ttlSeconds) {
-      const { UpdateItemCommand } = await sdk();
-      const output = await (await getClient()).send(
+      const output = await getClient().send(
         new UpdateItemCommand({
           TableName: options.tableName,
           Key: { pk: { S: key } },
