@@ -3,10 +3,12 @@
  * gateway's own provider key) and passthrough mode (the caller's key).
  */
 import OpenAI, { AuthenticationError, InternalServerError } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeOpenAI, type FakeOpenAI, type RecordedRequest } from "../support/fake-openai.ts";
+import { describe, expect, it } from "vitest";
 import { createCredentials, type Credentials, type CredentialStore } from "../../functions/shared/credentials/types.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import type { RecordedRequest } from "../support/fake-openai.ts";
+import { fetchText, type FetchedResponse } from "../support/fetch.ts";
+import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
+import { rejectionOf } from "../support/openai-errors.ts";
 
 const KEY_ONE = "gw-key-one-0123456789";
 const KEY_TWO = "gw-key-two-0123456789";
@@ -16,23 +18,16 @@ const REQUEST_ID = /^[0-9a-f-]{36}$/;
 
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Who am I?" }] };
 
-interface RawResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
-async function send(baseURL: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  const response = await fetch(`${baseURL}${path}`, {
+function send(baseURL: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<FetchedResponse> {
+  return fetchText(`${baseURL}${path}`, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
     headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
     body: init.body,
   });
-  return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
 /** Everything a response exposes, as one string, to search for leaked keys. */
-function exposed(response: RawResponse): string {
+function exposed(response: FetchedResponse): string {
   return `${JSON.stringify([...response.headers])}\n${response.text}`;
 }
 
@@ -41,74 +36,53 @@ function received(requests: readonly RecordedRequest[]): string {
   return requests.map((request) => `${request.method} ${request.url}\n${JSON.stringify(request.headers)}\n${request.body.toString()}`).join("\n");
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error("expected the request to fail");
-    },
-    (error: unknown) => error,
-  );
-}
-
 describe("managed mode: callers present a gateway key, the gateway calls with its own", () => {
-  let upstream: FakeOpenAI;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startFakeOpenAI({ requireAuth: `Bearer ${PROVIDER_KEY}` });
-    gateway = await startTestGateway({
-      OPENAI_BASE_URL: upstream.baseUrl,
+  const fixture = useFakeUpstreamAndGateway({
+    upstream: { requireAuth: `Bearer ${PROVIDER_KEY}` },
+    env: {
       GATEWAY_API_KEYS: GATEWAY_KEYS.join(","),
       OPENAI_API_KEY: PROVIDER_KEY,
       OPENAI_ORGANIZATION: "org-gateway",
       OPENAI_PROJECT: "proj_gateway",
       // Provider errors are relayed as they are, without gateway retries (where the gateway has them).
       GATEWAY_MAX_RETRIES: "0",
-    });
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
-  beforeEach(() => {
-    upstream.reset();
-    gateway.reset();
+    },
   });
 
   it("a good gateway key works; upstream sees only the provider key", async () => {
     for (const [index, key] of GATEWAY_KEYS.entries()) {
-      const completion = await gateway.client(key).chat.completions.create(chat);
+      const completion = await fixture.gateway.client(key).chat.completions.create(chat);
       expect(completion.choices[0]?.message.content).toBe("Echo: Who am I?");
-      const summaries = await gateway.waitForSummaries(index + 1);
+      const summaries = await fixture.gateway.waitForSummaries(index + 1);
       expect(summaries[index]).toMatchObject({ keyId: `env-${index + 1}`, status: 200, outcome: "ok" });
     }
-    expect(upstream.requests).toHaveLength(2);
-    for (const request of upstream.requests) expect(request.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
-    const seen = received(upstream.requests);
+    expect(fixture.upstream.requests).toHaveLength(2);
+    for (const request of fixture.upstream.requests) expect(request.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    const seen = received(fixture.upstream.requests);
     for (const key of GATEWAY_KEYS) expect(seen).not.toContain(key);
   });
 
   it("a streamed request sends the provider key too and never the gateway key", async () => {
-    const stream = await gateway.client(KEY_ONE).chat.completions.create({ ...chat, stream: true });
+    const stream = await fixture.gateway.client(KEY_ONE).chat.completions.create({ ...chat, stream: true });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("Echo: Who am I?");
-    expect(upstream.requests[0]?.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
-    expect(received(upstream.requests)).not.toContain(KEY_ONE);
+    expect(fixture.upstream.requests[0]?.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    expect(received(fixture.upstream.requests)).not.toContain(KEY_ONE);
   });
 
   it("a wrong key gets 401 invalid_api_key (AuthenticationError) and no upstream request", async () => {
     for (const wrong of ["gw-key-three-0123456789", `${KEY_ONE}x`, KEY_ONE.slice(0, -1), PROVIDER_KEY]) {
-      const error = await rejection(gateway.client(wrong).chat.completions.create(chat));
+      const error = await rejectionOf(fixture.gateway.client(wrong).chat.completions.create(chat));
       expect(error).toBeInstanceOf(AuthenticationError);
       expect(error).toMatchObject({ status: 401, code: "invalid_api_key", type: "invalid_request_error" });
       expect((error as AuthenticationError).message).not.toContain(wrong);
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a missing key gets 401 invalid_api_key and no upstream request", async () => {
-    const response = await send(gateway.baseURL, "chat/completions", { body: JSON.stringify(chat) });
+    const response = await send(fixture.gateway.baseURL, "chat/completions", { body: JSON.stringify(chat) });
     expect(response.status).toBe(401);
     expect(JSON.parse(response.text)).toEqual({
       error: {
@@ -119,25 +93,25 @@ describe("managed mode: callers present a gateway key, the gateway calls with it
       },
     });
     expect(response.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
-    const models = await send(gateway.baseURL, "models", { headers: { authorization: "Basic Z3c6a2V5" } });
+    const models = await send(fixture.gateway.baseURL, "models", { headers: { authorization: "Basic Z3c6a2V5" } });
     expect(models.status).toBe(401);
-    expect(upstream.requests).toHaveLength(0);
-    const summaries = await gateway.waitForSummaries(2);
+    expect(fixture.upstream.requests).toHaveLength(0);
+    const summaries = await fixture.gateway.waitForSummaries(2);
     expect(summaries[0]).toMatchObject({ status: 401, outcome: "gateway_error", errorCode: "invalid_api_key", keyId: undefined });
   });
 
   it("the gateway key never appears in any response, header or body", async () => {
-    upstream.enqueue({ kind: "error", status: 429, match: "/v1/embeddings" });
+    fixture.upstream.enqueue({ kind: "error", status: 429, match: "/v1/embeddings" });
     const responses = await Promise.all([
-      send(gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify(chat) }),
-      send(gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify({ ...chat, stream: true }) }),
-      send(gateway.baseURL, "models", { headers: { authorization: `Bearer ${KEY_TWO}` } }),
-      send(gateway.baseURL, "embeddings", { headers: { authorization: `Bearer ${KEY_TWO}` }, body: '{"model":"text-embedding-3-small","input":"x"}' }),
-      send(gateway.baseURL, "models", { headers: { authorization: `Bearer ${KEY_ONE}-typo` } }),
-      send(gateway.baseURL, "models", { headers: { authorization: `Bearer ${KEY_ONE.toUpperCase()}` } }),
-      send(gateway.baseURL, "models", { headers: { authorization: KEY_ONE } }),
-      send(gateway.baseURL, "nowhere", { headers: { authorization: `Bearer ${KEY_ONE}` } }),
-      send(gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: `{"model":"${KEY_TWO}"` }),
+      send(fixture.gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify(chat) }),
+      send(fixture.gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify({ ...chat, stream: true }) }),
+      send(fixture.gateway.baseURL, "models", { headers: { authorization: `Bearer ${KEY_TWO}` } }),
+      send(fixture.gateway.baseURL, "embeddings", { headers: { authorization: `Bearer ${KEY_TWO}` }, body: '{"model":"text-embedding-3-small","input":"x"}' }),
+      send(fixture.gateway.baseURL, "models", { headers: { authorization: `Bearer ${KEY_ONE}-typo` } }),
+      send(fixture.gateway.baseURL, "models", { headers: { authorization: `Bearer ${KEY_ONE.toUpperCase()}` } }),
+      send(fixture.gateway.baseURL, "models", { headers: { authorization: KEY_ONE } }),
+      send(fixture.gateway.baseURL, "nowhere", { headers: { authorization: `Bearer ${KEY_ONE}` } }),
+      send(fixture.gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: `{"model":"${KEY_TWO}"` }),
     ]);
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 429, 401, 401, 401, 404, 400]);
     for (const response of responses) {
@@ -150,21 +124,21 @@ describe("managed mode: callers present a gateway key, the gateway calls with it
   });
 
   it("sends OPENAI_ORGANIZATION and OPENAI_PROJECT upstream", async () => {
-    await gateway.client(KEY_ONE).models.list();
-    expect(upstream.requests[0]?.headers).toMatchObject({ "openai-organization": "org-gateway", "openai-project": "proj_gateway" });
+    await fixture.gateway.client(KEY_ONE).models.list();
+    expect(fixture.upstream.requests[0]?.headers).toMatchObject({ "openai-organization": "org-gateway", "openai-project": "proj_gateway" });
   });
 
   it("forwards the client's own OpenAI-Organization and OpenAI-Project instead", async () => {
     const client = new OpenAI({
       apiKey: KEY_TWO,
-      baseURL: gateway.baseURL,
+      baseURL: fixture.gateway.baseURL,
       organization: "org-client",
       project: "proj_client",
       maxRetries: 0,
       timeout: 5_000,
     });
     await client.models.retrieve("gpt-4o");
-    expect(upstream.requests[0]?.headers).toMatchObject({
+    expect(fixture.upstream.requests[0]?.headers).toMatchObject({
       authorization: `Bearer ${PROVIDER_KEY}`,
       "openai-organization": "org-client",
       "openai-project": "proj_client",
@@ -172,171 +146,128 @@ describe("managed mode: callers present a gateway key, the gateway calls with it
   });
 
   it("relays the provider's own 401 once, without retrying the same key", async () => {
-    upstream.enqueue({ kind: "error", status: 401, message: "Incorrect API key provided: sk-pro****ider." });
-    const error = await rejection(gateway.client(KEY_ONE).chat.completions.create(chat));
+    fixture.upstream.enqueue({ kind: "error", status: 401, message: "Incorrect API key provided: sk-pro****ider." });
+    const error = await rejectionOf(fixture.gateway.client(KEY_ONE).chat.completions.create(chat));
     expect(error).toBeInstanceOf(AuthenticationError);
     expect((error as AuthenticationError).message).toContain("sk-pro****ider");
-    expect(upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
   });
 });
 
 describe("managed mode without a provider key", () => {
-  let upstream: FakeOpenAI;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startFakeOpenAI();
-    gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_API_KEYS: KEY_ONE });
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  const fixture = useFakeUpstreamAndGateway({ env: { GATEWAY_API_KEYS: KEY_ONE } });
 
   it("answers 500 in OpenAI's shape naming the provider, and calls nobody", async () => {
-    const response = await send(gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify(chat) });
+    const response = await send(fixture.gateway.baseURL, "chat/completions", { headers: { authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify(chat) });
     expect(response.status).toBe(500);
     expect(JSON.parse(response.text)).toEqual({
       error: { message: "The gateway has no API key for provider openai.", type: "server_error", param: null, code: "gateway_misconfigured" },
     });
     expect(response.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
 
-    const error = await rejection(gateway.client(KEY_ONE).models.list());
+    const error = await rejectionOf(fixture.gateway.client(KEY_ONE).models.list());
     expect(error).toBeInstanceOf(InternalServerError);
     expect((error as InternalServerError).message).toContain("provider openai");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("still rejects a wrong gateway key with 401 first", async () => {
-    expect((await send(gateway.baseURL, "models", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await send(fixture.gateway.baseURL, "models", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
   });
 });
 
 describe("passthrough mode: no gateway keys, the caller's key goes upstream", () => {
-  let upstream: FakeOpenAI;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller-own" });
+  const fixture = useFakeUpstreamAndGateway({
+    upstream: { requireAuth: "Bearer sk-caller-own" },
     // The gateway has a key of its own, which callers without one must not get to use.
-    gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, OPENAI_API_KEY: PROVIDER_KEY, OPENAI_ORGANIZATION: "org-gateway" });
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
-  beforeEach(() => {
-    upstream.reset();
-    gateway.reset();
+    env: { OPENAI_API_KEY: PROVIDER_KEY, OPENAI_ORGANIZATION: "org-gateway" },
   });
 
   it("forwards the caller's Authorization unchanged", async () => {
-    const completion = await gateway.client("sk-caller-own").chat.completions.create(chat);
+    const completion = await fixture.gateway.client("sk-caller-own").chat.completions.create(chat);
     expect(completion.choices[0]?.message.content).toBe("Echo: Who am I?");
-    expect(upstream.requests[0]?.headers.authorization).toBe("Bearer sk-caller-own");
-    expect(upstream.requests[0]?.headers["openai-organization"]).toBeUndefined();
-    expect(received(upstream.requests)).not.toContain(PROVIDER_KEY);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests[0]?.headers.authorization).toBe("Bearer sk-caller-own");
+    expect(fixture.upstream.requests[0]?.headers["openai-organization"]).toBeUndefined();
+    expect(received(fixture.upstream.requests)).not.toContain(PROVIDER_KEY);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.keyId).toBeUndefined();
   });
 
   it("forwards an odd-looking Authorization byte for byte, and the provider's verdict", async () => {
-    const response = await send(gateway.baseURL, "models", { headers: { authorization: "bearer   sk-caller-own" } });
-    expect(upstream.requests[0]?.headers.authorization).toBe("bearer   sk-caller-own");
+    const response = await send(fixture.gateway.baseURL, "models", { headers: { authorization: "bearer   sk-caller-own" } });
+    expect(fixture.upstream.requests[0]?.headers.authorization).toBe("bearer   sk-caller-own");
     expect(response.status).toBe(401);
   });
 
   it("a wrong caller key is the provider's 401, relayed", async () => {
-    const error = await rejection(gateway.client("sk-not-the-right-one").models.list());
+    const error = await rejectionOf(fixture.gateway.client("sk-not-the-right-one").models.list());
     expect(error).toBeInstanceOf(AuthenticationError);
-    expect(upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
   });
 
   it("forwards the client's OpenAI-Organization and OpenAI-Project", async () => {
     const client = new OpenAI({
       apiKey: "sk-caller-own",
-      baseURL: gateway.baseURL,
+      baseURL: fixture.gateway.baseURL,
       organization: "org-client",
       project: "proj_client",
       maxRetries: 0,
       timeout: 5_000,
     });
     await client.models.list();
-    expect(upstream.requests[0]?.headers).toMatchObject({ "openai-organization": "org-client", "openai-project": "proj_client" });
+    expect(fixture.upstream.requests[0]?.headers).toMatchObject({ "openai-organization": "org-client", "openai-project": "proj_client" });
   });
 
   it("no Authorization gets 401 from the gateway, without an upstream call", async () => {
     for (const headers of [{}, { authorization: "" }, { authorization: "   " }] as Record<string, string>[]) {
-      const response = await send(gateway.baseURL, "chat/completions", { headers, body: JSON.stringify(chat) });
+      const response = await send(fixture.gateway.baseURL, "chat/completions", { headers, body: JSON.stringify(chat) });
       expect(response.status).toBe(401);
       const body = JSON.parse(response.text) as { error: { code: string; type: string; message: string } };
       expect(body.error).toMatchObject({ code: "invalid_api_key", type: "invalid_request_error" });
       expect(body.error.message).toContain("You didn't provide an API key");
       expect(response.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 });
 
 describe("gateway keys with GATEWAY_ALLOW_PASSTHROUGH=true", () => {
-  let upstream: FakeOpenAI;
-  let gateway: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startFakeOpenAI();
-    gateway = await startTestGateway({
-      OPENAI_BASE_URL: upstream.baseUrl,
-      GATEWAY_API_KEYS: KEY_ONE,
-      GATEWAY_ALLOW_PASSTHROUGH: "true",
-      OPENAI_API_KEY: PROVIDER_KEY,
-    });
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
+  const fixture = useFakeUpstreamAndGateway({
+    env: { GATEWAY_API_KEYS: KEY_ONE, GATEWAY_ALLOW_PASSTHROUGH: "true", OPENAI_API_KEY: PROVIDER_KEY },
   });
 
   it("swaps a gateway key for the provider key and passes any other key through", async () => {
-    await gateway.client(KEY_ONE).models.list();
-    await gateway.client("sk-caller-own").models.list();
-    expect(upstream.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${PROVIDER_KEY}`, "Bearer sk-caller-own"]);
-    const summaries = await gateway.waitForSummaries(2);
+    await fixture.gateway.client(KEY_ONE).models.list();
+    await fixture.gateway.client("sk-caller-own").models.list();
+    expect(fixture.upstream.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${PROVIDER_KEY}`, "Bearer sk-caller-own"]);
+    const summaries = await fixture.gateway.waitForSummaries(2);
     expect(summaries.map((summary) => summary.keyId)).toEqual(["env-1", undefined]);
   });
 });
 
 describe("managed mode with a rotated provider key", () => {
-  let upstream: FakeOpenAI;
-  let gateway: TestGateway;
   let refreshes = 0;
 
   const withKey = (apiKey: string): Credentials =>
     createCredentials({ providers: { openai: { apiKeys: [apiKey] } }, gatewayKeys: [{ id: "team-a", key: KEY_ONE }], allowPassthrough: false });
 
-  beforeAll(async () => {
-    upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-rotated-new" });
-    // The cached copy still holds the old key; a refresh fetches the new one.
-    const store: CredentialStore = {
-      get: () => Promise.resolve(refreshes === 0 ? withKey("sk-rotated-old") : withKey("sk-rotated-new")),
-      refresh: () => {
-        refreshes += 1;
-        return Promise.resolve(withKey("sk-rotated-new"));
-      },
-    };
-    gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl }, store);
-  });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  // The cached copy still holds the old key; a refresh fetches the new one.
+  const store: CredentialStore = {
+    get: () => Promise.resolve(refreshes === 0 ? withKey("sk-rotated-old") : withKey("sk-rotated-new")),
+    refresh: () => {
+      refreshes += 1;
+      return Promise.resolve(withKey("sk-rotated-new"));
+    },
+  };
+  const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-rotated-new" }, credentials: store });
 
   it("a provider 401 refreshes the key and retries once, invisibly to the caller", async () => {
-    const completion = await gateway.client(KEY_ONE).chat.completions.create(chat);
+    const completion = await fixture.gateway.client(KEY_ONE).chat.completions.create(chat);
     expect(completion.choices[0]?.message.content).toBe("Echo: Who am I?");
     expect(refreshes).toBe(1);
-    expect(upstream.requests.map((request) => request.headers.authorization)).toEqual(["Bearer sk-rotated-old", "Bearer sk-rotated-new"]);
-    expect(upstream.requests[1]?.body.equals(upstream.requests[0]?.body ?? Buffer.alloc(0))).toBe(true);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests.map((request) => request.headers.authorization)).toEqual(["Bearer sk-rotated-old", "Bearer sk-rotated-new"]);
+    expect(fixture.upstream.requests[1]?.body.equals(fixture.upstream.requests[0]?.body ?? Buffer.alloc(0))).toBe(true);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "ok", keyId: "team-a" });
   });
 });

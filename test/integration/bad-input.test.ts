@@ -3,38 +3,23 @@
  * answered with a clear 4xx in OpenAI's error shape, nothing crashes, and the
  * server answers a normal request right after.
  */
-import OpenAI, { BadRequestError, NotFoundError } from "openai";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { loadConfig } from "../../functions/shared/config.ts";
-import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
-import { buildRequest, isOpenAIErrorShape, rawExchange, type RawResponse } from "../support/raw-http.ts";
+import { BadRequestError, NotFoundError } from "openai";
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { fetchText } from "../support/fetch.ts";
+import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
+import { metricsOf } from "../support/local-gateway.ts";
+import { expectOpenAIError, type TextAnswer } from "../support/openai-errors.ts";
+import { buildRequest, rawExchange, type RawResponse } from "../support/raw-http.ts";
 
-const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const AUTH = { authorization: "Bearer sk-caller" };
 const JSON_TYPE = { "content-type": "application/json" };
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Hi" }] };
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-let port: number;
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" }, env: { GATEWAY_MAX_RETRIES: "0" } });
+const gatewayPort = () => Number(new URL(fixture.gateway.url).port);
 let consoleError: MockInstance<typeof console.error>;
 
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_MAX_RETRIES: "0" });
-  client = gateway.client("sk-caller");
-  port = Number(new URL(gateway.url).port);
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
 beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
   consoleError = vi.spyOn(console, "error");
 });
 afterEach(async () => {
@@ -42,23 +27,16 @@ afterEach(async () => {
   expect(consoleError.mock.calls.map((call) => String(call[0]))).not.toContainEqual(expect.stringContaining("unexpected failure"));
   consoleError.mockRestore();
   // ...and the server still answers a normal request, on a new connection.
-  const completion = await client.chat.completions.create(chat);
+  const completion = await fixture.client.chat.completions.create(chat);
   expect(completion.choices[0]?.message.content).toBe("Echo: Hi");
 });
 
-interface Answer {
-  status: number;
-  headers: { get(name: string): string | null | undefined };
-  text: string;
+function viaFetch(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<TextAnswer> {
+  return fetchText(`${fixture.gateway.url}${path}`, { method, headers, body });
 }
 
-async function viaFetch(method: string, path: string, headers: Record<string, string>, body?: string | Uint8Array): Promise<Answer> {
-  const response = await fetch(`${gateway.url}${path}`, { method, headers, body });
-  return { status: response.status, headers: response.headers, text: await response.text() };
-}
-
-async function viaSocket(request: string | Buffer, options: { halfClose?: boolean } = {}): Promise<Answer> {
-  const exchange = await rawExchange(port, request, { timeoutMs: 3_000, halfClose: options.halfClose ?? false });
+async function viaSocket(request: string | Buffer, options: { halfClose?: boolean } = {}): Promise<TextAnswer> {
+  const exchange = await rawExchange(gatewayPort(), request, { timeoutMs: 3_000, halfClose: options.halfClose ?? false });
   expect(exchange.ending, "the server did not answer or close in time").toBe("close");
   const response: RawResponse | undefined = exchange.response;
   expect(response, `no HTTP response in ${JSON.stringify(exchange.raw.toString("latin1").slice(0, 200))}`).toBeDefined();
@@ -66,34 +44,19 @@ async function viaSocket(request: string | Buffer, options: { halfClose?: boolea
   return { status: parsed.status, headers: { get: (name) => parsed.headers.get(name) }, text: parsed.body.toString("utf8") };
 }
 
-/** Exactly OpenAI's error JSON, with the gateway's request id. */
-/** `code: undefined` accepts any code (the gateway has none for the case yet). */
-function expectOpenAIError(answer: Answer, status: number, expected: { code: string | null | undefined; param?: string | null; type?: string; message?: RegExp }): void {
-  expect({ status: answer.status, body: answer.text.slice(0, 300) }).toMatchObject({ status });
-  expect(answer.headers.get("content-type")).toBe("application/json");
-  expect(answer.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
-  const body = JSON.parse(answer.text) as { error: Record<string, unknown> };
-  expect(isOpenAIErrorShape(body)).toBe(true);
-  expect(Object.keys(body.error)).toEqual(["message", "type", "param", "code"]);
-  expect(body.error).toMatchObject({ type: expected.type ?? "invalid_request_error", param: expected.param ?? null });
-  if (expected.code !== undefined) expect(body.error.code).toBe(expected.code);
-  expect((body.error.message as string).length).toBeGreaterThan(10);
-  if (expected.message !== undefined) expect(body.error.message).toMatch(expected.message);
-}
-
 describe("bodies the gateway refuses", () => {
   it("invalid JSON: 400 invalid_json", async () => {
     for (const body of ["{", '{"model":"gpt-4o",}', "{'model':'gpt-4o'}", "not json at all", '{"a":1}}']) {
       expectOpenAIError(await viaFetch("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE }, body), 400, { code: "invalid_json", message: /not valid JSON/ });
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("JSON that is not an object: 400 invalid_json", async () => {
     for (const body of ["[]", "[1,2]", '"a string"', "42", "null", "true"]) {
       expectOpenAIError(await viaFetch("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE }, body), 400, { code: "invalid_json", message: /must be a JSON object/ });
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a content type other than JSON: 415 unsupported_media_type", async () => {
@@ -104,19 +67,19 @@ describe("bodies the gateway refuses", () => {
         { code: "unsupported_media_type" },
       );
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("an empty body (content-length: 0, or no body at all): 400 invalid_json", async () => {
     expectOpenAIError(await viaFetch("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE }, ""), 400, { code: "invalid_json", message: /empty/ });
     expectOpenAIError(await viaSocket(buildRequest("POST", "/v1/embeddings", { ...AUTH, ...JSON_TYPE })), 400, { code: "invalid_json", message: /empty/ });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a body over 6 MB: 413 request_too_large, without calling the provider", async () => {
     const body = JSON.stringify({ model: "text-embedding-3-small", input: "a".repeat(6 * 1024 * 1024 + 1) });
     expectOpenAIError(await viaFetch("POST", "/v1/embeddings", { ...AUTH, ...JSON_TYPE }, body), 413, { code: "request_too_large", message: /6291456 bytes/ });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a chunked body over 6 MB that declares no length: 413 as well", async () => {
@@ -134,14 +97,9 @@ describe("bodies the gateway refuses", () => {
         controller.enqueue(chunk);
       },
     });
-    const response = await fetch(`${gateway.url}/v1/embeddings`, {
-      method: "POST",
-      headers: { ...AUTH, ...JSON_TYPE },
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
-    expectOpenAIError({ status: response.status, headers: response.headers, text: await response.text() }, 413, { code: "request_too_large" });
-    expect(upstream.requests).toHaveLength(0);
+    const response = await fetchText(`${fixture.gateway.url}/v1/embeddings`, { method: "POST", headers: { ...AUTH, ...JSON_TYPE }, body: stream });
+    expectOpenAIError(response, 413, { code: "request_too_large" });
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("bytes that are not UTF-8: 400 invalid_encoding", async () => {
@@ -154,7 +112,7 @@ describe("bodies the gateway refuses", () => {
     for (const body of bodies) {
       expectOpenAIError(await viaFetch("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE }, body), 400, { code: "invalid_encoding" });
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a model that is not a string: 400 invalid_type naming param model", async () => {
@@ -166,11 +124,11 @@ describe("bodies the gateway refuses", () => {
       );
     }
     // The SDK raises it as BadRequestError with the same fields.
-    const error = await client.chat.completions.create({ ...chat, model: 42 as unknown as string }).catch((caught: unknown) => caught);
+    const error = await fixture.client.chat.completions.create({ ...chat, model: 42 as unknown as string }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as BadRequestError).param).toBe("model");
     expect((error as BadRequestError).code).toBe("invalid_type");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 });
 
@@ -179,9 +137,9 @@ describe("requests for something that does not exist", () => {
     for (const path of ["/v1/nope", "/v2/chat/completions", "/", "/v1/chat/completions/extra", "/v1/models/../secrets", "/v1/models/%2e%2e"]) {
       expectOpenAIError(await viaFetch("GET", path, AUTH), 404, { code: "not_found", message: /Unknown request URL/ });
     }
-    const error = await client.get("/assistants-nope").catch((caught: unknown) => caught);
+    const error = await fixture.client.get("/assistants-nope").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NotFoundError);
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a known path with the wrong method: 405 method_not_allowed with an allow header", async () => {
@@ -197,7 +155,7 @@ describe("requests for something that does not exist", () => {
       expectOpenAIError(answer, 405, { code: "method_not_allowed" });
       expect(answer.headers.get("allow")).toBe(allow);
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 });
 
@@ -212,13 +170,13 @@ describe("requests Node's HTTP parser refuses (raw bytes)", () => {
     ["a space inside a header name", "X Note: a\r\n"],
   ])("%s: 400 malformed_request", async (_name, extra) => {
     expectOpenAIError(await viaSocket(Buffer.from(head(extra), "latin1")), 400, { code: "malformed_request" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a header over 16 KB: 431 headers_too_large", async () => {
     expectOpenAIError(await viaSocket(head(`X-Big: ${"a".repeat(17 * 1024)}\r\n`)), 431, { code: "headers_too_large" });
     expectOpenAIError(await viaSocket(head(`${Array.from({ length: 400 }, (_, index) => `X-H${index}: ${"b".repeat(40)}\r\n`).join("")}`)), 431, { code: "headers_too_large" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a URL over 16 KB: 431 headers_too_large", async () => {
@@ -235,14 +193,14 @@ describe("requests Node's HTTP parser refuses (raw bytes)", () => {
     ["a TLS ClientHello", Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]).toString("latin1")],
   ])("%s: 400 malformed_request", async (_name, request) => {
     expectOpenAIError(await viaSocket(Buffer.from(request, "latin1")), 400, { code: "malformed_request" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a body cut short (content-length larger than what was sent, then EOF): 400 malformed_request", async () => {
     const body = JSON.stringify(chat);
     const request = buildRequest("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE }, body, body.length + 20);
     expectOpenAIError(await viaSocket(request, { halfClose: true }), 400, { code: "malformed_request" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("a body cut short is not logged or counted as a gateway 500", async () => {
@@ -251,9 +209,9 @@ describe("requests Node's HTTP parser refuses (raw bytes)", () => {
     await viaSocket(request, { halfClose: true });
     // The client got a 400. If the gateway logs the request at all, it must not be as an internal
     // failure of its own, nor count in ServerErrors (the 5xx alarm).
-    const summaries = await gateway.waitForSummaries(1);
+    const summaries = await fixture.gateway.waitForSummaries(1);
     for (const summary of summaries) {
-      const metrics = measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values;
+      const metrics = metricsOf(summary);
       expect({ status: summary.status, outcome: summary.outcome, errorCode: summary.errorCode, serverErrors: metrics.serverErrors }).toMatchObject({ serverErrors: 0 });
       expect(summary.errorCode).not.toBe("internal_error");
     }
@@ -271,7 +229,7 @@ describe("requests Node's HTTP parser refuses (raw bytes)", () => {
 
   it("Expect: 100-continue is honoured: 100, then the normal answer", async () => {
     const body = JSON.stringify(chat);
-    const exchange = await rawExchange(port, buildRequest("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE, expect: "100-continue" }, body), { timeoutMs: 3_000 });
+    const exchange = await rawExchange(gatewayPort(), buildRequest("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE, expect: "100-continue" }, body), { timeoutMs: 3_000 });
     expect(exchange.raw.toString("latin1")).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
     expect(JSON.parse(exchange.response?.body.toString() ?? "{}")).toMatchObject({ object: "chat.completion" });
   });
@@ -304,7 +262,7 @@ describe("deeply nested JSON", () => {
   it("where the gateway does not rewrite the body: passed through to the provider, or refused with a 4xx", async () => {
     const body = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"metadata":${nested}}`;
     const answer = await viaFetch("POST", "/v1/chat/completions", { ...AUTH, ...JSON_TYPE }, body);
-    if (upstream.requests.length === 1) {
+    if (fixture.upstream.requests.length === 1) {
       // Whatever the fake makes of it, the answer is the provider's (it carries its x-request-id).
       expect(answer.headers.get("x-request-id")).toMatch(/^req_/);
     } else {

@@ -8,36 +8,21 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/shared/config.ts";
-import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
+import { describe, expect, it } from "vitest";
 import type { RequestSummary } from "../../functions/shared/request-summary.ts";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
+import { metricsOf, startTestGateway } from "../support/local-gateway.ts";
 import { buildRequest } from "../support/raw-http.ts";
 
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Tell me a long story" }] };
 /** How soon after the client leaves the provider's socket must be closed. */
 const CLOSE_WITHIN_MS = 100;
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_MAX_DELAY_MS: "5000" });
-  client = gateway.client("sk-caller");
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  // Every test but the last ends with the provider's socket destroyed, so a socket close seen by a
-  // test is its own (an idle pooled socket left by an earlier test could otherwise close meanwhile).
-  upstream.reset();
-  gateway.reset();
+// Both are reset before each test. Every test but the last ends with the provider's socket destroyed, so a
+// socket close seen by a test is its own (an idle pooled socket left by an earlier test could otherwise close meanwhile).
+const fixture = useFakeUpstreamAndGateway({
+  upstream: { requireAuth: "Bearer sk-caller" },
+  env: { GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_MAX_DELAY_MS: "5000" },
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 1_000): Promise<boolean> {
@@ -51,14 +36,14 @@ async function waitFor(condition: () => boolean, timeoutMs = 1_000): Promise<boo
 
 /** Waits until the provider has received `count` requests. */
 async function providerReceived(count: number): Promise<void> {
-  expect(await waitFor(() => upstream.requests.length >= count, 2_000)).toBe(true);
+  expect(await waitFor(() => fixture.upstream.requests.length >= count, 2_000)).toBe(true);
 }
 
 describe("a client that leaves in mid-stream", () => {
   it("aborting the SDK request closes the provider's socket within 100 ms", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 100, intervalMs: 30 });
+    fixture.upstream.enqueue({ kind: "stream", chunks: 100, intervalMs: 30 });
     const controller = new AbortController();
-    const stream = await client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal });
+    const stream = await fixture.client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal });
     let received = 0;
     let socketClosed: Promise<number> | undefined;
     let abortedAt = 0;
@@ -66,7 +51,7 @@ describe("a client that leaves in mid-stream", () => {
       for await (const _chunk of stream) {
         received += 1;
         if (received === 3) {
-          socketClosed = upstream.waitForSocketClose(2_000);
+          socketClosed = fixture.upstream.waitForSocketClose(2_000);
           abortedAt = performance.now();
           controller.abort();
         }
@@ -77,17 +62,17 @@ describe("a client that leaves in mid-stream", () => {
     expect(socketClosed).toBeDefined();
     expect(await socketClosed).toBeLessThan(CLOSE_WITHIN_MS);
     // The provider stopped writing: far fewer than its 100 deltas went out.
-    expect(upstream.lastStreamEvents.length).toBeLessThan(20);
-    expect(upstream.openSockets()).toBe(0);
-    expect(upstream.requests).toHaveLength(1);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.lastStreamEvents.length).toBeLessThan(20);
+    expect(fixture.upstream.openSockets()).toBe(0);
+    expect(fixture.upstream.requests).toHaveLength(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ stream: true, outcome: "client_aborted" });
     expect(performance.now() - abortedAt).toBeLessThan(1_000);
   });
 
   it("destroying a raw socket closes the provider's socket within 100 ms", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 100, intervalMs: 30 });
-    const port = Number(new URL(gateway.url).port);
+    fixture.upstream.enqueue({ kind: "stream", chunks: 100, intervalMs: 30 });
+    const port = Number(new URL(fixture.gateway.url).port);
     const body = JSON.stringify({ ...chat, stream: true });
     const socket = net.connect(port, "127.0.0.1");
     socket.write(
@@ -103,12 +88,12 @@ describe("a client that leaves in mid-stream", () => {
       socket.on("error", reject);
     });
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
-    const socketClosed = upstream.waitForSocketClose(2_000);
+    const socketClosed = fixture.upstream.waitForSocketClose(2_000);
     socket.destroy();
     expect(await socketClosed).toBeLessThan(CLOSE_WITHIN_MS);
-    expect(upstream.lastStreamEvents.length).toBeLessThan(20);
-    expect(upstream.requests).toHaveLength(1);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.lastStreamEvents.length).toBeLessThan(20);
+    expect(fixture.upstream.requests).toHaveLength(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ stream: true, outcome: "client_aborted" });
   });
 
@@ -138,89 +123,89 @@ describe("a client that leaves in mid-stream", () => {
 
 describe("a client that leaves before the provider answered (hang)", () => {
   it("the provider's socket closes within 100 ms, with no second request", async () => {
-    upstream.enqueue({ kind: "hang" });
+    fixture.upstream.enqueue({ kind: "hang" });
     const controller = new AbortController();
-    const pending = client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal }).catch((error: unknown) => error);
+    const pending = fixture.client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal }).catch((error: unknown) => error);
     await providerReceived(1);
     await sleep(50);
-    const socketClosed = upstream.waitForSocketClose(2_000);
+    const socketClosed = fixture.upstream.waitForSocketClose(2_000);
     controller.abort();
     expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
     expect(await socketClosed).toBeLessThan(CLOSE_WITHIN_MS);
-    expect(upstream.openSockets()).toBe(0);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.openSockets()).toBe(0);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ outcome: "client_aborted", retries: 0 });
     await sleep(200);
-    expect(upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
   });
 
   it("the same with a raw socket destroyed while waiting for the headers", async () => {
-    upstream.enqueue({ kind: "hang" });
-    const port = Number(new URL(gateway.url).port);
+    fixture.upstream.enqueue({ kind: "hang" });
+    const port = Number(new URL(fixture.gateway.url).port);
     const socket = net.connect(port, "127.0.0.1");
     socket.on("error", () => undefined);
     socket.write(
       buildRequest("POST", "/v1/chat/completions", { "content-type": "application/json", authorization: "Bearer sk-caller" }, JSON.stringify(chat)),
     );
     await providerReceived(1);
-    const socketClosed = upstream.waitForSocketClose(2_000);
+    const socketClosed = fixture.upstream.waitForSocketClose(2_000);
     socket.destroy();
     expect(await socketClosed).toBeLessThan(CLOSE_WITHIN_MS);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ outcome: "client_aborted" });
   });
 });
 
 describe("a client that leaves while the gateway waits to retry", () => {
   it("no retry is sent, the wait ends at once, and the request is client_aborted", async () => {
-    upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 2_000 });
+    fixture.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 2_000 });
     const controller = new AbortController();
-    const pending = client.chat.completions.create(chat, { signal: controller.signal }).catch((error: unknown) => error);
+    const pending = fixture.client.chat.completions.create(chat, { signal: controller.signal }).catch((error: unknown) => error);
     await providerReceived(1);
     // The 429 has been read; the gateway is now sleeping before its retry.
     await sleep(100);
     const abortedAt = performance.now();
     controller.abort();
     expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     // The request finished right after the abort, not when the 2 s wait would have ended.
     expect(performance.now() - abortedAt).toBeLessThan(500);
     expect(summary).toMatchObject({ outcome: "client_aborted" });
     expect(summary?.totalMs).toBeLessThan(1_000);
     // Past the time the retry would have gone out: still one request.
     await sleep(2_200);
-    expect(upstream.requests).toHaveLength(1);
-    expect(upstream.pending()).toBe(0);
+    expect(fixture.upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.pending()).toBe(0);
     // At most the one pooled keep-alive connection remains, idle (the 429's body was read in full).
-    expect(upstream.openSockets()).toBeLessThanOrEqual(1);
+    expect(fixture.upstream.openSockets()).toBeLessThanOrEqual(1);
   }, 10_000);
 });
 
 describe("metrics of a client that left", () => {
   const serverErrorsOf = (summary: RequestSummary | undefined) =>
-    summary === undefined ? undefined : measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values.serverErrors;
+    summary === undefined ? undefined : metricsOf(summary).serverErrors;
 
   it("leaving before the provider answered is not counted as a server error (no 5xx alarm for a user pressing stop)", async () => {
-    upstream.enqueue({ kind: "hang" });
+    fixture.upstream.enqueue({ kind: "hang" });
     const controller = new AbortController();
-    const pending = client.chat.completions.create(chat, { signal: controller.signal }).catch((error: unknown) => error);
+    const pending = fixture.client.chat.completions.create(chat, { signal: controller.signal }).catch((error: unknown) => error);
     await providerReceived(1);
     controller.abort();
     await pending;
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.outcome).toBe("client_aborted");
     // Nobody received this status: the client was gone. Counting it as a 500 inflates ServerErrors.
     expect({ status: summary?.status, errorCode: summary?.errorCode, serverErrors: serverErrorsOf(summary) }).toMatchObject({ serverErrors: 0 });
   });
 
   it("leaving in mid-stream is not counted as a server error either", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 50, intervalMs: 20 });
+    fixture.upstream.enqueue({ kind: "stream", chunks: 50, intervalMs: 20 });
     const controller = new AbortController();
-    const stream = await client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal });
+    const stream = await fixture.client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal });
     await (async () => {
       for await (const _chunk of stream) controller.abort();
     })().catch(() => undefined);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "client_aborted" });
     expect(serverErrorsOf(summary)).toBe(0);
   });
@@ -228,7 +213,7 @@ describe("metrics of a client that left", () => {
 
 describe("after all that", () => {
   it("the gateway still answers normally", async () => {
-    const completion = await client.chat.completions.create(chat);
+    const completion = await fixture.client.chat.completions.create(chat);
     expect(completion.choices[0]?.message.content).toBe("Echo: Tell me a long story");
   });
 });

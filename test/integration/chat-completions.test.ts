@@ -1,25 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { describe, expect, it } from "vitest";
+import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl });
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
-});
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" } });
 
 /** Posts a chat completion with raw fetch (to the gateway unless another base URL is given). */
-function postChat(extra: Record<string, unknown>, baseURL = gateway.baseURL): Promise<Response> {
+function postChat(extra: Record<string, unknown>, baseURL = fixture.gateway.baseURL): Promise<Response> {
   return fetch(`${baseURL}chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
@@ -37,7 +22,7 @@ function normalize(stream: string): string {
 
 describe("chat completions through the gateway", () => {
   it("returns a non-streamed completion with usage and the provider's request id", async () => {
-    const client = gateway.client("sk-caller");
+    const client = fixture.gateway.client("sk-caller");
     const { data, response } = await client.chat.completions
       .create({ model: "gpt-4o", messages: [{ role: "user", content: "Hello!" }] })
       .withResponse();
@@ -46,24 +31,24 @@ describe("chat completions through the gateway", () => {
     expect(data.usage?.total_tokens).toBeGreaterThan(0);
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
     expect(response.headers.get("x-gateway-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ provider: "openai", model: "gpt-4o", status: 200, outcome: "ok", stream: false });
     expect(summary?.usage?.totalTokens).toBe(data.usage?.total_tokens);
   });
 
   it("forwards the request body byte for byte", async () => {
     const raw = '{"model":"gpt-4o",  "messages":[{"role":"user","content":"h\\u00e9"}], "temperature": 0.5}';
-    const response = await fetch(`${gateway.baseURL}chat/completions`, {
+    const response = await fetch(`${fixture.gateway.baseURL}chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
       body: raw,
     });
     expect(response.status).toBe(200);
-    expect(upstream.requests[0]?.body.toString()).toBe(raw);
+    expect(fixture.upstream.requests[0]?.body.toString()).toBe(raw);
   });
 
   it("streams chunks with for await, including the include_usage chunk", async () => {
-    const client = gateway.client("sk-caller");
+    const client = fixture.gateway.client("sk-caller");
     const stream = await client.chat.completions.create({
       model: "gpt-4o",
       messages: [{ role: "user", content: "Stream please" }],
@@ -81,7 +66,7 @@ describe("chat completions through the gateway", () => {
     }
     expect(text).toBe("Echo: Stream please");
     expect(usageChunks).toBe(1);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ stream: true, outcome: "ok" });
     expect(summary?.usage?.completionTokens).toBeGreaterThan(0);
   });
@@ -90,25 +75,25 @@ describe("chat completions through the gateway", () => {
     const response = await postChat({ stream: true, stream_options: { include_usage: true } });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const received = await response.text();
-    expect(received).toBe(upstream.lastStreamEvents.join(""));
+    expect(received).toBe(fixture.upstream.lastStreamEvents.join(""));
     expect(received.endsWith("data: [DONE]\n\n")).toBe(true);
   });
 
   it("asks for usage itself and hides it, so the client gets the stream it would get directly", async () => {
     const viaGateway = await (await postChat({ stream: true })).text();
-    expect(upstream.requests[0]?.json).toMatchObject({ stream_options: { include_usage: true } });
-    const direct = await (await postChat({ stream: true }, upstream.baseUrl + "/")).text();
+    expect(fixture.upstream.requests[0]?.json).toMatchObject({ stream_options: { include_usage: true } });
+    const direct = await (await postChat({ stream: true }, fixture.upstream.baseUrl + "/")).text();
     expect(normalize(viaGateway)).toBe(normalize(direct));
     expect(viaGateway).not.toContain('"usage"');
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.usage?.totalTokens).toBeGreaterThan(0);
   });
 
   it("keeps the query string", async () => {
-    const response = await fetch(`${gateway.baseURL}models?limit=2&after=a+b%2Fc&flag`, {
+    const response = await fetch(`${fixture.gateway.baseURL}models?limit=2&after=a+b%2Fc&flag`, {
       headers: { authorization: "Bearer sk-caller" },
     });
     expect(response.status).toBe(200);
-    expect(upstream.requests[0]?.url).toBe("/v1/models?limit=2&after=a+b%2Fc&flag");
+    expect(fixture.upstream.requests[0]?.url).toBe("/v1/models?limit=2&after=a+b%2Fc&flag");
   });
 });

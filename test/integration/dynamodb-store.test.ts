@@ -7,9 +7,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { RateLimitError } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoDbStore } from "../../functions/shared/stores/dynamodb-store.ts";
-import { fakeReply, startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { fakeReply } from "../support/fake-openai.ts";
+import { useFakeUpstream, useGateway } from "../support/gateway-fixture.ts";
 import { startLocalDynamoDb, type LocalDynamoDb } from "../support/local-dynamodb.ts";
 import { ensureMinuteLeft, postJson, startStoreGateway, type StoreGateway } from "../support/store-gateway.ts";
 
@@ -163,51 +164,39 @@ describe("two gateway servers sharing one DynamoDB table", () => {
   const KEY_TWO = "gw-key-two-0123456789";
   /** The limited key (env-3), used by the limit test only. */
   const KEY_THREE = "gw-key-three-0123456789";
-  let upstream: FakeOpenAI;
-  let first: StoreGateway;
-  let second: StoreGateway;
-
-  beforeAll(async () => {
-    upstream = await startFakeOpenAI({ requireAuth: `Bearer ${PROVIDER_KEY}` });
-    const env = {
-      OPENAI_BASE_URL: upstream.baseUrl,
-      OPENAI_API_KEY: PROVIDER_KEY,
-      GATEWAY_API_KEYS: `${KEY_ONE},${KEY_TWO},${KEY_THREE}`,
-      GATEWAY_KEY_LIMITS: JSON.stringify({ "env-3": { requestsPerMinute: 10 } }),
-      GATEWAY_TABLE_NAME: TABLE,
-    };
-    // Each "execution environment" has its own client and store over the same table.
-    first = await startStoreGateway(env, { store: createDynamoDbStore({ tableName: TABLE, client: dynamo.client() }) });
-    second = await startStoreGateway(env, { store: createDynamoDbStore({ tableName: TABLE, client: dynamo.client() }) });
-  });
-  afterAll(async () => {
-    await first?.close();
-    await second?.close();
-    await upstream?.close();
-  });
-  beforeEach(() => {
-    upstream.reset();
-    first.reset();
-    second.reset();
-  });
+  const fake = useFakeUpstream({ requireAuth: `Bearer ${PROVIDER_KEY}` });
+  // Each "execution environment" has its own client and store over the same table.
+  const startServer = () =>
+    startStoreGateway(
+      {
+        OPENAI_BASE_URL: fake.upstream.baseUrl,
+        OPENAI_API_KEY: PROVIDER_KEY,
+        GATEWAY_API_KEYS: `${KEY_ONE},${KEY_TWO},${KEY_THREE}`,
+        GATEWAY_KEY_LIMITS: JSON.stringify({ "env-3": { requestsPerMinute: 10 } }),
+        GATEWAY_TABLE_NAME: TABLE,
+      },
+      { store: createDynamoDbStore({ tableName: TABLE, client: dynamo.client() }) },
+    );
+  const first = useGateway(startServer);
+  const second = useGateway(startServer);
 
   it("an answer cached through one is a HIT through the other, byte for byte", async () => {
     const text = `shared ${randomUUID()}`;
     const body = { model: "gpt-4o", messages: [{ role: "user" as const, content: text }] };
     const headers = { authorization: `Bearer ${KEY_TWO}`, "x-gateway-cache-ttl": "60" };
-    const miss = await postJson(first.baseURL, "chat/completions", body, headers);
+    const miss = await postJson(first.gateway.baseURL, "chat/completions", body, headers);
     expect(miss.headers.get("x-gateway-cache")).toBe("MISS");
     // The entry is written as the answer ends; the summary comes once that is done.
-    await first.waitForSummaries(1);
-    const hit = await postJson(second.baseURL, "chat/completions", body, headers);
+    await first.gateway.waitForSummaries(1);
+    const hit = await postJson(second.gateway.baseURL, "chat/completions", body, headers);
     expect(hit.headers.get("x-gateway-cache")).toBe("HIT");
     expect(hit.text).toBe(miss.text);
-    const { data, response } = await second.client(KEY_TWO, { "x-gateway-cache-ttl": "60" }).chat.completions.create(body).withResponse();
+    const { data, response } = await second.gateway.client(KEY_TWO, { "x-gateway-cache-ttl": "60" }).chat.completions.create(body).withResponse();
     expect(response.headers.get("x-gateway-cache")).toBe("HIT");
     expect(data.choices[0]?.message.content).toBe(fakeReply(text));
-    expect(upstream.requests).toHaveLength(1);
+    expect(fake.upstream.requests).toHaveLength(1);
     // Not another key's entry, on either server.
-    const other = await postJson(second.baseURL, "chat/completions", body, { ...headers, authorization: `Bearer ${KEY_ONE}` });
+    const other = await postJson(second.gateway.baseURL, "chat/completions", body, { ...headers, authorization: `Bearer ${KEY_ONE}` });
     expect(other.headers.get("x-gateway-cache")).toBe("MISS");
   });
 
@@ -220,39 +209,39 @@ describe("two gateway servers sharing one DynamoDB table", () => {
       for await (const chunk of data) content += chunk.choices[0]?.delta.content ?? "";
       return [response.headers.get("x-gateway-cache"), content];
     };
-    expect(await read(first)).toEqual(["MISS", fakeReply(text)]);
-    await first.waitForSummaries(1);
-    expect(await read(second)).toEqual(["HIT", fakeReply(text)]);
-    expect(upstream.requests).toHaveLength(1);
+    expect(await read(first.gateway)).toEqual(["MISS", fakeReply(text)]);
+    await first.gateway.waitForSummaries(1);
+    expect(await read(second.gateway)).toEqual(["HIT", fakeReply(text)]);
+    expect(fake.upstream.requests).toHaveLength(1);
   });
 
   it("requestsPerMinute 10 with 30 concurrent requests split across both lets exactly 10 through", async () => {
     await ensureMinuteLeft(10_000);
     const body = { model: "gpt-4o", messages: [{ role: "user" as const, content: "count me" }] };
     const results = await Promise.allSettled(
-      Array.from({ length: 30 }, (_, index) => (index % 2 === 0 ? first : second).client(KEY_THREE).chat.completions.create(body)),
+      Array.from({ length: 30 }, (_, index) => (index % 2 === 0 ? first.gateway : second.gateway).client(KEY_THREE).chat.completions.create(body)),
     );
     const passed = results.filter((result) => result.status === "fulfilled");
     const refused = results.filter((result) => result.status === "rejected" && result.reason instanceof RateLimitError);
     expect(passed).toHaveLength(10);
     expect(refused).toHaveLength(20);
-    expect(upstream.requests).toHaveLength(10);
+    expect(fake.upstream.requests).toHaveLength(10);
     for (const result of refused) {
       if (result.status === "rejected") expect((result.reason as RateLimitError).type).toBe("requests_per_minute");
     }
     // Both servers let some through and refused some: they counted together.
-    const summaries = [...(await first.waitForSummaries(15)), ...(await second.waitForSummaries(15))];
+    const summaries = [...(await first.gateway.waitForSummaries(15)), ...(await second.gateway.waitForSummaries(15))];
     expect(summaries).toHaveLength(30);
     expect(summaries.filter((summary) => summary.status === 429)).toHaveLength(20);
     // The other key has no limit.
-    await second.client(KEY_TWO).chat.completions.create(body);
-    expect(upstream.requests).toHaveLength(11);
+    await second.gateway.client(KEY_TWO).chat.completions.create(body);
+    expect(fake.upstream.requests).toHaveLength(11);
   });
 
   it("a gateway whose table is missing still answers: the cache misses and the limits let requests through", async () => {
     const broken = await startStoreGateway(
       {
-        OPENAI_BASE_URL: upstream.baseUrl,
+        OPENAI_BASE_URL: fake.upstream.baseUrl,
         OPENAI_API_KEY: PROVIDER_KEY,
         GATEWAY_API_KEYS: KEY_ONE,
         GATEWAY_KEY_LIMITS: JSON.stringify({ "env-1": { requestsPerMinute: 1 } }),
@@ -270,7 +259,7 @@ describe("two gateway servers sharing one DynamoDB table", () => {
         expect(response.headers.get("x-gateway-cache")).toBe("MISS");
       }
       await broken.waitForSummaries(3);
-      expect(upstream.requests).toHaveLength(3);
+      expect(fake.upstream.requests).toHaveLength(3);
       // Each failure is reported by operation, without the store's message.
       expect(errors.map(String).join("\n")).toMatch(/store: (quota check|cache lookup|cache save) failed: ResourceNotFoundException/);
     } finally {

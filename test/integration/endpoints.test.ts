@@ -3,50 +3,34 @@
  * gateway to the fake OpenAI upstream.
  */
 import OpenAI, { NotFoundError } from "openai";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_MODELS, startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_MODELS } from "../support/fake-openai.ts";
+import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
 
 const FINE_TUNED = "ft:gpt-4o-mini:acme:custom:abc123";
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller", models: [...DEFAULT_MODELS, FINE_TUNED] });
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl });
-  client = gateway.client("sk-caller");
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
-});
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller", models: [...DEFAULT_MODELS, FINE_TUNED] } });
 afterEach(() => {
-  expect(upstream.pending()).toBe(0);
+  expect(fixture.upstream.pending()).toBe(0);
 });
 
 /** The one request the upstream saw. */
 function upstreamRequest() {
-  expect(upstream.requests).toHaveLength(1);
-  const [request] = upstream.requests;
+  expect(fixture.upstream.requests).toHaveLength(1);
+  const [request] = fixture.upstream.requests;
   if (request === undefined) throw new Error("no upstream request");
   return request;
 }
 
 async function onlySummary() {
-  const summaries = await gateway.waitForSummaries(1);
+  const summaries = await fixture.gateway.waitForSummaries(1);
   expect(summaries).toHaveLength(1);
   return summaries[0];
 }
 
 describe("POST /v1/completions", () => {
   it("returns a non-streamed completion and records its usage", async () => {
-    const completion = await client.completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say hi", max_tokens: 50 });
+    const completion = await fixture.client.completions.create({ model: "gpt-3.5-turbo-instruct", prompt: "Say hi", max_tokens: 50 });
     expect(completion.object).toBe("text_completion");
     expect(completion.choices[0]?.text).toBe("Echo: Say hi");
     expect(completion.usage?.total_tokens).toBeGreaterThan(0);
@@ -67,7 +51,7 @@ describe("POST /v1/completions", () => {
   });
 
   it("streams a completion with the include_usage chunk", async () => {
-    const stream = await client.completions.create({
+    const stream = await fixture.client.completions.create({
       model: "gpt-3.5-turbo-instruct",
       prompt: "Stream me",
       stream: true,
@@ -98,7 +82,7 @@ describe("POST /v1/completions", () => {
 
 describe("POST /v1/responses", () => {
   it("returns a non-streamed response with output_text and usage", async () => {
-    const response = await client.responses.create({ model: "gpt-4.1", input: "Hello there", instructions: "Be brief." });
+    const response = await fixture.client.responses.create({ model: "gpt-4.1", input: "Hello there", instructions: "Be brief." });
     expect(response.object).toBe("response");
     expect(response.status).toBe("completed");
     expect(response.output_text).toBe("Echo: Hello there");
@@ -119,7 +103,7 @@ describe("POST /v1/responses", () => {
   });
 
   it("streams response events with for await, ending with response.completed", async () => {
-    const stream = await client.responses.create({ model: "gpt-4.1", input: "Stream a response", stream: true });
+    const stream = await fixture.client.responses.create({ model: "gpt-4.1", input: "Stream a response", stream: true });
     const types: string[] = [];
     let text = "";
     let completed: OpenAI.Responses.Response | undefined;
@@ -152,12 +136,12 @@ describe("POST /v1/responses", () => {
 
 describe("POST /v1/embeddings", () => {
   it("decodes the SDK's default base64 encoding into the same floats as encoding_format float", async () => {
-    const base64 = await client.embeddings.create({ model: "text-embedding-3-small", input: "embed me" });
+    const base64 = await fixture.client.embeddings.create({ model: "text-embedding-3-small", input: "embed me" });
     expect(upstreamRequest().json).toEqual({ model: "text-embedding-3-small", input: "embed me", encoding_format: "base64" });
     expect(upstreamRequest().url).toBe("/v1/embeddings");
-    upstream.reset();
+    fixture.upstream.reset();
 
-    const float = await client.embeddings.create({ model: "text-embedding-3-small", input: "embed me", encoding_format: "float" });
+    const float = await fixture.client.embeddings.create({ model: "text-embedding-3-small", input: "embed me", encoding_format: "float" });
     expect(upstreamRequest().json).toMatchObject({ encoding_format: "float" });
 
     const decoded = base64.data[0]?.embedding;
@@ -169,7 +153,7 @@ describe("POST /v1/embeddings", () => {
   });
 
   it("embeds a list of inputs and records the prompt tokens", async () => {
-    const result = await client.embeddings.create({ model: "text-embedding-3-large", input: ["one", "two", "three"], dimensions: 8 });
+    const result = await fixture.client.embeddings.create({ model: "text-embedding-3-large", input: ["one", "two", "three"], dimensions: 8 });
     expect(result.data.map((item) => item.index)).toEqual([0, 1, 2]);
     expect(result.data.every((item) => item.embedding.length === 8)).toBe(true);
     const request = upstreamRequest();
@@ -188,7 +172,7 @@ describe("POST /v1/embeddings", () => {
 
 describe("POST /v1/moderations", () => {
   it("returns the moderation results", async () => {
-    const result = await client.moderations.create({ model: "omni-moderation-latest", input: ["I will attack the castle", "hello"] });
+    const result = await fixture.client.moderations.create({ model: "omni-moderation-latest", input: ["I will attack the castle", "hello"] });
     expect(result.results).toHaveLength(2);
     expect(result.results[0]?.flagged).toBe(true);
     expect(result.results[0]?.categories.violence).toBe(true);
@@ -207,7 +191,7 @@ describe("POST /v1/moderations", () => {
 
 describe("GET /v1/models", () => {
   it("lists the models", async () => {
-    const page = await client.models.list();
+    const page = await fixture.client.models.list();
     const ids = page.data.map((model) => model.id);
     expect(ids).toContain("gpt-4o");
     expect(ids).toContain(FINE_TUNED);
@@ -227,7 +211,7 @@ describe("GET /v1/models", () => {
 
 describe("GET /v1/models/{id}", () => {
   it("retrieves one model", async () => {
-    const model = await client.models.retrieve("gpt-4o");
+    const model = await fixture.client.models.retrieve("gpt-4o");
     expect(model).toMatchObject({ id: "gpt-4o", object: "model", owned_by: "system" });
 
     const request = upstreamRequest();
@@ -239,7 +223,7 @@ describe("GET /v1/models/{id}", () => {
   });
 
   it("retrieves a fine-tuned model with colons in its id", async () => {
-    const model = await client.models.retrieve(FINE_TUNED);
+    const model = await fixture.client.models.retrieve(FINE_TUNED);
     expect(model.id).toBe(FINE_TUNED);
     expect(upstreamRequest().url).toBe(`/v1/models/${FINE_TUNED}`);
     expect(await onlySummary()).toMatchObject({ endpoint: "models.retrieve", model: FINE_TUNED });
@@ -247,7 +231,7 @@ describe("GET /v1/models/{id}", () => {
 
   it("forwards a percent-encoded id as sent and logs it decoded", async () => {
     // The SDK leaves ':' alone; other clients encode it, which only raw fetch can show.
-    const response = await fetch(`${gateway.baseURL}models/${encodeURIComponent(FINE_TUNED)}`, {
+    const response = await fetch(`${fixture.gateway.baseURL}models/${encodeURIComponent(FINE_TUNED)}`, {
       headers: { authorization: "Bearer sk-caller" },
     });
     expect(response.status).toBe(200);
@@ -257,7 +241,7 @@ describe("GET /v1/models/{id}", () => {
   });
 
   it("raises the provider's 404 for an unknown id as NotFoundError", async () => {
-    const error = await client.models.retrieve("no-such-model").catch((caught: unknown) => caught);
+    const error = await fixture.client.models.retrieve("no-such-model").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NotFoundError);
     const notFound = error as NotFoundError;
     expect(notFound.status).toBe(404);

@@ -3,10 +3,8 @@
  * right class; the gateway's own are in OpenAI's shape with the right status.
  */
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import OpenAI, {
-  APIError,
+import {
   AuthenticationError,
   BadRequestError,
   InternalServerError,
@@ -14,85 +12,33 @@ import OpenAI, {
   PermissionDeniedError,
   RateLimitError,
 } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { describe, expect, it } from "vitest";
+import { fetchText } from "../support/fetch.ts";
+import { closedPortUrl, useFakeUpstreamAndGateway, useTestGateway } from "../support/gateway-fixture.ts";
+import { expectOpenAIError, GATEWAY_REQUEST_ID as REQUEST_ID, rejectionOf } from "../support/openai-errors.ts";
+import { rawExchange } from "../support/raw-http.ts";
 
-const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SMALL_LIMIT = 512;
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  // Gateway retries (where the gateway has them) are off: these tests are about what reaches the client
-  // when the provider's answer is final.
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_MAX_RETRIES: "0" });
-  client = gateway.client("sk-caller");
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
-});
-
-interface RawResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-}
+// Gateway retries (where the gateway has them) are off: these tests are about what reaches the client
+// when the provider's answer is final.
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" }, env: { GATEWAY_MAX_RETRIES: "0" } });
 
 /** A request the SDK cannot express (bad bodies, wrong methods, odd headers). */
-async function send(
+function send(
   method: string,
   path: string,
   options: { body?: string | Uint8Array | ReadableStream<Uint8Array>; headers?: Record<string, string>; base?: string } = {},
-): Promise<RawResponse> {
-  const response = await fetch(`${options.base ?? gateway.url}${path}`, {
+) {
+  return fetchText(`${options.base ?? fixture.gateway.url}${path}`, {
     method,
     headers: { authorization: "Bearer sk-caller", ...options.headers },
     body: options.body,
-    ...(options.body instanceof ReadableStream ? { duplex: "half" } : {}),
-  } as RequestInit);
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  });
 }
 
 const postJson = (path: string, body: string, headers: Record<string, string> = {}) =>
   send("POST", path, { body, headers: { "content-type": "application/json", ...headers } });
-
-/** Checks OpenAI's error shape exactly: {"error":{"message","type","param","code"}}, and the gateway's request id. */
-function expectOpenAIError(
-  response: RawResponse,
-  status: number,
-  expected: { type: string; code: string | null; param?: string | null; message?: string | RegExp },
-): { message: string } {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/json");
-  expect(response.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
-  expect(response.headers.get("content-length")).toBe(String(Buffer.byteLength(response.text)));
-  const body = JSON.parse(response.text) as { error: Record<string, unknown> };
-  expect(Object.keys(body)).toEqual(["error"]);
-  expect(Object.keys(body.error)).toEqual(["message", "type", "param", "code"]);
-  expect(body.error).toMatchObject({ type: expected.type, code: expected.code, param: expected.param ?? null });
-  expect(typeof body.error.message).toBe("string");
-  if (typeof expected.message === "string") expect(body.error.message).toBe(expected.message);
-  else if (expected.message !== undefined) expect(body.error.message).toMatch(expected.message);
-  return { message: body.error.message as string };
-}
-
-async function caught(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
 
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Hi" }] };
 
@@ -112,18 +58,18 @@ describe("provider errors are relayed unchanged", () => {
       "x-request-id": "req_ratelimited0123456789",
       "openai-processing-ms": "12",
     };
-    upstream.enqueue({ kind: "raw", status: 429, headers, body });
+    fixture.upstream.enqueue({ kind: "raw", status: 429, headers, body });
     const response = await postJson("/v1/chat/completions", JSON.stringify(chat));
     expect(response.status).toBe(429);
     expect(response.text).toBe(body);
     for (const [name, value] of Object.entries(headers)) expect(response.headers.get(name), name).toBe(value);
     expect(response.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 429, outcome: "provider_error", upstreamRequestId: "req_ratelimited0123456789" });
   });
 
   it("401 is raised as AuthenticationError with the provider's message", async () => {
-    const error = await caught(gateway.client("sk-wrong-key-0123456789").chat.completions.create(chat));
+    const error = await rejectionOf(fixture.gateway.client("sk-wrong-key-0123456789").chat.completions.create(chat));
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error.status).toBe(401);
     expect(error.code).toBe("invalid_api_key");
@@ -134,8 +80,8 @@ describe("provider errors are relayed unchanged", () => {
   });
 
   it("429 is raised as RateLimitError with retry-after headers", async () => {
-    upstream.enqueue({ kind: "error", status: 429, message: "Slow down, please.", retryAfterMs: 2500 });
-    const error = await caught(client.chat.completions.create(chat));
+    fixture.upstream.enqueue({ kind: "error", status: 429, message: "Slow down, please.", retryAfterMs: 2500 });
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.status).toBe(429);
     expect(error.message).toBe("429 Slow down, please.");
@@ -148,7 +94,7 @@ describe("provider errors are relayed unchanged", () => {
   });
 
   it("400 is raised as BadRequestError with the provider's param and code", async () => {
-    upstream.enqueue({
+    fixture.upstream.enqueue({
       kind: "error",
       status: 400,
       message: "Invalid value for 'temperature': must be at most 2.",
@@ -156,7 +102,7 @@ describe("provider errors are relayed unchanged", () => {
       code: "invalid_value",
       headers: { "x-request-id": "req_badrequest0001" },
     });
-    const error = await caught(client.chat.completions.create({ ...chat, temperature: 3 }));
+    const error = await rejectionOf(fixture.client.chat.completions.create({ ...chat, temperature: 3 }));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error).toMatchObject({ status: 400, param: "temperature", code: "invalid_value", type: "invalid_request_error" });
     expect(error.message).toBe("400 Invalid value for 'temperature': must be at most 2.");
@@ -164,8 +110,8 @@ describe("provider errors are relayed unchanged", () => {
   });
 
   it("500 is raised as InternalServerError with the provider's message", async () => {
-    upstream.enqueue({ kind: "error", status: 500, message: "The server had an error while processing your request." });
-    const error = await caught(client.chat.completions.create(chat));
+    fixture.upstream.enqueue({ kind: "error", status: 500, message: "The server had an error while processing your request." });
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(500);
     expect(error.type).toBe("server_error");
@@ -173,17 +119,17 @@ describe("provider errors are relayed unchanged", () => {
   });
 
   it("403 and 404 are raised as PermissionDeniedError and NotFoundError", async () => {
-    upstream.enqueue({ kind: "error", status: 403, message: "Country, region, or territory not supported" });
-    expect(await caught(client.chat.completions.create(chat))).toBeInstanceOf(PermissionDeniedError);
-    upstream.enqueue({ kind: "error", status: 404, message: "The model `gpt-9` does not exist", code: "model_not_found" });
-    const notFound = await caught(client.chat.completions.create({ ...chat, model: "gpt-9" }));
+    fixture.upstream.enqueue({ kind: "error", status: 403, message: "Country, region, or territory not supported" });
+    expect(await rejectionOf(fixture.client.chat.completions.create(chat))).toBeInstanceOf(PermissionDeniedError);
+    fixture.upstream.enqueue({ kind: "error", status: 404, message: "The model `gpt-9` does not exist", code: "model_not_found" });
+    const notFound = await rejectionOf(fixture.client.chat.completions.create({ ...chat, model: "gpt-9" }));
     expect(notFound).toBeInstanceOf(NotFoundError);
     expect(notFound.code).toBe("model_not_found");
   });
 
   it("a provider error on a stream request is relayed as the same error", async () => {
-    upstream.enqueue({ kind: "error", status: 429, message: "Stream rate limited.", match: "/v1/chat/completions" });
-    const error = await caught(client.chat.completions.create({ ...chat, stream: true }));
+    fixture.upstream.enqueue({ kind: "error", status: 429, message: "Stream rate limited.", match: "/v1/chat/completions" });
+    const error = await rejectionOf(fixture.client.chat.completions.create({ ...chat, stream: true }));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.message).toBe("429 Stream rate limited.");
   });
@@ -193,7 +139,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
   it("400 for a body that is not valid JSON", async () => {
     const response = await postJson("/v1/chat/completions", '{"model": "gpt-4o", "messages": [');
     expectOpenAIError(response, 400, { type: "invalid_request_error", code: "invalid_json", message: /not valid JSON/ });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("400 for a body that is a JSON array or a JSON string", async () => {
@@ -201,7 +147,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
       const response = await postJson("/v1/chat/completions", body);
       expectOpenAIError(response, 400, { type: "invalid_request_error", code: "invalid_json", message: "The request body must be a JSON object." });
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("400 for an empty body", async () => {
@@ -211,7 +157,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
       message: /empty/,
     });
     expectOpenAIError(await postJson("/v1/embeddings", ""), 400, { type: "invalid_request_error", code: "invalid_json" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("400 naming param model when the model is not a string, also raised by the SDK", async () => {
@@ -222,10 +168,10 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
       param: "model",
       message: "Invalid type for 'model': expected a string, but got a number instead.",
     });
-    const error = await caught(client.chat.completions.create({ ...chat, model: ["gpt-4o"] as unknown as string }));
+    const error = await rejectionOf(fixture.client.chat.completions.create({ ...chat, model: ["gpt-4o"] as unknown as string }));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.param).toBe("model");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("400 for a body that is not UTF-8", async () => {
@@ -241,23 +187,23 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
       const response = await send("POST", "/v1/chat/completions", { body: JSON.stringify(chat), headers: { "content-type": contentType } });
       expectOpenAIError(response, 415, { type: "invalid_request_error", code: "unsupported_media_type", message: new RegExp(contentType.split(";")[0] ?? "") });
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("404 for an unknown path under /v1, also raised by the SDK as NotFoundError", async () => {
     expectOpenAIError(await send("GET", "/v1/files"), 404, { type: "invalid_request_error", code: "not_found", message: /\/v1\/files/ });
     expectOpenAIError(await send("POST", "/v1/chat/completion", { body: "{}" }), 404, { type: "invalid_request_error", code: "not_found" });
-    const error = await caught(client.get("/assistants"));
+    const error = await rejectionOf(fixture.client.get("/assistants"));
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error.code).toBe("not_found");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("404 for a path outside /v1", async () => {
     for (const path of ["/", "/health", "/v2/models", "/chat/completions"]) {
       expectOpenAIError(await send("GET", path), 404, { type: "invalid_request_error", code: "not_found" });
     }
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("405 with an allow header for a known path and the wrong method", async () => {
@@ -270,7 +216,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
     const deleteModel = await send("DELETE", "/v1/models/gpt-4o");
     expect(deleteModel.status).toBe(405);
     expect(deleteModel.headers.get("allow")).toBe("GET");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("400 for an unknown x-provider, listing mock and openai", async () => {
@@ -278,19 +224,19 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
     const { message } = expectOpenAIError(response, 400, { type: "invalid_request_error", code: "unknown_provider", param: "x-provider" });
     expect(message).toContain('"anthropic"');
     expect(message).toContain("mock, openai");
-    const error = await caught(gateway.client("sk-caller", { "x-provider": "azure" }).models.list());
+    const error = await rejectionOf(fixture.gateway.client("sk-caller", { "x-provider": "azure" }).models.list());
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.message).toContain("mock, openai");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("x-provider is case-insensitive: OpenAI works", async () => {
-    const completion = await gateway.client("sk-caller", { "x-provider": "OpenAI" }).chat.completions.create(chat);
+    const completion = await fixture.gateway.client("sk-caller", { "x-provider": "OpenAI" }).chat.completions.create(chat);
     expect(completion.choices[0]?.message.content).toBe("Echo: Hi");
-    const shouted = await gateway.client("sk-caller", { "x-provider": " OPENAI " }).models.retrieve("gpt-4o");
+    const shouted = await fixture.gateway.client("sk-caller", { "x-provider": " OPENAI " }).models.retrieve("gpt-4o");
     expect(shouted.id).toBe("gpt-4o");
-    expect(upstream.requests).toHaveLength(2);
-    const summaries = await gateway.waitForSummaries(2);
+    expect(fixture.upstream.requests).toHaveLength(2);
+    const summaries = await fixture.gateway.waitForSummaries(2);
     expect(summaries.map((summary) => summary.provider)).toEqual(["openai", "openai"]);
   });
 
@@ -302,17 +248,11 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
 });
 
 describe("413 for a body over the limit", () => {
-  let small: TestGateway;
-  beforeAll(async () => {
-    small = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_MAX_BODY_BYTES: String(SMALL_LIMIT), GATEWAY_MAX_RETRIES: "0" });
-  });
-  afterAll(async () => {
-    await small.close();
-  });
+  const small = useTestGateway(() => ({ OPENAI_BASE_URL: fixture.upstream.baseUrl, GATEWAY_MAX_BODY_BYTES: String(SMALL_LIMIT), GATEWAY_MAX_RETRIES: "0" }));
 
   it("refuses a body over GATEWAY_MAX_BODY_BYTES and accepts one at the limit", async () => {
     const over = JSON.stringify({ model: "text-embedding-3-small", input: "x".repeat(SMALL_LIMIT) });
-    const response = await send("POST", "/v1/embeddings", { base: small.url, body: over, headers: { "content-type": "application/json" } });
+    const response = await send("POST", "/v1/embeddings", { base: small.gateway.url, body: over, headers: { "content-type": "application/json" } });
     expectOpenAIError(response, 413, {
       type: "invalid_request_error",
       code: "request_too_large",
@@ -321,9 +261,9 @@ describe("413 for a body over the limit", () => {
     const padding = SMALL_LIMIT - JSON.stringify({ model: "text-embedding-3-small", input: "" }).length;
     const atLimit = JSON.stringify({ model: "text-embedding-3-small", input: "y".repeat(padding) });
     expect(Buffer.byteLength(atLimit)).toBe(SMALL_LIMIT);
-    const ok = await send("POST", "/v1/embeddings", { base: small.url, body: atLimit, headers: { "content-type": "application/json" } });
+    const ok = await send("POST", "/v1/embeddings", { base: small.gateway.url, body: atLimit, headers: { "content-type": "application/json" } });
     expect(ok.status).toBe(200);
-    expect(upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
   });
 
   it("refuses an oversized chunked body that declares no length", async () => {
@@ -335,13 +275,13 @@ describe("413 for a body over the limit", () => {
         controller.close();
       },
     });
-    const response = await send("POST", "/v1/embeddings", { base: small.url, body, headers: { "content-type": "application/json" } });
+    const response = await send("POST", "/v1/embeddings", { base: small.gateway.url, body, headers: { "content-type": "application/json" } });
     expectOpenAIError(response, 413, { type: "invalid_request_error", code: "request_too_large" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("the SDK raises the 413 as an APIError with the gateway's message", async () => {
-    const error = await caught(small.client("sk-caller").embeddings.create({ model: "m", input: "w".repeat(2 * SMALL_LIMIT) }));
+    const error = await rejectionOf(small.client.embeddings.create({ model: "m", input: "w".repeat(2 * SMALL_LIMIT) }));
     expect(error.status).toBe(413);
     expect(error.code).toBe("request_too_large");
   });
@@ -354,59 +294,43 @@ describe("413 for a body over the limit", () => {
       code: "request_too_large",
       message: `The request body is larger than ${6 * 1024 * 1024} bytes.`,
     });
-    expect(upstream.requests).toHaveLength(0);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(0);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 413, outcome: "gateway_error", errorCode: "request_too_large" });
   });
 });
 
 describe("an unreachable provider", () => {
-  let closedPortGateway: TestGateway;
-  beforeAll(async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    closedPortGateway = await startTestGateway({
-      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
-      GATEWAY_CONNECT_TIMEOUT_MS: "1000",
-      GATEWAY_MAX_RETRIES: "0",
-    });
-  });
-  afterAll(async () => {
-    await closedPortGateway.close();
-  });
+  const closedPort = useTestGateway(async () => ({
+    OPENAI_BASE_URL: await closedPortUrl(),
+    GATEWAY_CONNECT_TIMEOUT_MS: "1000",
+    GATEWAY_MAX_RETRIES: "0",
+  }));
 
   it("502 when the provider's port is closed", async () => {
     const response = await send("POST", "/v1/chat/completions", {
-      base: closedPortGateway.url,
+      base: closedPort.gateway.url,
       body: JSON.stringify(chat),
       headers: { "content-type": "application/json" },
     });
     expectOpenAIError(response, 502, { type: "server_error", code: "upstream_unavailable", message: /ECONNREFUSED/ });
-    const error = await caught(closedPortGateway.client("sk-caller").chat.completions.create(chat));
+    const error = await rejectionOf(closedPort.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(502);
     expect(error.code).toBe("upstream_unavailable");
-    const summaries = await closedPortGateway.waitForSummaries(2);
+    const summaries = await closedPort.gateway.waitForSummaries(2);
     expect(summaries[0]).toMatchObject({ status: 502, outcome: "gateway_error", errorCode: "upstream_unavailable" });
   });
 });
 
 describe("a provider that never answers", () => {
-  let impatient: TestGateway;
-  beforeAll(async () => {
-    impatient = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_FIRST_BYTE_TIMEOUT_MS: "200", GATEWAY_MAX_RETRIES: "0" });
-  });
-  afterAll(async () => {
-    await impatient.close();
-  });
+  const impatient = useTestGateway(() => ({ OPENAI_BASE_URL: fixture.upstream.baseUrl, GATEWAY_FIRST_BYTE_TIMEOUT_MS: "200", GATEWAY_MAX_RETRIES: "0" }));
 
   it("504 after the first-byte timeout, closing the upstream connection", async () => {
-    upstream.enqueue({ kind: "hang" });
-    const socketClosed = upstream.waitForSocketClose(3_000);
+    fixture.upstream.enqueue({ kind: "hang" });
+    const socketClosed = fixture.upstream.waitForSocketClose(3_000);
     const started = performance.now();
-    const error = await caught(impatient.client("sk-caller").chat.completions.create(chat));
+    const error = await rejectionOf(impatient.client.chat.completions.create(chat));
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(504);
@@ -417,14 +341,14 @@ describe("a provider that never answers", () => {
     expect(elapsed).toBeGreaterThanOrEqual(195);
     expect(elapsed).toBeLessThan(1_500);
     await socketClosed;
-    const [summary] = await impatient.waitForSummaries(1);
+    const [summary] = await impatient.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 504, outcome: "timeout", errorCode: "upstream_timeout" });
   });
 
   it("the same 504 for a stream request, in OpenAI's shape", async () => {
-    upstream.enqueue({ kind: "hang" });
+    fixture.upstream.enqueue({ kind: "hang" });
     const response = await send("POST", "/v1/chat/completions", {
-      base: impatient.url,
+      base: impatient.gateway.url,
       body: JSON.stringify({ ...chat, stream: true }),
       headers: { "content-type": "application/json" },
     });
@@ -436,7 +360,7 @@ describe("response headers", () => {
   /** Raw node:http GET, to see every header as sent (fetch hides some). */
   function rawGet(path: string): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      http.get(`${gateway.url}${path}`, { headers: { authorization: "Bearer sk-caller" } }, (response) => {
+      http.get(`${fixture.gateway.url}${path}`, { headers: { authorization: "Bearer sk-caller" } }, (response) => {
         response.resume();
         resolve(response);
       }).on("error", reject);
@@ -444,7 +368,7 @@ describe("response headers", () => {
   }
 
   it("hop-by-hop headers and set-cookie from the provider are not passed through", async () => {
-    upstream.enqueue({
+    fixture.upstream.enqueue({
       kind: "raw",
       status: 200,
       headers: {
@@ -487,7 +411,7 @@ describe("response headers", () => {
   });
 
   it("every response, success or error, carries a distinct x-gateway-request-id", async () => {
-    upstream.enqueue({ kind: "error", status: 503 });
+    fixture.upstream.enqueue({ kind: "error", status: 503 });
     const responses = await Promise.all([
       send("GET", "/v1/models"),
       send("GET", "/v1/models"),
@@ -503,27 +427,14 @@ describe("response headers", () => {
 });
 
 describe("requests Node's HTTP parser refuses", () => {
-  function rawExchange(request: string): Promise<string> {
-    const port = Number(new URL(gateway.url).port);
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
-      let received = "";
-      socket.setEncoding("utf8");
-      socket.on("data", (chunk: string) => (received += chunk));
-      socket.on("close", () => resolve(received));
-      socket.on("error", reject);
-    });
-  }
-
-  function parse(raw: string): { status: number; headers: Map<string, string>; body: string } {
-    const [head = "", body = ""] = raw.split("\r\n\r\n");
-    const [statusLine = "", ...lines] = head.split("\r\n");
-    const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
-    return { status: Number(statusLine.split(" ")[1]), headers, body };
+  /** Sends `request` as is on a new connection and parses the answer. */
+  async function exchange(request: string): Promise<{ status?: number; headers: ReadonlyMap<string, string>; body: string }> {
+    const { response } = await rawExchange(Number(new URL(fixture.gateway.url).port), request, { timeoutMs: 10_000 });
+    return { status: response?.status, headers: response?.headers ?? new Map(), body: response?.body.toString("utf8") ?? "" };
   }
 
   it("get a 400 in OpenAI's shape", async () => {
-    const response = parse(await rawExchange("GET /v1/models HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n"));
+    const response = await exchange("GET /v1/models HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n");
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body)).toEqual({
       error: { message: "The request is malformed and cannot be parsed as HTTP.", type: "invalid_request_error", param: null, code: "malformed_request" },
@@ -531,7 +442,7 @@ describe("requests Node's HTTP parser refuses", () => {
   });
 
   it("also carry an x-gateway-request-id", async () => {
-    const response = parse(await rawExchange("GET /v1/models HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n"));
+    const response = await exchange("GET /v1/models HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n");
     expect(response.status).toBe(400);
     expect(response.headers.get("x-gateway-request-id")).toMatch(REQUEST_ID);
   });

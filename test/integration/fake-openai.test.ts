@@ -3,7 +3,7 @@
  * parses: every endpoint, every error behaviour, and how the SDK reacts to broken
  * streams (the gateway has to reproduce / detect the same things).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import OpenAI, {
   APIConnectionError,
   APIError,
@@ -17,23 +17,18 @@ import OpenAI, {
 import { gunzipSync } from "node:zlib";
 import { request as httpRequest } from "node:http";
 import { approxTokens, fakeReply, startFakeOpenAI } from "../support/fake-openai.ts";
-import type { FakeOpenAI } from "../support/fake-openai.ts";
+import { useFakeUpstream } from "../support/gateway-fixture.ts";
 
-let fake: FakeOpenAI;
+// Reset before each test.
+const fixture = useFakeUpstream();
 let client: OpenAI;
 
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  client = new OpenAI({ apiKey: "sk-test", baseURL: fake.baseUrl, maxRetries: 0, timeout: 5_000 });
-});
-
-afterAll(async () => {
-  await fake.close();
+beforeAll(() => {
+  client = new OpenAI({ apiKey: "sk-test", baseURL: fixture.upstream.baseUrl, maxRetries: 0, timeout: 5_000 });
 });
 
 afterEach(() => {
-  expect(fake.pending()).toBe(0); // every queued behaviour was consumed by its test
-  fake.reset();
+  expect(fixture.upstream.pending()).toBe(0); // every queued behaviour was consumed by its test
 });
 
 const user = (content: string) => [{ role: "user" as const, content }];
@@ -89,7 +84,7 @@ describe("chat completions", () => {
       expect(h.get(`x-ratelimit-reset-${k}`)).toMatch(/^[\d.]+m?s$/);
     }
 
-    const rec = fake.requests[0]!;
+    const rec = fixture.upstream.requests[0]!;
     expect(rec.method).toBe("POST");
     expect(rec.url).toBe("/v1/chat/completions");
     expect(rec.headers["authorization"]).toBe("Bearer sk-test");
@@ -108,8 +103,8 @@ describe("chat completions", () => {
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(fakeReply("stream me"));
     expect(chunks.at(-1)!.choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
     expect(chunks.every((c) => !("usage" in c))).toBe(true);
-    expect(fake.lastStreamWrites).toHaveLength(8); // 7 chunks + [DONE], each its own write
-    expect(fake.lastStreamEvents.at(-1)).toBe("data: [DONE]\n\n");
+    expect(fixture.upstream.lastStreamWrites).toHaveLength(8); // 7 chunks + [DONE], each its own write
+    expect(fixture.upstream.lastStreamEvents.at(-1)).toBe("data: [DONE]\n\n");
   });
 
   it("stream with include_usage: usage:null on every chunk, then choices:[] + usage", async () => {
@@ -131,12 +126,12 @@ describe("chat completions", () => {
   });
 
   it("stream behaviour: explicit content, chunk spacing recorded in lastStreamWrites", async () => {
-    fake.enqueue({ kind: "stream", content: ["a", "b", "c"], intervalMs: 25 });
+    fixture.upstream.enqueue({ kind: "stream", content: ["a", "b", "c"], intervalMs: 25 });
     const stream = await client.chat.completions.create({ model: "gpt-4o", messages: user("x"), stream: true });
     let text = "";
     for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
     expect(text).toBe("abc");
-    const w = fake.lastStreamWrites;
+    const w = fixture.upstream.lastStreamWrites;
     expect(w).toHaveLength(6); // role, a, b, c, stop, [DONE]
     for (const i of [1, 2, 3]) expect(w[i]! - w[i - 1]!).toBeGreaterThanOrEqual(20);
   });
@@ -225,8 +220,8 @@ describe("responses API", () => {
     const done = events.at(-1)!;
     if (done.type !== "response.completed") throw new Error("expected response.completed");
     expect(done.response.usage?.output_tokens).toBe(approxTokens(fakeReply("hello stream")));
-    expect(fake.lastStreamEvents[0]).toMatch(/^event: response\.created\ndata: \{/);
-    expect(fake.lastStreamEvents.some((t) => t.includes("[DONE]"))).toBe(false);
+    expect(fixture.upstream.lastStreamEvents[0]).toMatch(/^event: response\.created\ndata: \{/);
+    expect(fixture.upstream.lastStreamEvents.some((t) => t.includes("[DONE]"))).toBe(false);
   });
 
   it("SDK helper responses.stream() validates and assembles the events", async () => {
@@ -239,7 +234,7 @@ describe("responses API", () => {
 describe("embeddings, moderations, models", () => {
   it("embeddings: SDK requests base64 by default and decodes it; float on request; same vectors", async () => {
     const def = await client.embeddings.create({ model: "text-embedding-3-small", input: ["one", "two"] });
-    expect(fake.requests[0]!.json).toMatchObject({ encoding_format: "base64" }); // SDK default on the wire
+    expect(fixture.upstream.requests[0]!.json).toMatchObject({ encoding_format: "base64" }); // SDK default on the wire
     expect(def.object).toBe("list");
     expect(def.data).toHaveLength(2);
     expect(def.data[0]!.object).toBe("embedding");
@@ -253,7 +248,7 @@ describe("embeddings, moderations, models", () => {
       input: ["one", "two"],
       encoding_format: "float",
     });
-    expect(fake.requests[1]!.json).toMatchObject({ encoding_format: "float" });
+    expect(fixture.upstream.requests[1]!.json).toMatchObject({ encoding_format: "float" });
     expect(flt.data[0]!.embedding).toEqual(def.data[0]!.embedding); // float32-exact values
     expect(flt.data[1]!.embedding).not.toEqual(flt.data[0]!.embedding);
 
@@ -316,7 +311,7 @@ describe("errors surface as the SDK's classes", () => {
   });
 
   it("429 → RateLimitError with retry-after / retry-after-ms", async () => {
-    fake.enqueue({ kind: "error", status: 429, retryAfterMs: 1500 });
+    fixture.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 1500 });
     const err = await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("x") }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitError);
     const e = err as RateLimitError;
@@ -329,9 +324,9 @@ describe("errors surface as the SDK's classes", () => {
   });
 
   it("400 / 500 / custom 404 with custom message, type, code, param and headers", async () => {
-    fake.enqueue({ kind: "error", status: 400, message: "bad thing", param: "messages", code: "invalid_value" });
-    fake.enqueue({ kind: "error", status: 500 });
-    fake.enqueue({ kind: "error", status: 404, message: "nope", headers: { "x-custom": "1" } });
+    fixture.upstream.enqueue({ kind: "error", status: 400, message: "bad thing", param: "messages", code: "invalid_value" });
+    fixture.upstream.enqueue({ kind: "error", status: 500 });
+    fixture.upstream.enqueue({ kind: "error", status: 404, message: "nope", headers: { "x-custom": "1" } });
     const call = () => client.chat.completions.create({ model: "gpt-4o-mini", messages: user("x") }).catch((e: unknown) => e);
 
     const e400 = await call();
@@ -356,7 +351,7 @@ describe("errors surface as the SDK's classes", () => {
   });
 
   it("error on a stream request is a plain JSON error before any SSE", async () => {
-    fake.enqueue({ kind: "error", status: 503 });
+    fixture.upstream.enqueue({ kind: "error", status: 503 });
     const err = await client.chat.completions
       .create({ model: "gpt-4o-mini", messages: user("x"), stream: true })
       .catch((e: unknown) => e);
@@ -375,19 +370,19 @@ describe("errors surface as the SDK's classes", () => {
     expect(unknown).toBeInstanceOf(NotFoundError);
     expect((unknown as NotFoundError).message).toBe("404 Invalid URL (POST /v1/nope)");
 
-    const bad = await raw("POST", `${fake.baseUrl}/chat/completions`, "{not json");
+    const bad = await raw("POST", `${fixture.upstream.baseUrl}/chat/completions`, "{not json");
     expect(bad.status).toBe(400);
     expect(bad.headers["content-type"]).toBe("application/json");
     expect(bad.headers["x-request-id"]).toMatch(/^req_/);
     const parsed = JSON.parse(bad.body.toString()) as { error: Record<string, unknown> };
     expect(parsed.error).toMatchObject({ type: "invalid_request_error", param: null, code: null });
     expect(String(parsed.error["message"])).toMatch(/could not parse the JSON body/);
-    expect(fake.requests.at(-1)!.json).toBeUndefined();
-    expect(fake.requests.at(-1)!.body.toString()).toBe("{not json");
+    expect(fixture.upstream.requests.at(-1)!.json).toBeUndefined();
+    expect(fixture.upstream.requests.at(-1)!.body.toString()).toBe("{not json");
   });
 
   it("raw behaviour: non-JSON 502 from a proxy becomes InternalServerError with the text", async () => {
-    fake.enqueue({ kind: "raw", status: 502, headers: { "content-type": "text/html" }, body: "<html>Bad Gateway</html>" });
+    fixture.upstream.enqueue({ kind: "raw", status: 502, headers: { "content-type": "text/html" }, body: "<html>Bad Gateway</html>" });
     const err = await client.models.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
     expect((err as InternalServerError).message).toBe("502 <html>Bad Gateway</html>");
@@ -396,7 +391,7 @@ describe("errors surface as the SDK's classes", () => {
 
 describe("broken streams: what the SDK does (the gateway must match)", () => {
   it("truncate (clean EOF, no [DONE]): chat iteration ENDS EARLY WITHOUT ERROR", async () => {
-    fake.enqueue({ kind: "truncate", afterChunks: 3 });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 3 });
     const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("cut"), stream: true });
     const chunks = [];
     for await (const c of stream) chunks.push(c);
@@ -405,7 +400,7 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
   });
 
   it("truncate on responses: raw iteration ends silently; stream() helper RESOLVES with the in_progress snapshot", async () => {
-    fake.enqueue({ kind: "truncate", afterChunks: 5 });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 5 });
     const stream = await client.responses.create({ model: "gpt-4.1", input: "cut", stream: true });
     const types: string[] = [];
     for await (const e of stream) types.push(e.type);
@@ -413,7 +408,7 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
     expect(types).not.toContain("response.completed");
 
     // finalResponse() does not reject on a clean EOF after response events: it returns the partial snapshot.
-    fake.enqueue({ kind: "truncate", afterChunks: 5 });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 5 });
     const partial = await client.responses.stream({ model: "gpt-4.1", input: "cut" }).finalResponse();
     expect(partial.status).toBe("in_progress");
     expect(partial.usage).toBeNull();
@@ -421,7 +416,7 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
   });
 
   it("truncate on chat: the stream() helper's finalChatCompletion() rejects (no finish_reason)", async () => {
-    fake.enqueue({ kind: "truncate", afterChunks: 3 });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 3 });
     const err = await client.chat.completions
       .stream({ model: "gpt-4o-mini", messages: user("cut") })
       .finalChatCompletion()
@@ -430,7 +425,7 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
   });
 
   it("destroy-mid-stream (TCP reset): iteration THROWS TypeError('terminated') after the sent chunks", async () => {
-    fake.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    fixture.upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
     const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("boom"), stream: true });
     const got: unknown[] = [];
     const err = await (async () => {
@@ -445,7 +440,7 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
   });
 
   it("error-mid-stream: chat `data: {error}` throws a bare APIError with status undefined", async () => {
-    fake.enqueue({ kind: "error-mid-stream", afterChunks: 2, message: "upstream exploded", type: "server_error" });
+    fixture.upstream.enqueue({ kind: "error-mid-stream", afterChunks: 2, message: "upstream exploded", type: "server_error" });
     const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("x"), stream: true });
     let n = 0;
     const err = await (async () => {
@@ -457,13 +452,13 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
     expect((err as APIError).status).toBeUndefined();
     expect((err as APIError).message).toBe("upstream exploded");
     expect((err as APIError).type).toBe("server_error");
-    expect(fake.lastStreamEvents.at(-1)).toBe(
+    expect(fixture.upstream.lastStreamEvents.at(-1)).toBe(
       'data: {"error":{"message":"upstream exploded","type":"server_error","param":null,"code":null}}\n\n',
     );
   });
 
   it("error-mid-stream: responses `event: error` throws APIError with the event's message/code", async () => {
-    fake.enqueue({ kind: "error-mid-stream", afterChunks: 4, message: "overloaded", code: "server_is_overloaded" });
+    fixture.upstream.enqueue({ kind: "error-mid-stream", afterChunks: 4, message: "overloaded", code: "server_is_overloaded" });
     const stream = await client.responses.create({ model: "gpt-4.1", input: "x", stream: true });
     const err = await (async () => {
       for await (const _ of stream) void _;
@@ -472,20 +467,20 @@ describe("broken streams: what the SDK does (the gateway must match)", () => {
     expect((err as APIError).status).toBeUndefined();
     expect((err as APIError).message).toBe("overloaded");
     expect((err as APIError).code).toBe("server_is_overloaded");
-    expect(fake.lastStreamEvents.at(-1)).toMatch(/^event: error\ndata: \{"type":"error","code":"server_is_overloaded",.*"sequence_number":4\}\n\n$/);
+    expect(fixture.upstream.lastStreamEvents.at(-1)).toMatch(/^event: error\ndata: \{"type":"error","code":"server_is_overloaded",.*"sequence_number":4\}\n\n$/);
   });
 });
 
 describe("connection-level behaviours", () => {
   it("hang + client abort: socket closes on the fake side (waitForSocketClose)", async () => {
-    fake.enqueue({ kind: "hang" });
+    fixture.upstream.enqueue({ kind: "hang" });
     const ac = new AbortController();
     const p = client.chat.completions
       .create({ model: "gpt-4o-mini", messages: user("x") }, { signal: ac.signal })
       .catch((e: unknown) => e);
-    await expect.poll(() => fake.requests.length).toBe(1);
-    expect(fake.openSockets()).toBeGreaterThanOrEqual(1);
-    const closed = fake.waitForSocketClose(2_000);
+    await expect.poll(() => fixture.upstream.requests.length).toBe(1);
+    expect(fixture.upstream.openSockets()).toBeGreaterThanOrEqual(1);
+    const closed = fixture.upstream.waitForSocketClose(2_000);
     ac.abort();
     expect(await p).toBeInstanceOf(APIUserAbortError);
     const ms = await closed;
@@ -493,17 +488,17 @@ describe("connection-level behaviours", () => {
   });
 
   it("breaking out of a stream early closes the upstream socket", async () => {
-    fake.enqueue({ kind: "stream", chunks: 50, intervalMs: 10 });
+    fixture.upstream.enqueue({ kind: "stream", chunks: 50, intervalMs: 10 });
     const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("x"), stream: true });
-    const closed = fake.waitForSocketClose(2_000);
+    const closed = fixture.upstream.waitForSocketClose(2_000);
     let n = 0;
     for await (const _ of stream) if (++n === 3) break;
     expect(await closed).toBeLessThan(1_000);
-    expect(fake.lastStreamWrites.length).toBeLessThan(20);
+    expect(fixture.upstream.lastStreamWrites.length).toBeLessThan(20);
   });
 
   it("waitForSocketClose rejects on timeout", async () => {
-    await expect(fake.waitForSocketClose(20)).rejects.toThrow(/no socket closed/);
+    await expect(fixture.upstream.waitForSocketClose(20)).rejects.toThrow(/no socket closed/);
   });
 
   it("close() destroys hanging sockets and resolves", async () => {
@@ -520,10 +515,10 @@ describe("connection-level behaviours", () => {
   });
 
   it("reset → APIConnectionError; delay → default answer after the delay", async () => {
-    fake.enqueue({ kind: "reset" });
+    fixture.upstream.enqueue({ kind: "reset" });
     expect(await client.models.list().catch((e: unknown) => e)).toBeInstanceOf(APIConnectionError);
 
-    fake.enqueue({ kind: "delay", ms: 60 });
+    fixture.upstream.enqueue({ kind: "delay", ms: 60 });
     const t0 = performance.now();
     const r = await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("slow") });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
@@ -531,13 +526,13 @@ describe("connection-level behaviours", () => {
   });
 
   it("stream behaviours only match streaming requests unless `match` says otherwise", async () => {
-    fake.enqueue({ kind: "truncate", afterChunks: 1 });
-    fake.enqueue({ kind: "error", status: 500, match: "/v1/embeddings" });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 1 });
+    fixture.upstream.enqueue({ kind: "error", status: 500, match: "/v1/embeddings" });
     // non-stream chat request: neither behaviour matches
     expect((await client.chat.completions.create({ model: "gpt-4o-mini", messages: user("x") })).object).toBe(
       "chat.completion",
     );
-    expect(fake.pending()).toBe(2);
+    expect(fixture.upstream.pending()).toBe(2);
     expect(await client.embeddings.create({ model: "text-embedding-3-small", input: "x" }).catch((e: unknown) => e)).toBeInstanceOf(
       InternalServerError,
     );
@@ -548,9 +543,9 @@ describe("connection-level behaviours", () => {
   });
 
   it("keep-alive: sequential requests reuse one socket", async () => {
-    const before = fake.totalSockets();
+    const before = fixture.upstream.totalSockets();
     for (let i = 0; i < 5; i++) await client.models.retrieve("gpt-4o");
-    expect(fake.totalSockets() - before).toBeLessThanOrEqual(1);
+    expect(fixture.upstream.totalSockets() - before).toBeLessThanOrEqual(1);
   });
 
   it("compression: gzip option encodes JSON when accepted (fetch decodes transparently)", async () => {

@@ -6,10 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { RateLimitError, type APIError } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { parseSecret } from "../../functions/shared/credentials/parse-secret.ts";
 import { createMemoryStore } from "../../functions/shared/stores/memory-store.ts";
-import { approxTokens, fakeReply, startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { approxTokens, fakeReply } from "../support/fake-openai.ts";
+import { useFakeUpstream, useGateway } from "../support/gateway-fixture.ts";
+import { rejectionOf } from "../support/openai-errors.ts";
 import { ensureMinuteLeft, startStoreGateway, type StoreGateway } from "../support/store-gateway.ts";
 
 const PROVIDER_KEY = "sk-provider";
@@ -23,32 +25,15 @@ const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: TEX
 /** What the fake charges for `chat`, streamed or not: 3 + 4 per message + ceil(chars / 4), plus the echo's tokens. */
 const CHAT_TOKENS = 3 + 4 + approxTokens(TEXT) + approxTokens(fakeReply(TEXT));
 
-let upstream: FakeOpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: `Bearer ${PROVIDER_KEY}` });
-});
-afterAll(async () => {
-  await upstream?.close();
-});
-beforeEach(() => upstream.reset());
+const fake = useFakeUpstream({ requireAuth: `Bearer ${PROVIDER_KEY}` });
 
 function managedEnv(limits: Record<string, unknown>, keys = [KEY_ONE, KEY_TWO]): Record<string, string> {
   return {
-    OPENAI_BASE_URL: upstream.baseUrl,
+    OPENAI_BASE_URL: fake.upstream.baseUrl,
     OPENAI_API_KEY: PROVIDER_KEY,
     GATEWAY_API_KEYS: keys.join(","),
     GATEWAY_KEY_LIMITS: JSON.stringify(limits),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<APIError> {
-  return promise.then(
-    () => {
-      throw new Error("expected the request to fail");
-    },
-    (error: unknown) => error as APIError,
-  );
 }
 
 /** Seconds from now to the end of the current UTC window of `lengthMs`. */
@@ -71,26 +56,19 @@ async function streamChat(gateway: StoreGateway, key: string, includeUsage: bool
 }
 
 describe("requests per minute", () => {
-  let gateway: StoreGateway;
-
-  beforeAll(async () => {
-    gateway = await startStoreGateway(managedEnv({ "env-1": { requestsPerMinute: 3 } }));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
+  const fixture = useGateway(() => startStoreGateway(managedEnv({ "env-1": { requestsPerMinute: 3 } })));
 
   it("the 4th request of a minute is the gateway's own 429, with OpenAI's error and rate-limit headers; the other key is unaffected", async () => {
     await ensureMinuteLeft(5_000);
-    const one = gateway.client(KEY_ONE);
+    const one = fixture.gateway.client(KEY_ONE);
     for (let index = 0; index < 3; index += 1) {
       const completion = await one.chat.completions.create(chat);
       expect(completion.choices[0]?.message.content).toBe(fakeReply(TEXT));
     }
-    expect(upstream.requests).toHaveLength(3);
+    expect(fake.upstream.requests).toHaveLength(3);
 
     // A retry budget does not matter: the gateway's own 429 is never retried upstream.
-    const error = await rejection(one.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "3" } }));
+    const error = await rejectionOf(one.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "3" } }));
     const expectedRetryAfter = secondsLeft(60_000);
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.status).toBe(429);
@@ -113,68 +91,60 @@ describe("requests per minute", () => {
     expect(headers?.get("x-gateway-retries")).toBe("0");
     expect(headers?.get("x-gateway-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(headers?.get("x-gateway-cache")).toBeNull();
-    expect(upstream.requests).toHaveLength(3);
+    expect(fake.upstream.requests).toHaveLength(3);
 
     // Refused again for the rest of the minute, streams included.
-    const again = await rejection(one.chat.completions.create({ ...chat, stream: true }));
+    const again = await rejectionOf(one.chat.completions.create({ ...chat, stream: true }));
     expect(again).toBeInstanceOf(RateLimitError);
     expect(again.headers?.get("x-ratelimit-remaining-requests")).toBe("0");
-    expect(upstream.requests).toHaveLength(3);
+    expect(fake.upstream.requests).toHaveLength(3);
 
     // The other key has no limit and is not slowed by this one.
-    const two = gateway.client(KEY_TWO);
+    const two = fixture.gateway.client(KEY_TWO);
     for (let index = 0; index < 5; index += 1) {
       const { response } = await two.chat.completions.create(chat).withResponse();
       // Answers that pass keep the provider's own headers.
       expect(response.headers.get("x-ratelimit-limit-requests")).toBe("10000");
     }
-    expect(upstream.requests).toHaveLength(8);
+    expect(fake.upstream.requests).toHaveLength(8);
 
-    const summaries = await gateway.waitForSummaries(10);
+    const summaries = await fixture.gateway.waitForSummaries(10);
     const refused = summaries.filter((summary) => summary.status === 429);
     expect(refused).toHaveLength(2);
     for (const summary of refused) {
       expect(summary).toMatchObject({ keyId: "env-1", outcome: "gateway_error", errorCode: "rate_limit_exceeded", endpoint: "chat.completions" });
       expect(summary.upstreamMs).toBeUndefined();
     }
-    expect(gateway.metrics.map((metrics) => metrics.values.rateLimited)).toEqual([0, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
-    expect(gateway.metrics[3]?.dimensions.keyId).toBe("env-1");
+    expect(fixture.gateway.metrics.map((metrics) => metrics.values.rateLimited)).toEqual([0, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
+    expect(fixture.gateway.metrics[3]?.dimensions.keyId).toBe("env-1");
   });
 });
 
 describe("limits from the secret (gatewayKeys[].limits)", () => {
-  let gateway: StoreGateway;
-
-  beforeAll(async () => {
-    const credentials = parseSecret(
-      JSON.stringify({
-        openai: { apiKey: PROVIDER_KEY },
-        gatewayKeys: [
-          { id: "team-a", key: KEY_ONE, limits: { requestsPerMinute: 1 } },
-          { id: "team-b", key: KEY_TWO },
-        ],
-      }),
-    );
-    const resolved = Promise.resolve(credentials);
-    gateway = await startStoreGateway(
-      { OPENAI_BASE_URL: upstream.baseUrl },
-      { credentials: { get: () => resolved, refresh: () => resolved } },
-    );
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
+  const credentials = parseSecret(
+    JSON.stringify({
+      openai: { apiKey: PROVIDER_KEY },
+      gatewayKeys: [
+        { id: "team-a", key: KEY_ONE, limits: { requestsPerMinute: 1 } },
+        { id: "team-b", key: KEY_TWO },
+      ],
+    }),
+  );
+  const resolved = Promise.resolve(credentials);
+  const fixture = useGateway(() =>
+    startStoreGateway({ OPENAI_BASE_URL: fake.upstream.baseUrl }, { credentials: { get: () => resolved, refresh: () => resolved } }),
+  );
 
   it("apply per key id, named in the error", async () => {
     await ensureMinuteLeft(5_000);
-    await gateway.client(KEY_ONE).chat.completions.create(chat);
-    const error = await rejection(gateway.client(KEY_ONE).chat.completions.create(chat));
+    await fixture.gateway.client(KEY_ONE).chat.completions.create(chat);
+    const error = await rejectionOf(fixture.gateway.client(KEY_ONE).chat.completions.create(chat));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.message).toContain("gateway key team-a on requests per minute: limit 1, used 2");
     expect(error.headers?.get("x-ratelimit-limit-requests")).toBe("1");
-    for (let index = 0; index < 3; index += 1) await gateway.client(KEY_TWO).chat.completions.create(chat);
-    expect(upstream.requests).toHaveLength(4);
-    const summaries = await gateway.waitForSummaries(5);
+    for (let index = 0; index < 3; index += 1) await fixture.gateway.client(KEY_TWO).chat.completions.create(chat);
+    expect(fake.upstream.requests).toHaveLength(4);
+    const summaries = await fixture.gateway.waitForSummaries(5);
     expect(summaries.map((summary) => [summary.keyId, summary.status])).toEqual([
       ["team-a", 200],
       ["team-a", 429],
@@ -186,19 +156,12 @@ describe("limits from the secret (gatewayKeys[].limits)", () => {
 });
 
 describe("tokens per minute", () => {
-  let gateway: StoreGateway;
   const LIMIT = 2 * CHAT_TOKENS;
-
-  beforeAll(async () => {
-    gateway = await startStoreGateway(managedEnv({ "*": { tokensPerMinute: LIMIT } }, [KEY_ONE, KEY_TWO, KEY_THREE]));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
+  const fixture = useGateway(() => startStoreGateway(managedEnv({ "*": { tokensPerMinute: LIMIT } }, [KEY_ONE, KEY_TWO, KEY_THREE])));
   beforeEach(async () => {
     // Each test spends a key's minute budget in two answers: keep them in one minute.
     await ensureMinuteLeft(5_000);
-    gateway.reset();
+    fixture.gateway.reset();
   });
 
   function expectTokensRefused(error: APIError, type = "tokens_per_minute", suffix = "tokens") {
@@ -213,66 +176,59 @@ describe("tokens per minute", () => {
   }
 
   it("non-streamed answers are charged their usage; at the limit the next request is 429 tokens_per_minute", async () => {
-    const client = gateway.client(KEY_ONE);
+    const client = fixture.gateway.client(KEY_ONE);
     const first = await client.chat.completions.create(chat);
     expect(first.usage?.total_tokens).toBe(CHAT_TOKENS);
-    await gateway.waitForSummaries(1);
+    await fixture.gateway.waitForSummaries(1);
     await client.chat.completions.create(chat);
     // Charging happens as the answer ends; the summary is written once it is done.
-    await gateway.waitForSummaries(2);
-    const error = await rejection(client.chat.completions.create(chat));
+    await fixture.gateway.waitForSummaries(2);
+    const error = await rejectionOf(client.chat.completions.create(chat));
     expectTokensRefused(error);
     expect(error.message).toContain(`on tokens per minute: limit ${LIMIT}, used ${LIMIT}.`);
-    expect(upstream.requests).toHaveLength(2);
-    const summaries = await gateway.waitForSummaries(3);
+    expect(fake.upstream.requests).toHaveLength(2);
+    const summaries = await fixture.gateway.waitForSummaries(3);
     expect(summaries[2]).toMatchObject({ status: 429, keyId: "env-1", errorCode: "rate_limit_exceeded" });
-    expect(gateway.metrics[2]?.values.rateLimited).toBe(1);
+    expect(fixture.gateway.metrics[2]?.values.rateLimited).toBe(1);
   });
 
   it("a streamed answer without include_usage is charged too (the client still sees no usage)", async () => {
     for (let index = 0; index < 2; index += 1) {
-      const read = await streamChat(gateway, KEY_TWO, false);
+      const read = await streamChat(fixture.gateway, KEY_TWO, false);
       expect(read).toEqual({ text: fakeReply(TEXT), usage: undefined });
-      const summaries = await gateway.waitForSummaries(index + 1);
+      const summaries = await fixture.gateway.waitForSummaries(index + 1);
       expect(summaries[index]?.usage?.totalTokens).toBe(CHAT_TOKENS);
     }
-    const error = await rejection(gateway.client(KEY_TWO).chat.completions.create({ ...chat, stream: true }));
+    const error = await rejectionOf(fixture.gateway.client(KEY_TWO).chat.completions.create({ ...chat, stream: true }));
     expectTokensRefused(error);
-    expect(upstream.requests).toHaveLength(2);
+    expect(fake.upstream.requests).toHaveLength(2);
   });
 
   it("a streamed answer with include_usage is charged once, like a non-streamed one", async () => {
-    const read = await streamChat(gateway, KEY_THREE, true);
+    const read = await streamChat(fixture.gateway, KEY_THREE, true);
     expect(read.usage).toMatchObject({ total_tokens: CHAT_TOKENS });
-    await gateway.waitForSummaries(1);
+    await fixture.gateway.waitForSummaries(1);
     // Still under the limit after one answer.
-    await gateway.client(KEY_THREE).chat.completions.create(chat);
-    await gateway.waitForSummaries(2);
-    expectTokensRefused(await rejection(gateway.client(KEY_THREE).chat.completions.create(chat)));
-    expect(upstream.requests).toHaveLength(2);
+    await fixture.gateway.client(KEY_THREE).chat.completions.create(chat);
+    await fixture.gateway.waitForSummaries(2);
+    expectTokensRefused(await rejectionOf(fixture.gateway.client(KEY_THREE).chat.completions.create(chat)));
+    expect(fake.upstream.requests).toHaveLength(2);
   });
 });
 
 describe("tokens per day", () => {
-  let gateway: StoreGateway;
   const LIMIT = 2 * CHAT_TOKENS;
-
-  beforeAll(async () => {
-    gateway = await startStoreGateway(managedEnv({ "*": { tokensPerDay: LIMIT, requestsPerMinute: 100 } }));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
+  const fixture = useGateway(() => startStoreGateway(managedEnv({ "*": { tokensPerDay: LIMIT, requestsPerMinute: 100 } })));
 
   it("once a key's tokens of the UTC day reach the limit, the next request is 429 tokens_per_day until midnight", async () => {
     // Midnight is a minute boundary: keep clear of it.
     await ensureMinuteLeft(5_000);
-    const client = gateway.client(KEY_ONE);
+    const client = fixture.gateway.client(KEY_ONE);
     await client.chat.completions.create(chat);
-    await gateway.waitForSummaries(1);
-    await streamChat(gateway, KEY_ONE, false);
-    await gateway.waitForSummaries(2);
-    const error = await rejection(client.chat.completions.create(chat));
+    await fixture.gateway.waitForSummaries(1);
+    await streamChat(fixture.gateway, KEY_ONE, false);
+    await fixture.gateway.waitForSummaries(2);
+    const error = await rejectionOf(client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.type).toBe("tokens_per_day");
     expect(error.code).toBe("rate_limit_exceeded");
@@ -288,75 +244,61 @@ describe("tokens per day", () => {
     expect(Math.abs(retryAfter - secondsLeft(86_400_000))).toBeLessThanOrEqual(1);
     const reset = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(headers?.get("x-ratelimit-reset-tokens-day") ?? "");
     expect(Number(reset?.[1] ?? 0) * 3600 + Number(reset?.[2] ?? 0) * 60 + Number(reset?.[3])).toBe(retryAfter);
-    expect(upstream.requests).toHaveLength(2);
+    expect(fake.upstream.requests).toHaveLength(2);
 
     // The other key has its own day.
-    await gateway.client(KEY_TWO).chat.completions.create(chat);
-    expect(upstream.requests).toHaveLength(3);
-    const summaries = await gateway.waitForSummaries(4);
-    expect(gateway.metrics.map((metrics) => metrics.values.rateLimited)).toEqual([0, 0, 1, 0]);
+    await fixture.gateway.client(KEY_TWO).chat.completions.create(chat);
+    expect(fake.upstream.requests).toHaveLength(3);
+    const summaries = await fixture.gateway.waitForSummaries(4);
+    expect(fixture.gateway.metrics.map((metrics) => metrics.values.rateLimited)).toEqual([0, 0, 1, 0]);
     expect(summaries[2]).toMatchObject({ keyId: "env-1", status: 429 });
   });
 });
 
 describe("limits and the response cache", () => {
-  let gateway: StoreGateway;
   const LIMIT = 2 * CHAT_TOKENS;
-
-  beforeAll(async () => {
-    gateway = await startStoreGateway(managedEnv({ "env-1": { tokensPerMinute: LIMIT } }));
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
+  const fixture = useGateway(() => startStoreGateway(managedEnv({ "env-1": { tokensPerMinute: LIMIT } })));
 
   it("a cache hit spends no tokens of the key", async () => {
     await ensureMinuteLeft(5_000);
-    const client = gateway.client(KEY_ONE, { "x-gateway-cache-ttl": "60" });
+    const client = fixture.gateway.client(KEY_ONE, { "x-gateway-cache-ttl": "60" });
     const first = await client.chat.completions.create(chat).withResponse();
     expect(first.response.headers.get("x-gateway-cache")).toBe("MISS");
-    await gateway.waitForSummaries(1);
+    await fixture.gateway.waitForSummaries(1);
     for (let index = 0; index < 3; index += 1) {
       const hit = await client.chat.completions.create(chat).withResponse();
       expect(hit.response.headers.get("x-gateway-cache")).toBe("HIT");
     }
-    await gateway.waitForSummaries(4);
+    await fixture.gateway.waitForSummaries(4);
     // One answer charged so far: a different request still passes, and then the budget is spent.
     await client.chat.completions.create({ ...chat, temperature: 0 });
-    await gateway.waitForSummaries(5);
-    const error = await rejection(client.chat.completions.create({ ...chat, temperature: 1 }));
+    await fixture.gateway.waitForSummaries(5);
+    const error = await rejectionOf(client.chat.completions.create({ ...chat, temperature: 1 }));
     expect(error.type).toBe("tokens_per_minute");
-    expect(upstream.requests).toHaveLength(2);
+    expect(fake.upstream.requests).toHaveLength(2);
   });
 });
 
 describe("the memory store's eviction", () => {
-  let gateway: StoreGateway;
-
-  beforeAll(async () => {
-    // A small store: 32 KB of values (2 KB at most each), so a few dozen cached answers fill it.
-    gateway = await startStoreGateway(managedEnv({ "env-1": { requestsPerMinute: 2 } }), {
-      store: createMemoryStore({ maxBytes: 32 * 1024 }),
-    });
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
+  // A small store: 32 KB of values (2 KB at most each), so a few dozen cached answers fill it.
+  const fixture = useGateway(() =>
+    startStoreGateway(managedEnv({ "env-1": { requestsPerMinute: 2 } }), { store: createMemoryStore({ maxBytes: 32 * 1024 }) }),
+  );
 
   it("another key filling the cache does not reset a key's request count", async () => {
     await ensureMinuteLeft(10_000);
-    const one = gateway.client(KEY_ONE);
+    const one = fixture.gateway.client(KEY_ONE);
     await one.chat.completions.create(chat);
     await one.chat.completions.create(chat);
-    expect(await rejection(one.chat.completions.create(chat))).toBeInstanceOf(RateLimitError);
-    const two = gateway.client(KEY_TWO, { "x-gateway-cache-ttl": "60" });
+    expect(await rejectionOf(one.chat.completions.create(chat))).toBeInstanceOf(RateLimitError);
+    const two = fixture.gateway.client(KEY_TWO, { "x-gateway-cache-ttl": "60" });
     for (let index = 0; index < 60; index += 1) {
       const { response } = await two.chat.completions.create({ ...chat, user: randomUUID() }).withResponse();
       expect(response.headers.get("x-gateway-cache")).toBe("MISS");
     }
-    await gateway.waitForSummaries(63);
-    const error = await rejection(one.chat.completions.create(chat));
+    await fixture.gateway.waitForSummaries(63);
+    const error = await rejectionOf(one.chat.completions.create(chat));
     expect(error).toBeInstanceOf(RateLimitError);
-    expect(upstream.requests).toHaveLength(62);
+    expect(fake.upstream.requests).toHaveLength(62);
   });
 });

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
+import { useFakeUpstream } from "../support/gateway-fixture.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -17,7 +17,7 @@ const CURL_JSON = `curl http://localhost:3000/v1/chat/completions -H "Content-Ty
   -H "x-provider: openai" -H "Authorization: Bearer $OPENAI_API_KEY" \\
   -d '{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!"}]}'`;
 
-let upstream: FakeOpenAI;
+const fake = useFakeUpstream({ requireAuth: "Bearer sk-from-the-shell" });
 let server: ChildProcess;
 let port: number;
 const output: string[] = [];
@@ -47,12 +47,11 @@ async function curl(command: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-from-the-shell" });
   port = await freePort();
   // What `npm start` runs, on the Node that npm puts first on PATH.
   server = spawn(process.execPath, ["functions/local/server.ts"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), OPENAI_BASE_URL: upstream.baseUrl },
+    env: { PATH: process.env.PATH, PORT: String(port), OPENAI_BASE_URL: fake.upstream.baseUrl },
     stdio: ["ignore", "pipe", "pipe"],
   });
   server.stdout?.on("data", (chunk: Buffer) => output.push(...chunk.toString().split("\n").filter(Boolean)));
@@ -63,9 +62,9 @@ beforeAll(async () => {
   expect(output.join("\n")).toContain(`listening on http://127.0.0.1:${port}/v1`);
 });
 
-afterAll(async () => {
+// Registered after the upstream's hooks: the server is stopped before the upstream closes.
+afterAll(() => {
   if (server.exitCode === null) server.kill("SIGKILL");
-  await upstream.close();
 });
 
 describe("npm start", () => {
@@ -74,7 +73,7 @@ describe("npm start", () => {
     const events = stdout.split("\n\n").filter(Boolean);
     expect(events[0]).toMatch(/^data: \{"id":"chatcmpl-/);
     expect(events.at(-1)).toBe("data: [DONE]");
-    expect(upstream.requests.at(-1)?.headers.authorization).toBe("Bearer sk-from-the-shell");
+    expect(fake.upstream.requests.at(-1)?.headers.authorization).toBe("Bearer sk-from-the-shell");
   });
 
   it("serves the seed's non-streaming curl example", async () => {

@@ -5,73 +5,21 @@
  * must count as a stream error in the metrics. A provider's own in-band error
  * event is relayed as it is.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import OpenAI, { APIError } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/shared/config.ts";
-import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
-import type { RequestSummary } from "../../functions/shared/request-summary.ts";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
-import { isOpenAIErrorShape, sseEvents } from "../support/raw-http.ts";
+import { APIError } from "openai";
+import { afterAll, describe, expect, it } from "vitest";
+import { postJson } from "../support/fetch.ts";
+import { useFakeUpstreamAndGateway, useHttpUpstream, useTestGateway } from "../support/gateway-fixture.ts";
+import { metricsOf, type TestGateway } from "../support/local-gateway.ts";
+import { expectEndsWithErrorEvent, isErrorEvent } from "../support/openai-errors.ts";
+import { sseEvents } from "../support/raw-http.ts";
 
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Tell me a story" }] };
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_MAX_RETRIES: "0" });
-  client = gateway.client("sk-caller");
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
-});
-
-interface ErrorFields {
-  message: string;
-  type: string;
-  param: string | null;
-  code: string | null;
-}
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" }, env: { GATEWAY_MAX_RETRIES: "0" } });
 
 /** Posts with fetch and returns the raw body text. */
-async function post(target: TestGateway, path: string, body: Record<string, unknown>): Promise<{ status: number; contentType: string | null; text: string }> {
-  const response = await fetch(`${target.baseURL}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, contentType: response.headers.get("content-type"), text: await response.text() };
-}
-
-/** The body's last event must be exactly `data: {"error":{"message","type","param","code"}}` and nothing may follow it. */
-function expectEndsWithErrorEvent(text: string): ErrorFields {
-  expect(text).not.toContain("[DONE]");
-  expect(text.endsWith("\n\n")).toBe(true);
-  const last = sseEvents(text).at(-1) ?? "";
-  expect(last).toMatch(/^data: \{"error":\{"message":/);
-  const payload = JSON.parse(last.slice("data: ".length)) as { error: ErrorFields };
-  expect(isOpenAIErrorShape(payload)).toBe(true);
-  expect(Object.keys(payload.error)).toEqual(["message", "type", "param", "code"]);
-  // Exactly one error event.
-  expect(sseEvents(text).filter(isErrorEvent)).toHaveLength(1);
-  return payload.error;
-}
-
-/** An error event: `data: {"error":...}` (chat, gateway) or `event: error` (Responses). */
-function isErrorEvent(event: string): boolean {
-  return /^data: \{"error":/m.test(event) || /^event: error$/m.test(event);
-}
+const post = (target: TestGateway, path: string, body: Record<string, unknown>) => postJson(target.baseURL, path, body, { authorization: "Bearer sk-caller" });
 
 /** Iterates an SDK stream to its end and returns what it threw (undefined for a clean end) and how many items came first. */
 async function drain(stream: AsyncIterable<unknown>): Promise<{ error: unknown; items: number }> {
@@ -84,12 +32,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<{ error: unknown; 
   return { error: undefined, items };
 }
 
-function metricsOf(summary: RequestSummary | undefined) {
-  if (summary === undefined) throw new Error("no summary");
-  return measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values;
-}
-
-async function expectStreamFailureCounted(target: TestGateway = gateway): Promise<void> {
+async function expectStreamFailureCounted(target: TestGateway = fixture.gateway): Promise<void> {
   const [summary] = await target.waitForSummaries(1);
   expect(summary).toMatchObject({ status: 200, stream: true, outcome: "upstream_failure" });
   expect(metricsOf(summary)).toMatchObject({ requests: 1, streamErrors: 1, serverErrors: 1, timeouts: 0 });
@@ -103,11 +46,11 @@ afterAll(() => {
 
 describe("a chat stream the provider resets in mid-stream (destroy-mid-stream)", () => {
   it("ends with the gateway's error event after the bytes the provider sent, and no [DONE]", async () => {
-    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
-    const { status, text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    fixture.upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const { status, text } = await post(fixture.gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
     expect(status).toBe(200);
-    const sent = upstream.lastStreamEvents.join("");
-    expect(upstream.lastStreamEvents).toHaveLength(3);
+    const sent = fixture.upstream.lastStreamEvents.join("");
+    expect(fixture.upstream.lastStreamEvents).toHaveLength(3);
     expect(text.startsWith(sent)).toBe(true);
     expect(expectEndsWithErrorEvent(text)).toEqual({
       message: "The provider's stream broke off before it was complete.",
@@ -120,8 +63,8 @@ describe("a chat stream the provider resets in mid-stream (destroy-mid-stream)",
   });
 
   it("the same when the gateway added include_usage itself (the client did not ask for it)", async () => {
-    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
-    const { text } = await post(gateway, "chat/completions", { ...chat, stream: true });
+    fixture.upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const { text } = await post(fixture.gateway, "chat/completions", { ...chat, stream: true });
     const events = sseEvents(text);
     for (const event of events.slice(0, -1)) {
       expect(event).toMatch(/^data: \{/);
@@ -132,8 +75,8 @@ describe("a chat stream the provider resets in mid-stream (destroy-mid-stream)",
   });
 
   it("the SDK raises an APIError carrying the gateway's message", async () => {
-    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
-    const stream = await client.chat.completions.create({ ...chat, stream: true });
+    fixture.upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const stream = await fixture.client.chat.completions.create({ ...chat, stream: true });
     const { error, items } = await drain(stream);
     raisedBy["destroy-mid-stream"] = (error as Error | undefined)?.constructor.name ?? "nothing";
     expect(items).toBe(3);
@@ -146,12 +89,12 @@ describe("a chat stream the provider resets in mid-stream (destroy-mid-stream)",
 
 describe("a chat stream the provider ends cleanly but early (truncate)", () => {
   it("ends with upstream_stream_truncated instead of a silent clean end", async () => {
-    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
-    const { status, text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const { status, text } = await post(fixture.gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
     expect(status).toBe(200);
-    const sent = upstream.lastStreamEvents.join("");
+    const sent = fixture.upstream.lastStreamEvents.join("");
     expect(text.startsWith(sent)).toBe(true);
-    expect(sseEvents(text)).toHaveLength(upstream.lastStreamEvents.length + 1);
+    expect(sseEvents(text)).toHaveLength(fixture.upstream.lastStreamEvents.length + 1);
     expect(expectEndsWithErrorEvent(text)).toEqual({
       message: "The provider's stream ended before it was complete.",
       type: "server_error",
@@ -162,8 +105,8 @@ describe("a chat stream the provider ends cleanly but early (truncate)", () => {
   });
 
   it("the SDK raises an APIError", async () => {
-    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
-    const { error, items } = await drain(await client.chat.completions.create({ ...chat, stream: true }));
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const { error, items } = await drain(await fixture.client.chat.completions.create({ ...chat, stream: true }));
     raisedBy["truncate"] = (error as Error | undefined)?.constructor.name ?? "nothing";
     expect(items).toBe(4);
     expect(error).toBeInstanceOf(APIError);
@@ -180,13 +123,13 @@ describe("a body that is not a valid event stream", () => {
   const GARBAGE = "<html><body>502 Bad Gateway</body></html>\nstill not sse\n\n";
 
   it("garbage lines in the same chunk as valid events: the chunk is refused, the stream ends with upstream_malformed_stream", async () => {
-    upstream.enqueue({
+    fixture.upstream.enqueue({
       kind: "raw",
       status: 200,
       headers: { "content-type": "text/event-stream", "x-request-id": "req_garbage" },
       body: `${VALID.join("")}${GARBAGE}data: [DONE]\n\n`,
     });
-    const { status, text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    const { status, text } = await post(fixture.gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
     expect(status).toBe(200);
     expect(text).not.toContain("<html>");
     expect(expectEndsWithErrorEvent(text)).toEqual({
@@ -199,13 +142,13 @@ describe("a body that is not a valid event stream", () => {
   });
 
   it("the SDK raises an APIError for it", async () => {
-    upstream.enqueue({
+    fixture.upstream.enqueue({
       kind: "raw",
       status: 200,
       headers: { "content-type": "text/event-stream", "x-request-id": "req_garbage" },
       body: `${VALID.join("")}${GARBAGE}data: [DONE]\n\n`,
     });
-    const { error } = await drain(await client.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } }));
+    const { error } = await drain(await fixture.client.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true } }));
     raisedBy["malformed (raw)"] = (error as Error | undefined)?.constructor.name ?? "nothing";
     expect(error).toBeInstanceOf(APIError);
     expect((error as APIError).code).toBe("upstream_malformed_stream");
@@ -213,47 +156,33 @@ describe("a body that is not a valid event stream", () => {
   });
 
   describe("arriving after valid events, in later writes", () => {
-    let scripted: http.Server;
-    let scriptedGateway: TestGateway;
-    beforeAll(async () => {
-      // Mode by the request's `user` field: "garbage-later" or "reset-mid-event".
-      scripted = http.createServer((request, response) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", async () => {
-          const mode = (JSON.parse(Buffer.concat(chunks).toString()) as { user?: string }).user;
-          response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_scripted" });
-          response.flushHeaders();
-          for (const event of VALID) {
-            response.write(event);
-            await sleep(20);
-          }
-          if (mode === "garbage-later") {
-            response.write(GARBAGE);
-            await sleep(20);
-            response.end("data: [DONE]\n\n");
-          } else {
-            response.write(`data: {"id":"chatcmpl-1","object":"chat.com`);
-            await sleep(20);
-            response.socket?.resetAndDestroy();
-          }
-        });
-      });
-      await new Promise<void>((resolve) => scripted.listen(0, "127.0.0.1", resolve));
-      scriptedGateway = await startTestGateway({
-        OPENAI_BASE_URL: `http://127.0.0.1:${(scripted.address() as AddressInfo).port}/v1`,
-        GATEWAY_MAX_RETRIES: "0",
+    // Mode by the request's `user` field: "garbage-later" or "reset-mid-event".
+    const scriptedUpstream = useHttpUpstream((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", async () => {
+        const mode = (JSON.parse(Buffer.concat(chunks).toString()) as { user?: string }).user;
+        response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_scripted" });
+        response.flushHeaders();
+        for (const event of VALID) {
+          response.write(event);
+          await sleep(20);
+        }
+        if (mode === "garbage-later") {
+          response.write(GARBAGE);
+          await sleep(20);
+          response.end("data: [DONE]\n\n");
+        } else {
+          response.write(`data: {"id":"chatcmpl-1","object":"chat.com`);
+          await sleep(20);
+          response.socket?.resetAndDestroy();
+        }
       });
     });
-    afterAll(async () => {
-      await scriptedGateway.close();
-      scripted.closeAllConnections();
-      await new Promise((resolve) => scripted.close(resolve));
-    });
-    beforeEach(() => scriptedGateway.reset());
+    const scripted = useTestGateway(() => ({ OPENAI_BASE_URL: scriptedUpstream.baseUrl, GATEWAY_MAX_RETRIES: "0" }));
 
     it("the valid events are relayed, then the error event ends the stream", async () => {
-      const { status, text } = await post(scriptedGateway, "chat/completions", {
+      const { status, text } = await post(scripted.gateway, "chat/completions", {
         ...chat,
         stream: true,
         stream_options: { include_usage: true },
@@ -263,14 +192,12 @@ describe("a body that is not a valid event stream", () => {
       expect(text.startsWith(VALID.join(""))).toBe(true);
       expect(text).not.toContain("<html>");
       expect(expectEndsWithErrorEvent(text).code).toBe("upstream_malformed_stream");
-      await expectStreamFailureCounted(scriptedGateway);
+      await expectStreamFailureCounted(scripted.gateway);
     });
 
     it("the SDK gets the two valid chunks, then raises an APIError", async () => {
       const { error, items } = await drain(
-        await scriptedGateway
-          .client("sk-caller")
-          .chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true }, user: "garbage-later" }),
+        await scripted.client.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true }, user: "garbage-later" }),
       );
       raisedBy["malformed (after valid events)"] = (error as Error | undefined)?.constructor.name ?? "nothing";
       expect(items).toBe(2);
@@ -279,7 +206,7 @@ describe("a body that is not a valid event stream", () => {
     });
 
     it("a reset in the middle of an event: the half event is closed off and the error event is an event of its own", async () => {
-      const { text } = await post(scriptedGateway, "chat/completions", {
+      const { text } = await post(scripted.gateway, "chat/completions", {
         ...chat,
         stream: true,
         stream_options: { include_usage: true },
@@ -287,14 +214,12 @@ describe("a body that is not a valid event stream", () => {
       });
       expect(text.startsWith(`${VALID.join("")}data: {"id":"chatcmpl-1","object":"chat.com\n\ndata: {"error":`)).toBe(true);
       expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_error");
-      await expectStreamFailureCounted(scriptedGateway);
+      await expectStreamFailureCounted(scripted.gateway);
     });
 
     it("the SDK raises an error for it rather than ending cleanly", async () => {
       const { error, items } = await drain(
-        await scriptedGateway
-          .client("sk-caller")
-          .chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true }, user: "reset-mid-event" }),
+        await scripted.client.chat.completions.create({ ...chat, stream: true, stream_options: { include_usage: true }, user: "reset-mid-event" }),
       );
       // The closed-off half event reaches the SDK before the error event: it fails to parse it.
       raisedBy["reset mid-event"] = (error as Error | undefined)?.constructor.name ?? "nothing";
@@ -308,18 +233,18 @@ describe("a Responses API stream", () => {
   const input = "Tell me a story";
 
   it("truncated before response.completed ends with the error event", async () => {
-    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
-    const { status, text } = await post(gateway, "responses", { model: "gpt-4o", input, stream: true });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const { status, text } = await post(fixture.gateway, "responses", { model: "gpt-4o", input, stream: true });
     expect(status).toBe(200);
-    expect(text.startsWith(upstream.lastStreamEvents.join(""))).toBe(true);
+    expect(text.startsWith(fixture.upstream.lastStreamEvents.join(""))).toBe(true);
     expect(text).not.toContain("response.completed");
     expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_truncated");
     await expectStreamFailureCounted();
   });
 
   it("the SDK's responses stream raises an APIError", async () => {
-    upstream.enqueue({ kind: "truncate", afterChunks: 4 });
-    const stream = await client.responses.create({ model: "gpt-4o", input, stream: true });
+    fixture.upstream.enqueue({ kind: "truncate", afterChunks: 4 });
+    const stream = await fixture.client.responses.create({ model: "gpt-4o", input, stream: true });
     const types: string[] = [];
     let error: unknown;
     try {
@@ -336,9 +261,9 @@ describe("a Responses API stream", () => {
   });
 
   it("reset in mid-stream ends the same way", async () => {
-    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
-    const { text } = await post(gateway, "responses", { model: "gpt-4o", input, stream: true });
-    expect(text.startsWith(upstream.lastStreamEvents.join(""))).toBe(true);
+    fixture.upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3 });
+    const { text } = await post(fixture.gateway, "responses", { model: "gpt-4o", input, stream: true });
+    expect(text.startsWith(fixture.upstream.lastStreamEvents.join(""))).toBe(true);
     expect(expectEndsWithErrorEvent(text).code).toBe("upstream_stream_error");
     await expectStreamFailureCounted();
   });
@@ -346,17 +271,17 @@ describe("a Responses API stream", () => {
 
 describe("the provider's own in-band error event", () => {
   it("a chat stream's error event is relayed byte for byte, not doubled", async () => {
-    upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed.", code: "model_error" });
-    const { text } = await post(gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
-    expect(text).toBe(upstream.lastStreamEvents.join(""));
+    fixture.upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed.", code: "model_error" });
+    const { text } = await post(fixture.gateway, "chat/completions", { ...chat, stream: true, stream_options: { include_usage: true } });
+    expect(text).toBe(fixture.upstream.lastStreamEvents.join(""));
     expect(expectEndsWithErrorEvent(text)).toMatchObject({ message: "The model crashed.", code: "model_error" });
     // A stream the provider failed in-band still counts as a stream error.
     await expectStreamFailureCounted();
   });
 
   it("the SDK raises the provider's message", async () => {
-    upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed.", code: "model_error" });
-    const { error, items } = await drain(await client.chat.completions.create({ ...chat, stream: true }));
+    fixture.upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed.", code: "model_error" });
+    const { error, items } = await drain(await fixture.client.chat.completions.create({ ...chat, stream: true }));
     raisedBy["provider error-mid-stream"] = (error as Error | undefined)?.constructor.name ?? "nothing";
     expect(items).toBe(3);
     expect(error).toBeInstanceOf(APIError);
@@ -365,9 +290,9 @@ describe("the provider's own in-band error event", () => {
   });
 
   it("a Responses stream's `event: error` is relayed byte for byte, with no gateway event after it", async () => {
-    upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed." });
-    const { text } = await post(gateway, "responses", { model: "gpt-4o", input: "Hi", stream: true });
-    expect(text).toBe(upstream.lastStreamEvents.join(""));
+    fixture.upstream.enqueue({ kind: "error-mid-stream", afterChunks: 3, message: "The model crashed." });
+    const { text } = await post(fixture.gateway, "responses", { model: "gpt-4o", input: "Hi", stream: true });
+    expect(text).toBe(fixture.upstream.lastStreamEvents.join(""));
     expect(sseEvents(text).at(-1)).toMatch(/^event: error\n/);
     expect(sseEvents(text).filter(isErrorEvent)).toHaveLength(1);
     await expectStreamFailureCounted();

@@ -2,38 +2,21 @@
  * The in-process `mock` provider (`x-provider: mock`): OpenAI-shaped,
  * deterministic answers with no provider key and no network.
  */
-import net, { type AddressInfo } from "node:net";
 import OpenAI, { AuthenticationError, NotFoundError } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MOCK_MODELS } from "../../functions/shared/providers/mock.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { closedPortUrl, useTestGateway } from "../support/gateway-fixture.ts";
+import { startTestGateway } from "../support/local-gateway.ts";
 
 const PROMPT = "Hello mock";
 const REPLY = `This is a mock response to: ${PROMPT}`;
 const REPLY_WORDS = REPLY.split(/(?=\s)/);
 
-/** A base URL nothing listens on: any request that reached "openai" would fail loudly. */
-async function closedPortUrl(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/v1`;
-}
-
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  gateway = await startTestGateway({ OPENAI_BASE_URL: await closedPortUrl(), GATEWAY_MOCK_CHUNK_DELAY_MS: "1" });
-  // Passthrough mode: the SDK sends "Bearer unused", which the mock ignores.
-  client = gateway.client("unused", { "x-provider": "mock" });
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.reset();
+// OPENAI_BASE_URL is a port nothing listens on: any request that reached "openai" would fail loudly.
+// Passthrough mode: the SDK sends "Bearer unused", which the mock ignores.
+const fixture = useTestGateway(async () => ({ OPENAI_BASE_URL: await closedPortUrl(), GATEWAY_MOCK_CHUNK_DELAY_MS: "1" }), {
+  apiKey: "unused",
+  headers: { "x-provider": "mock" },
 });
 
 const messages = [
@@ -43,7 +26,7 @@ const messages = [
 
 describe("chat completions from the mock", () => {
   it("answers a non-streamed request with usage", async () => {
-    const { data, response } = await client.chat.completions.create({ model: "mock-gpt-4o", messages }).withResponse();
+    const { data, response } = await fixture.client.chat.completions.create({ model: "mock-gpt-4o", messages }).withResponse();
     expect(data.object).toBe("chat.completion");
     expect(data.model).toBe("mock-gpt-4o");
     expect(data.choices[0]?.message).toMatchObject({ role: "assistant", content: REPLY });
@@ -56,7 +39,7 @@ describe("chat completions from the mock", () => {
     expect(response.headers.get("x-request-id")).toMatch(/^req_mock_/);
     expect(response.headers.get("x-gateway-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ provider: "mock", endpoint: "chat.completions", model: "mock-gpt-4o", status: 200, outcome: "ok" });
     expect(summary?.usage).toMatchObject({
       promptTokens: data.usage?.prompt_tokens,
@@ -66,7 +49,7 @@ describe("chat completions from the mock", () => {
   });
 
   it("streams word by word without a usage chunk when not asked for one", async () => {
-    const stream = await client.chat.completions.create({ model: "mock-gpt-4o", messages, stream: true });
+    const stream = await fixture.client.chat.completions.create({ model: "mock-gpt-4o", messages, stream: true });
     const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe(REPLY);
@@ -78,12 +61,12 @@ describe("chat completions from the mock", () => {
       expect(chunk.usage).toBeUndefined();
       expect(chunk.choices).toHaveLength(1);
     }
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ provider: "mock", stream: true, status: 200, outcome: "ok" });
   });
 
   it("streams a final usage chunk when stream_options.include_usage is set", async () => {
-    const stream = await client.chat.completions.create({
+    const stream = await fixture.client.chat.completions.create({
       model: "mock-gpt-4o",
       messages,
       stream: true,
@@ -98,35 +81,35 @@ describe("chat completions from the mock", () => {
     expect(chunks.filter((chunk) => chunk.usage)).toHaveLength(1);
     expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe(REPLY);
 
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.usage).toMatchObject({ completionTokens: REPLY_WORDS.length, totalTokens: last?.usage?.total_tokens });
   });
 
   it("gives identical answers to identical requests", async () => {
-    const first = await client.chat.completions.create({ model: "mock-gpt-4o", messages });
-    const second = await client.chat.completions.create({ model: "mock-gpt-4o", messages });
+    const first = await fixture.client.chat.completions.create({ model: "mock-gpt-4o", messages });
+    const second = await fixture.client.chat.completions.create({ model: "mock-gpt-4o", messages });
     expect(second.id).toBe(first.id);
     expect(second.choices).toEqual(first.choices);
     expect(second.usage).toEqual(first.usage);
     expect(second).toEqual(first);
-    const other = await client.chat.completions.create({ model: "mock-gpt-4o", messages: [{ role: "user", content: "Something else" }] });
+    const other = await fixture.client.chat.completions.create({ model: "mock-gpt-4o", messages: [{ role: "user", content: "Something else" }] });
     expect(other.id).not.toBe(first.id);
     expect(other.choices[0]?.message.content).toBe("This is a mock response to: Something else");
   });
 
   it("answers any model name", async () => {
-    const completion = await client.chat.completions.create({ model: "gpt-4o", messages });
+    const completion = await fixture.client.chat.completions.create({ model: "gpt-4o", messages });
     expect(completion.model).toBe("gpt-4o");
   });
 });
 
 describe("completions from the mock", () => {
   it("answers a non-streamed completion with usage", async () => {
-    const completion = await client.completions.create({ model: "mock-gpt-4o", prompt: PROMPT });
+    const completion = await fixture.client.completions.create({ model: "mock-gpt-4o", prompt: PROMPT });
     expect(completion.object).toBe("text_completion");
     expect(completion.choices[0]?.text).toBe(REPLY);
     expect(completion.usage?.completion_tokens).toBe(REPLY_WORDS.length);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ endpoint: "completions", provider: "mock" });
     expect(summary?.usage?.totalTokens).toBe(completion.usage?.total_tokens);
   });
@@ -134,14 +117,14 @@ describe("completions from the mock", () => {
   it("streams a completion, with usage only when asked", async () => {
     let text = "";
     let usageChunks = 0;
-    for await (const chunk of await client.completions.create({ model: "mock-gpt-4o", prompt: PROMPT, stream: true })) {
+    for await (const chunk of await fixture.client.completions.create({ model: "mock-gpt-4o", prompt: PROMPT, stream: true })) {
       text += chunk.choices[0]?.text ?? "";
       if (chunk.usage) usageChunks += 1;
     }
     expect(text).toBe(REPLY);
     expect(usageChunks).toBe(0);
 
-    const withUsage = await client.completions.create({
+    const withUsage = await fixture.client.completions.create({
       model: "mock-gpt-4o",
       prompt: PROMPT,
       stream: true,
@@ -155,8 +138,8 @@ describe("completions from the mock", () => {
 
 describe("embeddings from the mock", () => {
   it("the SDK's default base64 decodes to numbers, equal to the float format", async () => {
-    const decoded = await client.embeddings.create({ model: "mock-text-embedding-3-small", input: "embed this" });
-    const float = await client.embeddings.create({ model: "mock-text-embedding-3-small", input: "embed this", encoding_format: "float" });
+    const decoded = await fixture.client.embeddings.create({ model: "mock-text-embedding-3-small", input: "embed this" });
+    const float = await fixture.client.embeddings.create({ model: "mock-text-embedding-3-small", input: "embed this", encoding_format: "float" });
     const vector = decoded.data[0]?.embedding ?? [];
     expect(vector).toHaveLength(16);
     expect(vector.every((value) => typeof value === "number" && value >= -1 && value <= 1)).toBe(true);
@@ -166,17 +149,17 @@ describe("embeddings from the mock", () => {
   });
 
   it("is deterministic: the same input twice gives the same vector, another input another", async () => {
-    const first = await client.embeddings.create({ model: "m", input: ["alpha", "beta"] });
-    const second = await client.embeddings.create({ model: "m", input: ["alpha", "beta"] });
+    const first = await fixture.client.embeddings.create({ model: "m", input: ["alpha", "beta"] });
+    const second = await fixture.client.embeddings.create({ model: "m", input: ["alpha", "beta"] });
     expect(second.data).toEqual(first.data);
     expect(first.data[0]?.embedding).not.toEqual(first.data[1]?.embedding);
     expect(first.data.map((item) => item.index)).toEqual([0, 1]);
   });
 
   it("honours dimensions", async () => {
-    const result = await client.embeddings.create({ model: "m", input: "x", dimensions: 40 });
+    const result = await fixture.client.embeddings.create({ model: "m", input: "x", dimensions: 40 });
     expect(result.data[0]?.embedding).toHaveLength(40);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ endpoint: "embeddings", provider: "mock" });
     expect(summary?.usage?.promptTokens).toBe(1);
   });
@@ -184,26 +167,26 @@ describe("embeddings from the mock", () => {
 
 describe("models and moderations from the mock", () => {
   it("lists the mock models", async () => {
-    const page = await client.models.list();
+    const page = await fixture.client.models.list();
     expect(page.data.map((model) => model.id)).toEqual([...MOCK_MODELS]);
     expect(page.data.every((model) => model.object === "model" && model.owned_by === "gateway-mock")).toBe(true);
   });
 
   it("retrieves a model by id", async () => {
-    expect(await client.models.retrieve("mock-gpt-4o")).toMatchObject({ id: "mock-gpt-4o", object: "model" });
-    expect((await client.models.retrieve("ft:any:thing")).id).toBe("ft:any:thing");
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(await fixture.client.models.retrieve("mock-gpt-4o")).toMatchObject({ id: "mock-gpt-4o", object: "model" });
+    expect((await fixture.client.models.retrieve("ft:any:thing")).id).toBe("ft:any:thing");
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ endpoint: "models.retrieve", model: "mock-gpt-4o", provider: "mock" });
   });
 
   it("moderates without flagging", async () => {
-    const result = await client.moderations.create({ input: ["one", "two"] });
+    const result = await fixture.client.moderations.create({ input: ["one", "two"] });
     expect(result.results).toHaveLength(2);
     expect(result.results.every((entry) => entry.flagged === false)).toBe(true);
   });
 
   it("answers an endpoint it does not implement with an OpenAI-shaped 404", async () => {
-    const error = await client.responses.create({ model: "mock-gpt-4o", input: "hi" }).catch((caught: unknown) => caught);
+    const error = await fixture.client.responses.create({ model: "mock-gpt-4o", input: "hi" }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NotFoundError);
     expect((error as NotFoundError).code).toBe("unsupported_endpoint");
   });
@@ -211,7 +194,7 @@ describe("models and moderations from the mock", () => {
 
 describe("no key needed for the mock", () => {
   it("a raw request without any Authorization works", async () => {
-    const response = await fetch(`${gateway.baseURL}chat/completions`, {
+    const response = await fetch(`${fixture.gateway.baseURL}chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-provider": "mock" },
       body: JSON.stringify({ model: "mock-gpt-4o", messages }),
@@ -219,12 +202,12 @@ describe("no key needed for the mock", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as OpenAI.ChatCompletion;
     expect(body.choices[0]?.message.content).toBe(REPLY);
-    const models = await fetch(`${gateway.baseURL}models`, { headers: { "x-provider": "MOCK" } });
+    const models = await fetch(`${fixture.gateway.baseURL}models`, { headers: { "x-provider": "MOCK" } });
     expect(models.status).toBe(200);
   });
 
   it("the same request without x-provider goes to openai and needs a key", async () => {
-    const response = await fetch(`${gateway.baseURL}models`);
+    const response = await fetch(`${fixture.gateway.baseURL}models`);
     expect(response.status).toBe(401);
   });
 

@@ -3,8 +3,7 @@
  * how a request can change the count, and how a key pool takes the load.
  * The SDK's own retries are off (`maxRetries: 0`), so every retry seen here is the gateway's.
  */
-import OpenAI, {
-  APIError,
+import {
   AuthenticationError,
   BadRequestError,
   InternalServerError,
@@ -13,50 +12,23 @@ import OpenAI, {
   RateLimitError,
   UnprocessableEntityError,
 } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createCredentials, type CredentialStore } from "../../functions/shared/credentials/types.ts";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { useFakeUpstreamAndGateway, useTestGateway } from "../support/gateway-fixture.ts";
+import { rejectionOf } from "../support/openai-errors.ts";
 
 const MAX_DELAY_MS = 3_000;
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Hi" }] };
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  gateway = await startTestGateway({
-    OPENAI_BASE_URL: upstream.baseUrl,
-    GATEWAY_MAX_RETRIES: "2",
-    GATEWAY_RETRY_BASE_DELAY_MS: "10",
-    GATEWAY_RETRY_MAX_DELAY_MS: String(MAX_DELAY_MS),
-  });
-  client = gateway.client("sk-caller");
+const fixture = useFakeUpstreamAndGateway({
+  upstream: { requireAuth: "Bearer sk-caller" },
+  env: { GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_BASE_DELAY_MS: "10", GATEWAY_RETRY_MAX_DELAY_MS: String(MAX_DELAY_MS) },
 });
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
 
 /** Milliseconds between the provider receiving request `index - 1` and request `index`. */
 function gap(index: number): number {
-  const before = upstream.requests[index - 1]?.receivedAt ?? Number.NaN;
-  const after = upstream.requests[index]?.receivedAt ?? Number.NaN;
+  const before = fixture.upstream.requests[index - 1]?.receivedAt ?? Number.NaN;
+  const after = fixture.upstream.requests[index]?.receivedAt ?? Number.NaN;
   return after - before;
 }
 
@@ -72,30 +44,30 @@ function rateLimited(headers: Record<string, string>) {
 
 describe("retried answers", () => {
   it.each([429, 500, 502, 503, 504])("%i, then success: the client sees the success and x-gateway-retries: 1", async (status) => {
-    upstream.enqueue({ kind: "error", status, retryAfterMs: 10 });
-    const { data, response } = await client.chat.completions.create(chat).withResponse();
+    fixture.upstream.enqueue({ kind: "error", status, retryAfterMs: 10 });
+    const { data, response } = await fixture.client.chat.completions.create(chat).withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: Hi");
     expect(response.status).toBe(200);
     expect(response.headers.get("x-gateway-retries")).toBe("1");
-    expect(upstream.requests).toHaveLength(2);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(2);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "ok", retries: 1 });
   });
 
   it("a connection reset before any answer, then success", async () => {
-    upstream.enqueue({ kind: "reset" });
-    const { data, response } = await client.chat.completions.create(chat).withResponse();
+    fixture.upstream.enqueue({ kind: "reset" });
+    const { data, response } = await fixture.client.chat.completions.create(chat).withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: Hi");
     expect(response.headers.get("x-gateway-retries")).toBe("1");
-    expect(upstream.requests).toHaveLength(2);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(2);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "ok", retries: 1 });
   });
 
   it("a stream retried before its first byte still streams every chunk", async () => {
-    upstream.enqueue({ kind: "error", status: 503 });
-    upstream.enqueue({ kind: "stream", chunks: 6, intervalMs: 5 });
-    const { data: stream, response } = await client.chat.completions.create({ ...chat, stream: true }).withResponse();
+    fixture.upstream.enqueue({ kind: "error", status: 503 });
+    fixture.upstream.enqueue({ kind: "stream", chunks: 6, intervalMs: 5 });
+    const { data: stream, response } = await fixture.client.chat.completions.create({ ...chat, stream: true }).withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe("1");
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     let text = "";
@@ -109,8 +81,8 @@ describe("retried answers", () => {
     expect(text).toBe("Echo: Hi");
     expect(chunks).toBe(8); // role chunk, 6 deltas, finish chunk
     expect(finish).toBe("stop");
-    expect(upstream.requests).toHaveLength(2);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(2);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "ok", stream: true, retries: 1 });
   });
 });
@@ -123,21 +95,21 @@ describe("answers that are never retried", () => {
     [404, NotFoundError],
     [422, UnprocessableEntityError],
   ] as const)("%i goes to the client after exactly one upstream request", async (status, errorClass) => {
-    upstream.enqueue({ kind: "error", status });
-    const error = await rejection(client.chat.completions.create(chat));
+    fixture.upstream.enqueue({ kind: "error", status });
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(errorClass);
     expect(error.status).toBe(status);
     expect(error.headers?.get("x-gateway-retries")).toBe("0");
-    expect(upstream.requests).toHaveLength(1);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status, outcome: "provider_error", retries: 0 });
   });
 });
 
 describe("the provider's own wait", () => {
   it("retry-after-ms: 300 is waited for", async () => {
-    upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 300 });
-    const { response } = await client.chat.completions.create(chat).withResponse();
+    fixture.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 300 });
+    const { response } = await fixture.client.chat.completions.create(chat).withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe("1");
     expect(gap(1)).toBeGreaterThanOrEqual(280);
     // retry-after-ms wins over the coarser retry-after: 1 the fake sends alongside it.
@@ -145,8 +117,8 @@ describe("the provider's own wait", () => {
   });
 
   it("retry-after: 1 (seconds) is waited for", async () => {
-    upstream.enqueue(rateLimited({ "retry-after": "1" }));
-    const { response } = await client.chat.completions.create(chat).withResponse();
+    fixture.upstream.enqueue(rateLimited({ "retry-after": "1" }));
+    const { response } = await fixture.client.chat.completions.create(chat).withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe("1");
     expect(gap(1)).toBeGreaterThanOrEqual(980);
     expect(gap(1)).toBeLessThan(1_800);
@@ -155,81 +127,81 @@ describe("the provider's own wait", () => {
   it("retry-after as an HTTP date is waited for until that time", async () => {
     // HTTP dates have whole seconds: two seconds from now is 1 to 2 s away.
     const until = new Date(Date.now() + 2_000);
-    upstream.enqueue(rateLimited({ "retry-after": until.toUTCString() }));
-    const { response } = await client.chat.completions.create(chat).withResponse();
+    fixture.upstream.enqueue(rateLimited({ "retry-after": until.toUTCString() }));
+    const { response } = await fixture.client.chat.completions.create(chat).withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe("1");
     expect(gap(1)).toBeGreaterThanOrEqual(900);
     expect(gap(1)).toBeLessThan(2_600);
   });
 
   it("a wait above GATEWAY_RETRY_MAX_DELAY_MS is not waited for: the 429 goes to the client at once", async () => {
-    upstream.enqueue({ kind: "error", status: 429, retryAfterMs: MAX_DELAY_MS + 2_000 });
+    fixture.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: MAX_DELAY_MS + 2_000 });
     const started = performance.now();
-    const error = await rejection(client.chat.completions.create(chat));
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(performance.now() - started).toBeLessThan(500);
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.headers?.get("x-gateway-retries")).toBe("0");
     expect(error.headers?.get("retry-after-ms")).toBe(String(MAX_DELAY_MS + 2_000));
-    expect(upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
   });
 });
 
 describe("x-gateway-max-retries", () => {
   it("0 turns retrying off for the request", async () => {
-    upstream.enqueue({ kind: "error", status: 503 });
-    const error = await rejection(client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "0" } }));
+    fixture.upstream.enqueue({ kind: "error", status: 503 });
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "0" } }));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(503);
     expect(error.headers?.get("x-gateway-retries")).toBe("0");
-    expect(upstream.requests).toHaveLength(1);
+    expect(fixture.upstream.requests).toHaveLength(1);
   });
 
   it("5 allows five retries, above the deployment's 2", async () => {
-    for (let index = 0; index < 5; index += 1) upstream.enqueue({ kind: "error", status: 503 });
-    const { data, response } = await client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "5" } }).withResponse();
+    for (let index = 0; index < 5; index += 1) fixture.upstream.enqueue({ kind: "error", status: 503 });
+    const { data, response } = await fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "5" } }).withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: Hi");
     expect(response.headers.get("x-gateway-retries")).toBe("5");
-    expect(upstream.requests).toHaveLength(6);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(6);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.retries).toBe(5);
   });
 
   it.each(["11", "abc", "-1", "1.5", ""])("%j is refused with 400 before any upstream request", async (value) => {
-    const error = await rejection(client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": value } }));
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": value } }));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.param).toBe("x-gateway-max-retries");
     expect(error.code).toBe("invalid_header");
     expect(error.type).toBe("invalid_request_error");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 });
 
 describe("exhausted retries", () => {
   it("three 503s with GATEWAY_MAX_RETRIES=2: the client gets the last 503, x-gateway-retries: 2", async () => {
     for (let index = 0; index < 3; index += 1) {
-      upstream.enqueue({ kind: "error", status: 503, message: `overloaded #${index + 1}` });
+      fixture.upstream.enqueue({ kind: "error", status: 503, message: `overloaded #${index + 1}` });
     }
-    const error = await rejection(client.chat.completions.create(chat));
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(503);
     expect(error.message).toContain("overloaded #3");
     expect(error.headers?.get("x-gateway-retries")).toBe("2");
     expect(error.headers?.get("x-request-id")).toMatch(/^req_/);
-    expect(upstream.requests).toHaveLength(3);
-    expect(upstream.pending()).toBe(0);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(3);
+    expect(fixture.upstream.pending()).toBe(0);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 503, outcome: "provider_error", retries: 2 });
   });
 
   it("three resets: the client gets 502 upstream_unavailable after two retries", async () => {
-    for (let index = 0; index < 3; index += 1) upstream.enqueue({ kind: "reset" });
-    const error = await rejection(client.chat.completions.create(chat));
+    for (let index = 0; index < 3; index += 1) fixture.upstream.enqueue({ kind: "reset" });
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(502);
     expect(error.code).toBe("upstream_unavailable");
     expect(error.headers?.get("x-gateway-retries")).toBe("2");
-    expect(upstream.requests).toHaveLength(3);
-    const [summary] = await gateway.waitForSummaries(1);
+    expect(fixture.upstream.requests).toHaveLength(3);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 502, outcome: "gateway_error", errorCode: "upstream_unavailable", retries: 2 });
   });
 });
@@ -238,28 +210,22 @@ describe("backoff", () => {
   const BASE_MS = 50;
   /** Slack for the provider's answer and the gateway's own work around each wait (generous: 2 cores, other tests). */
   const SLACK_MS = 80;
-  let backoffGateway: TestGateway;
-  beforeAll(async () => {
-    backoffGateway = await startTestGateway({
-      OPENAI_BASE_URL: upstream.baseUrl,
-      GATEWAY_MAX_RETRIES: "0",
-      GATEWAY_RETRY_BASE_DELAY_MS: String(BASE_MS),
-      GATEWAY_RETRY_MAX_DELAY_MS: "10000",
-    });
-  });
-  afterAll(async () => {
-    await backoffGateway.close();
-  });
+  const backoff = useTestGateway(() => ({
+    OPENAI_BASE_URL: fixture.upstream.baseUrl,
+    GATEWAY_MAX_RETRIES: "0",
+    GATEWAY_RETRY_BASE_DELAY_MS: String(BASE_MS),
+    GATEWAY_RETRY_MAX_DELAY_MS: "10000",
+  }));
 
   it("waits within [0, base·2^n] before retry n, so the bound doubles each time", async () => {
     const RETRIES = 5;
-    for (let index = 0; index < RETRIES; index += 1) upstream.enqueue({ kind: "error", status: 503 });
-    const { response } = await backoffGateway
+    for (let index = 0; index < RETRIES; index += 1) fixture.upstream.enqueue({ kind: "error", status: 503 });
+    const { response } = await backoff.gateway
       .client("sk-caller", { "x-gateway-max-retries": String(RETRIES) })
       .chat.completions.create(chat)
       .withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe(String(RETRIES));
-    expect(upstream.requests).toHaveLength(RETRIES + 1);
+    expect(fixture.upstream.requests).toHaveLength(RETRIES + 1);
     const gaps = Array.from({ length: RETRIES }, (_, retry) => gap(retry + 1));
     for (const [retry, waited] of gaps.entries()) {
       expect(waited, `gaps ${gaps.map((value) => value.toFixed(0)).join(", ")}`).toBeGreaterThanOrEqual(0);
@@ -274,70 +240,55 @@ describe("backoff", () => {
 describe("a provider key pool (managed mode)", () => {
   const KEYS = ["sk-a", "sk-b", "sk-c"];
   const GATEWAY_KEY = "gw-pool-0123456789";
-  let poolUpstream: FakeOpenAI;
-  let poolGateway: TestGateway;
-  let poolClient: OpenAI;
-
-  beforeAll(async () => {
-    const credentials = createCredentials({
-      providers: { openai: { apiKeys: KEYS } },
-      gatewayKeys: [{ id: "team-pool", key: GATEWAY_KEY }],
-      allowPassthrough: false,
-    });
-    const store: CredentialStore = { get: async () => credentials, refresh: async () => credentials };
-    poolUpstream = await startFakeOpenAI();
-    poolGateway = await startTestGateway(
-      { OPENAI_BASE_URL: poolUpstream.baseUrl, GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_BASE_DELAY_MS: "10" },
-      store,
-    );
-    poolClient = poolGateway.client(GATEWAY_KEY);
+  const credentials = createCredentials({
+    providers: { openai: { apiKeys: KEYS } },
+    gatewayKeys: [{ id: "team-pool", key: GATEWAY_KEY }],
+    allowPassthrough: false,
   });
-  afterAll(async () => {
-    await poolGateway.close();
-    await poolUpstream.close();
-  });
-  beforeEach(() => {
-    poolUpstream.reset();
-    poolGateway.reset();
+  const store: CredentialStore = { get: async () => credentials, refresh: async () => credentials };
+  const pool = useFakeUpstreamAndGateway({
+    env: { GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_BASE_DELAY_MS: "10" },
+    credentials: store,
+    apiKey: GATEWAY_KEY,
   });
 
-  const keyOf = (index: number) => String(poolUpstream.requests[index]?.headers.authorization ?? "").replace(/^Bearer /, "");
+  const keyOf = (index: number) => String(pool.upstream.requests[index]?.headers.authorization ?? "").replace(/^Bearer /, "");
 
   it("a 429 on one key moves the retry to the next key in the pool", async () => {
-    poolUpstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
-    const { data, response } = await poolClient.chat.completions.create(chat).withResponse();
+    pool.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
+    const { data, response } = await pool.client.chat.completions.create(chat).withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: Hi");
     expect(response.headers.get("x-gateway-retries")).toBe("1");
-    expect(poolUpstream.requests).toHaveLength(2);
+    expect(pool.upstream.requests).toHaveLength(2);
     const first = KEYS.indexOf(keyOf(0));
     expect(first).toBeGreaterThanOrEqual(0);
     expect(keyOf(1)).toBe(KEYS[(first + 1) % KEYS.length]);
-    const [summary] = await poolGateway.waitForSummaries(1);
+    const [summary] = await pool.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "ok", retries: 1, keyId: "team-pool" });
   });
 
   it("two 429s in a row walk the pool: three attempts, three different keys", async () => {
-    poolUpstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
-    poolUpstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
-    const { response } = await poolClient.chat.completions.create(chat).withResponse();
+    pool.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
+    pool.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 10 });
+    const { response } = await pool.client.chat.completions.create(chat).withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe("2");
     expect(new Set([keyOf(0), keyOf(1), keyOf(2)])).toEqual(new Set(KEYS));
-    const [summary] = await poolGateway.waitForSummaries(1);
+    const [summary] = await pool.gateway.waitForSummaries(1);
     expect(summary?.retries).toBe(2);
   });
 
   it("successive requests spread over the keys", async () => {
     const ROUNDS = 4;
     for (let index = 0; index < KEYS.length * ROUNDS; index += 1) {
-      await poolClient.chat.completions.create(chat);
+      await pool.client.chat.completions.create(chat);
     }
-    const used = poolUpstream.requests.map((_, index) => keyOf(index));
+    const used = pool.upstream.requests.map((_, index) => keyOf(index));
     for (const key of KEYS) expect(used.filter((candidate) => candidate === key)).toHaveLength(ROUNDS);
     // Round robin: no key twice in a row.
     for (let index = 1; index < used.length; index += 1) expect(used[index]).not.toBe(used[index - 1]);
     // The gateway key never goes upstream.
     expect(used).not.toContain(GATEWAY_KEY);
-    const summaries = await poolGateway.waitForSummaries(KEYS.length * ROUNDS);
+    const summaries = await pool.gateway.waitForSummaries(KEYS.length * ROUNDS);
     expect(summaries.every((summary) => summary.retries === 0 && summary.outcome === "ok")).toBe(true);
   });
 });

@@ -2,50 +2,31 @@
  * The gateway relays a stream as it is produced: chunks reach the client while
  * the provider is still writing, and a client that goes away stops the upstream.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
+import { describe, expect, it } from "vitest";
+import { useFakeUpstreamAndGateway, useHttpUpstream, useTestGateway } from "../support/gateway-fixture.ts";
 
 const CHUNKS = 20;
 const INTERVAL_MS = 50;
 /** The fake writes the role chunk at once, then one delta per interval: the last write is ~1 s in. */
 const STREAM_MS = CHUNKS * INTERVAL_MS;
 
-let upstream: FakeOpenAI;
-let gateway: TestGateway;
-let client: OpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-  gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl });
-  client = gateway.client("sk-caller");
-});
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-  gateway.reset();
-});
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" } });
 
 const messages = [{ role: "user" as const, content: "Tell me a long story" }];
 
 describe("chunks are relayed as they arrive", () => {
   it("the SDK client gets the first chunk long before the provider writes the last one", async () => {
-    upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
-    const stream = await client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
+    fixture.upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
+    const stream = await fixture.client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
     const arrivals: number[] = [];
     let text = "";
     for await (const chunk of stream) {
       arrivals.push(performance.now());
       text += chunk.choices[0]?.delta.content ?? "";
     }
-    const writes = upstream.lastStreamWrites;
+    const writes = fixture.upstream.lastStreamWrites;
     // The client gets the role chunk, 20 deltas and the finish chunk; the provider also wrote
     // [DONE] (and a usage chunk, if the gateway asked for one on its own account).
     expect(arrivals).toHaveLength(CHUNKS + 2);
@@ -65,14 +46,14 @@ describe("chunks are relayed as they arrive", () => {
       expect((arrivals[index] ?? Number.NaN) - (writes[index] ?? Number.NaN)).toBeLessThan(150);
     }
 
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ stream: true, outcome: "ok", status: 200 });
     expect(summary?.firstByteMs).toBeLessThan((summary?.totalMs ?? 0) - STREAM_MS * 0.7);
   });
 
   it("a raw reader gets the body in many separate reads, spread over the stream", async () => {
-    upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
-    const response = await fetch(`${gateway.baseURL}chat/completions`, {
+    fixture.upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
+    const response = await fetch(`${fixture.gateway.baseURL}chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
       // include_usage is given so that the relayed bytes are exactly the provider's.
@@ -96,42 +77,30 @@ describe("chunks are relayed as they arrive", () => {
     expect(last - first).toBeGreaterThan(STREAM_MS * 0.7);
     // The first read already holds a complete event, long before the rest exists.
     expect(reads[0]?.text).toMatch(/^data: \{.*"chat\.completion\.chunk".*\}\n\n/);
-    expect(reads.map((read) => read.text).join("")).toBe(upstream.lastStreamEvents.join(""));
+    expect(reads.map((read) => read.text).join("")).toBe(fixture.upstream.lastStreamEvents.join(""));
   });
 });
 
 describe("a provider that is slow to send its first event", () => {
   const FIRST_EVENT_DELAY_MS = 400;
-  let slowUpstream: http.Server;
-  let slowGateway: TestGateway;
-
-  beforeAll(async () => {
-    // Sends its headers at once and its first event only after a pause (the fake always sends one at once).
-    slowUpstream = http.createServer((request, response) => {
-      request.resume();
-      request.on("end", () => {
-        response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_slow" });
-        response.flushHeaders();
-        const chunk = { id: "chatcmpl-slow", object: "chat.completion.chunk", created: 1, model: "gpt-4o" };
-        setTimeout(() => {
-          response.write(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { role: "assistant", content: "late" } }] })}\n\n`);
-          response.end("data: [DONE]\n\n");
-        }, FIRST_EVENT_DELAY_MS);
-      });
+  // Sends its headers at once and its first event only after a pause (the fake always sends one at once).
+  const slowUpstream = useHttpUpstream((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_slow" });
+      response.flushHeaders();
+      const chunk = { id: "chatcmpl-slow", object: "chat.completion.chunk", created: 1, model: "gpt-4o" };
+      setTimeout(() => {
+        response.write(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { role: "assistant", content: "late" } }] })}\n\n`);
+        response.end("data: [DONE]\n\n");
+      }, FIRST_EVENT_DELAY_MS);
     });
-    await new Promise<void>((resolve) => slowUpstream.listen(0, "127.0.0.1", resolve));
-    const { port } = slowUpstream.address() as AddressInfo;
-    slowGateway = await startTestGateway({ OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` });
   });
-  afterAll(async () => {
-    await slowGateway.close();
-    slowUpstream.closeAllConnections();
-    await new Promise((resolve) => slowUpstream.close(resolve));
-  });
+  const slow = useTestGateway(() => ({ OPENAI_BASE_URL: slowUpstream.baseUrl }));
 
   it("the SDK gets the stream's headers at once, before the first event exists", async () => {
     const started = performance.now();
-    const stream = await slowGateway.client("sk-caller").chat.completions.create({ model: "gpt-4o", messages, stream: true });
+    const stream = await slow.client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
     const headersAfter = performance.now() - started;
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
@@ -144,10 +113,10 @@ describe("a provider that is slow to send its first event", () => {
 
 describe("a client that stops reading early", () => {
   it("breaking out of for await closes the upstream connection and stops the provider's writes", async () => {
-    upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
-    const stream = await client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
+    fixture.upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
+    const stream = await fixture.client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
     let received = 0;
-    const socketClosed = upstream.waitForSocketClose(2_000);
+    const socketClosed = fixture.upstream.waitForSocketClose(2_000);
     const brokeAt = { at: 0 };
     for await (const chunk of stream) {
       expect(chunk.object).toBe("chat.completion.chunk");
@@ -161,21 +130,21 @@ describe("a client that stops reading early", () => {
     // The upstream socket closes well before the stream would have ended on its own.
     expect(performance.now() - brokeAt.at).toBeLessThan(STREAM_MS / 2);
     expect(closedAfter).toBeLessThan(STREAM_MS);
-    const writesAtClose = upstream.lastStreamWrites.length;
+    const writesAtClose = fixture.upstream.lastStreamWrites.length;
     expect(writesAtClose).toBeLessThan(CHUNKS);
 
     // And the provider writes nothing more afterwards.
     await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_MS));
-    expect(upstream.lastStreamWrites.length).toBe(writesAtClose);
+    expect(fixture.upstream.lastStreamWrites.length).toBe(writesAtClose);
 
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ stream: true, status: 200, outcome: "client_aborted" });
   });
 
   it("aborting a raw fetch mid-stream closes the upstream connection too", async () => {
-    upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
+    fixture.upstream.enqueue({ kind: "stream", chunks: CHUNKS, intervalMs: INTERVAL_MS });
     const controller = new AbortController();
-    const response = await fetch(`${gateway.baseURL}chat/completions`, {
+    const response = await fetch(`${fixture.gateway.baseURL}chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
       body: JSON.stringify({ model: "gpt-4o", messages, stream: true }),
@@ -183,30 +152,21 @@ describe("a client that stops reading early", () => {
     });
     const reader = response.body?.getReader();
     await reader?.read();
-    const socketClosed = upstream.waitForSocketClose(2_000);
+    const socketClosed = fixture.upstream.waitForSocketClose(2_000);
     controller.abort();
     expect(await socketClosed).toBeLessThan(STREAM_MS / 2);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.outcome).toBe("client_aborted");
   });
 
   it("the gateway keeps serving after a client went away", async () => {
-    const completion = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "still there?" }] });
+    const completion = await fixture.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "still there?" }] });
     expect(completion.choices[0]?.message.content).toBe("Echo: still there?");
   });
 });
 
 describe("a provider stream that fails midway", () => {
-  let strict: TestGateway;
-  beforeAll(async () => {
-    strict = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_IDLE_TIMEOUT_MS: "150" });
-  });
-  afterAll(async () => {
-    await strict.close();
-  });
-  beforeEach(() => {
-    strict.reset();
-  });
+  const strict = useTestGateway(() => ({ OPENAI_BASE_URL: fixture.upstream.baseUrl, GATEWAY_IDLE_TIMEOUT_MS: "150" }));
 
   async function consume(stream: AsyncIterable<OpenAI.ChatCompletionChunk>): Promise<{ text: string; error: unknown }> {
     let text = "";
@@ -219,33 +179,33 @@ describe("a provider stream that fails midway", () => {
   }
 
   it("a provider that goes silent ends the stream with OpenAI's error event, which the SDK raises", async () => {
-    upstream.enqueue({ kind: "stream", content: ["never", " sent"], intervalMs: 1_000 });
-    const socketClosed = upstream.waitForSocketClose(2_000);
-    const stream = await strict.client("sk-caller").chat.completions.create({ model: "gpt-4o", messages, stream: true });
+    fixture.upstream.enqueue({ kind: "stream", content: ["never", " sent"], intervalMs: 1_000 });
+    const socketClosed = fixture.upstream.waitForSocketClose(2_000);
+    const stream = await strict.client.chat.completions.create({ model: "gpt-4o", messages, stream: true });
     const { text, error } = await consume(stream);
     expect(text).toBe("");
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain("150 ms");
     await socketClosed;
-    const [summary] = await strict.waitForSummaries(1);
+    const [summary] = await strict.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "timeout" });
   });
 
   it("a provider connection reset mid-stream ends it with an error event, not a clean [DONE]", async () => {
-    upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3, content: ["one", " two", " three", " four"] });
-    const response = await fetch(`${strict.baseURL}chat/completions`, {
+    fixture.upstream.enqueue({ kind: "destroy-mid-stream", afterChunks: 3, content: ["one", " two", " three", " four"] });
+    const response = await fetch(`${strict.gateway.baseURL}chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
       body: JSON.stringify({ model: "gpt-4o", messages, stream: true, stream_options: { include_usage: true } }),
     });
     const text = await response.text();
     expect(response.status).toBe(200);
-    expect(text.startsWith(upstream.lastStreamEvents.join(""))).toBe(true);
+    expect(text.startsWith(fixture.upstream.lastStreamEvents.join(""))).toBe(true);
     expect(text).not.toContain("[DONE]");
     const events = text.trimEnd().split("\n\n");
     const last = JSON.parse((events.at(-1) ?? "").replace(/^data: /, "")) as { error: Record<string, unknown> };
     expect(last.error).toMatchObject({ type: "server_error", code: "upstream_stream_error", param: null });
-    const [summary] = await strict.waitForSummaries(1);
+    const [summary] = await strict.gateway.waitForSummaries(1);
     expect(summary?.outcome).toBe("upstream_failure");
   });
 });
@@ -260,55 +220,41 @@ describe("a provider stream that fails midway", () => {
 describe("streams from other OpenAI-compatible servers", () => {
   const WORDS = ["Hello", " from", " a", " compatible", " server"];
   const GAP_MS = 60;
-  let compatible: http.Server;
-  let compatibleGateway: TestGateway;
   let lastWriteAt = 0;
 
-  beforeAll(async () => {
-    compatible = http.createServer((request, response) => {
-      const parts: Buffer[] = [];
-      request.on("data", (part: Buffer) => parts.push(part));
-      request.on("end", () => {
-        void (async () => {
-          const body = JSON.parse(Buffer.concat(parts).toString()) as { model: string; stream_options?: { include_usage?: boolean } };
-          const eol = body.model.includes("crlf") ? "\r\n" : "\n";
-          const encode = (value: unknown) =>
-            body.model.includes("spaced") ? JSON.stringify(value).replaceAll('":', '": ').replaceAll(',"', ', "') : JSON.stringify(value);
-          const withUsage = body.stream_options?.include_usage === true;
-          const base = { id: "chatcmpl-compat", object: "chat.completion.chunk", created: 1, model: body.model };
-          const send = (value: unknown) => {
-            response.write(`data: ${typeof value === "string" ? value : encode(value)}${eol}${eol}`);
-            lastWriteAt = performance.now();
-          };
-          response.writeHead(200, { "content-type": "text/event-stream" });
-          for (const word of WORDS) {
-            send({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], ...(withUsage ? { usage: null } : {}) });
-            await new Promise((resolve) => setTimeout(resolve, GAP_MS));
-          }
-          if (withUsage) send({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
-          send("[DONE]");
-          response.end();
-        })();
-      });
+  const compatibleUpstream = useHttpUpstream((request, response) => {
+    const parts: Buffer[] = [];
+    request.on("data", (part: Buffer) => parts.push(part));
+    request.on("end", () => {
+      void (async () => {
+        const body = JSON.parse(Buffer.concat(parts).toString()) as { model: string; stream_options?: { include_usage?: boolean } };
+        const eol = body.model.includes("crlf") ? "\r\n" : "\n";
+        const encode = (value: unknown) =>
+          body.model.includes("spaced") ? JSON.stringify(value).replaceAll('":', '": ').replaceAll(',"', ', "') : JSON.stringify(value);
+        const withUsage = body.stream_options?.include_usage === true;
+        const base = { id: "chatcmpl-compat", object: "chat.completion.chunk", created: 1, model: body.model };
+        const send = (value: unknown) => {
+          response.write(`data: ${typeof value === "string" ? value : encode(value)}${eol}${eol}`);
+          lastWriteAt = performance.now();
+        };
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        for (const word of WORDS) {
+          send({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], ...(withUsage ? { usage: null } : {}) });
+          await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+        }
+        if (withUsage) send({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+        send("[DONE]");
+        response.end();
+      })();
     });
-    await new Promise<void>((resolve) => compatible.listen(0, "127.0.0.1", resolve));
-    const { port } = compatible.address() as AddressInfo;
-    compatibleGateway = await startTestGateway({ OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` });
   });
-  afterAll(async () => {
-    await compatibleGateway.close();
-    compatible.closeAllConnections();
-    await new Promise((resolve) => compatible.close(resolve));
-  });
-  beforeEach(() => {
-    compatibleGateway.reset();
-  });
+  const compatible = useTestGateway(() => ({ OPENAI_BASE_URL: compatibleUpstream.baseUrl }));
 
   async function streamThrough(model: string) {
-    const stream = await compatibleGateway.client("sk-caller").chat.completions.create({ model, messages, stream: true });
+    const stream = await compatible.client.chat.completions.create({ model, messages, stream: true });
     const chunks: { at: number; chunk: OpenAI.ChatCompletionChunk }[] = [];
     for await (const chunk of stream) chunks.push({ at: performance.now(), chunk });
-    const [summary] = await compatibleGateway.waitForSummaries(1);
+    const [summary] = await compatible.gateway.waitForSummaries(1);
     return { chunks, summary };
   }
 

@@ -7,60 +7,35 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { APIError, InternalServerError } from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/shared/config.ts";
-import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
-import type { RequestSummary } from "../../functions/shared/request-summary.ts";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startTestGateway, type TestGateway } from "../support/local-gateway.ts";
-import { isOpenAIErrorShape, sseEvents } from "../support/raw-http.ts";
+import { InternalServerError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Behaviour } from "../support/fake-openai.ts";
+import { postJson } from "../support/fetch.ts";
+import { closedPortUrl, useFakeUpstream, useHttpUpstream, useTestGateway } from "../support/gateway-fixture.ts";
+import { metricsOf, type TestGateway } from "../support/local-gateway.ts";
+import { expectEndsWithErrorEvent, rejectionOf } from "../support/openai-errors.ts";
+import { sseEvents } from "../support/raw-http.ts";
 
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Hi" }] };
 
-let upstream: FakeOpenAI;
-
-beforeAll(async () => {
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-caller" });
-});
-afterAll(async () => {
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.reset();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
+const fake = useFakeUpstream({ requireAuth: "Bearer sk-caller" });
 
 /** Posts a streamed chat request with fetch and returns the whole body as text. */
-async function rawStream(gateway: TestGateway, body: Record<string, unknown>): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${gateway.baseURL}chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, text: await response.text() };
-}
+const rawStream = (gateway: TestGateway, body: Record<string, unknown>) => postJson(gateway.baseURL, "chat/completions", body, { authorization: "Bearer sk-caller" });
 
-/** The last event of an SSE body, parsed as the gateway's error event (checked to be exactly OpenAI's shape). */
-function lastErrorEvent(text: string): { message: string; type: string; param: string | null; code: string | null } {
-  const events = sseEvents(text);
-  const last = events.at(-1) ?? "";
-  expect(last.startsWith("data: ")).toBe(true);
-  const payload = JSON.parse(last.slice("data: ".length)) as unknown;
-  expect(isOpenAIErrorShape(payload)).toBe(true);
-  expect(Object.keys((payload as { error: object }).error)).toEqual(["message", "type", "param", "code"]);
-  return (payload as { error: { message: string; type: string; param: string | null; code: string | null } }).error;
+/**
+ * Streams a chat request (with include_usage) through `gateway` while the fake plays `behaviour`:
+ * the answer, how long it took, and the ms until the provider's socket closed.
+ */
+async function timedStream(gateway: TestGateway, behaviour: Behaviour) {
+  fake.upstream.enqueue(behaviour);
+  const socketClosed = fake.upstream.waitForSocketClose(3_000);
+  const started = performance.now();
+  const { status, text } = await rawStream(gateway, { ...chat, stream: true, stream_options: { include_usage: true } });
+  return { status, text, elapsed: performance.now() - started, socketClosed };
 }
 
 /** Waits for `drain`; false when the response closed first. Removes both listeners either way. */
@@ -78,26 +53,14 @@ function drainedOrClosed(response: http.ServerResponse): Promise<boolean> {
   });
 }
 
-function metricsOf(summary: RequestSummary | undefined) {
-  if (summary === undefined) throw new Error("no summary");
-  return measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values;
-}
-
 describe("first-byte timeout", () => {
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_FIRST_BYTE_TIMEOUT_MS: "200", GATEWAY_MAX_RETRIES: "0" });
-  });
-  afterAll(async () => {
-    await gateway.close();
-  });
-  beforeEach(() => gateway.reset());
+  const fixture = useTestGateway(() => ({ OPENAI_BASE_URL: fake.upstream.baseUrl, GATEWAY_FIRST_BYTE_TIMEOUT_MS: "200", GATEWAY_MAX_RETRIES: "0" }));
 
   it("a provider that never answers is a 504 upstream_timeout after ~200 ms, and its connection is closed", async () => {
-    upstream.enqueue({ kind: "hang" });
-    const socketClosed = upstream.waitForSocketClose(3_000);
+    fake.upstream.enqueue({ kind: "hang" });
+    const socketClosed = fake.upstream.waitForSocketClose(3_000);
     const started = performance.now();
-    const error = await rejection(gateway.client("sk-caller").chat.completions.create(chat));
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(504);
@@ -109,46 +72,35 @@ describe("first-byte timeout", () => {
     expect(elapsed).toBeGreaterThanOrEqual(195);
     expect(elapsed).toBeLessThan(1_000);
     expect(await socketClosed).toBeLessThan(1_000);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 504, outcome: "timeout", errorCode: "upstream_timeout", retries: 0 });
     expect(metricsOf(summary)).toMatchObject({ timeouts: 1, serverErrors: 1, streamErrors: 0 });
   });
 
   it("is not retried even when the request allows retries (the provider may have started on it)", async () => {
-    upstream.enqueue({ kind: "hang" });
-    const error = await rejection(
-      gateway.client("sk-caller", { "x-gateway-max-retries": "2" }).chat.completions.create({ ...chat, stream: true }),
+    fake.upstream.enqueue({ kind: "hang" });
+    const error = await rejectionOf(
+      fixture.gateway.client("sk-caller", { "x-gateway-max-retries": "2" }).chat.completions.create({ ...chat, stream: true }),
     );
     expect(error.status).toBe(504);
     expect(error.headers?.get("x-gateway-retries")).toBe("0");
-    expect(upstream.requests).toHaveLength(1);
+    expect(fake.upstream.requests).toHaveLength(1);
   });
 });
 
 describe("idle timeout in mid-stream", () => {
   const IDLE_MS = 200;
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    gateway = await startTestGateway({ OPENAI_BASE_URL: upstream.baseUrl, GATEWAY_IDLE_TIMEOUT_MS: String(IDLE_MS), GATEWAY_MAX_RETRIES: "0" });
-  });
-  afterAll(async () => {
-    await gateway.close();
-  });
-  beforeEach(() => gateway.reset());
+  const fixture = useTestGateway(() => ({ OPENAI_BASE_URL: fake.upstream.baseUrl, GATEWAY_IDLE_TIMEOUT_MS: String(IDLE_MS), GATEWAY_MAX_RETRIES: "0" }));
 
   it("ends the client's stream with an error event and no [DONE], and closes the provider's connection", async () => {
     // The role chunk goes at once, then 600 ms of silence before the first delta.
-    upstream.enqueue({ kind: "stream", chunks: 3, intervalMs: 600 });
-    const socketClosed = upstream.waitForSocketClose(3_000);
-    const started = performance.now();
-    const { status, text } = await rawStream(gateway, { ...chat, stream: true, stream_options: { include_usage: true } });
-    const elapsed = performance.now() - started;
+    const { status, text, elapsed, socketClosed } = await timedStream(fixture.gateway, { kind: "stream", chunks: 3, intervalMs: 600 });
     expect(status).toBe(200);
     expect(text).not.toContain("[DONE]");
     // What the provider sent is relayed untouched, then the error event follows as an event of its own.
-    expect(text.startsWith(upstream.lastStreamEvents.join(""))).toBe(true);
-    expect(sseEvents(text)).toHaveLength(upstream.lastStreamEvents.length + 1);
-    expect(lastErrorEvent(text)).toEqual({
+    expect(text.startsWith(fake.upstream.lastStreamEvents.join(""))).toBe(true);
+    expect(sseEvents(text)).toHaveLength(fake.upstream.lastStreamEvents.length + 1);
+    expect(expectEndsWithErrorEvent(text)).toEqual({
       message: `The provider sent nothing for ${IDLE_MS} ms.`,
       type: "server_error",
       param: null,
@@ -157,16 +109,16 @@ describe("idle timeout in mid-stream", () => {
     expect(elapsed).toBeGreaterThanOrEqual(IDLE_MS - 5);
     expect(elapsed).toBeLessThan(600);
     expect(await socketClosed).toBeLessThan(1_000);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, stream: true, outcome: "timeout" });
     expect(metricsOf(summary)).toMatchObject({ timeouts: 1, streamErrors: 1, serverErrors: 1 });
   });
 
   it("the SDK's for await throws an APIError with the gateway's message", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 3, intervalMs: 600 });
-    const stream = await gateway.client("sk-caller").chat.completions.create({ ...chat, stream: true });
+    fake.upstream.enqueue({ kind: "stream", chunks: 3, intervalMs: 600 });
+    const stream = await fixture.client.chat.completions.create({ ...chat, stream: true });
     const received: string[] = [];
-    const error = await rejection(
+    const error = await rejectionOf(
       (async () => {
         for await (const chunk of stream) received.push(chunk.choices[0]?.delta.role ?? chunk.choices[0]?.delta.content ?? "");
       })(),
@@ -178,40 +130,29 @@ describe("idle timeout in mid-stream", () => {
   });
 
   it("a stream whose chunks come faster than the idle bound is never cut, however long it lasts", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 12, intervalMs: IDLE_MS / 2 });
-    const { text } = await rawStream(gateway, { ...chat, stream: true, stream_options: { include_usage: true } });
-    expect(text).toBe(upstream.lastStreamEvents.join(""));
+    fake.upstream.enqueue({ kind: "stream", chunks: 12, intervalMs: IDLE_MS / 2 });
+    const { text } = await rawStream(fixture.gateway, { ...chat, stream: true, stream_options: { include_usage: true } });
+    expect(text).toBe(fake.upstream.lastStreamEvents.join(""));
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
   });
 });
 
 describe("total timeout", () => {
   const TOTAL_MS = 700;
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    gateway = await startTestGateway({
-      OPENAI_BASE_URL: upstream.baseUrl,
-      GATEWAY_TOTAL_TIMEOUT_MS: String(TOTAL_MS),
-      GATEWAY_IDLE_TIMEOUT_MS: "5000",
-      GATEWAY_MAX_RETRIES: "0",
-    });
-  });
-  afterAll(async () => {
-    await gateway.close();
-  });
-  beforeEach(() => gateway.reset());
+  const fixture = useTestGateway(() => ({
+    OPENAI_BASE_URL: fake.upstream.baseUrl,
+    GATEWAY_TOTAL_TIMEOUT_MS: String(TOTAL_MS),
+    GATEWAY_IDLE_TIMEOUT_MS: "5000",
+    GATEWAY_MAX_RETRIES: "0",
+  }));
 
   it("ends a long, steady stream at the limit with an error event and no [DONE]", async () => {
     // 20 deltas 100 ms apart: two seconds, well inside the idle bound, well past the total one.
-    upstream.enqueue({ kind: "stream", chunks: 20, intervalMs: 100 });
-    const socketClosed = upstream.waitForSocketClose(3_000);
-    const started = performance.now();
-    const { status, text } = await rawStream(gateway, { ...chat, stream: true, stream_options: { include_usage: true } });
-    const elapsed = performance.now() - started;
+    const { status, text, elapsed, socketClosed } = await timedStream(fixture.gateway, { kind: "stream", chunks: 20, intervalMs: 100 });
     expect(status).toBe(200);
     expect(text).not.toContain("[DONE]");
     expect(sseEvents(text).length).toBeGreaterThan(3);
-    expect(lastErrorEvent(text)).toEqual({
+    expect(expectEndsWithErrorEvent(text)).toEqual({
       message: "The request took longer than the gateway's total time limit.",
       type: "server_error",
       param: null,
@@ -220,16 +161,16 @@ describe("total timeout", () => {
     expect(elapsed).toBeGreaterThanOrEqual(TOTAL_MS - 50);
     expect(elapsed).toBeLessThan(TOTAL_MS + 500);
     expect(await socketClosed).toBeLessThan(1_000);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "timeout" });
     expect(metricsOf(summary)).toMatchObject({ timeouts: 1, streamErrors: 1 });
   });
 
   it("the SDK raises it as an APIError mid-stream", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 20, intervalMs: 100 });
-    const stream = await gateway.client("sk-caller").chat.completions.create({ ...chat, stream: true });
+    fake.upstream.enqueue({ kind: "stream", chunks: 20, intervalMs: 100 });
+    const stream = await fixture.client.chat.completions.create({ ...chat, stream: true });
     let chunks = 0;
-    const error = await rejection(
+    const error = await rejectionOf(
       (async () => {
         for await (const _chunk of stream) chunks += 1;
       })(),
@@ -246,33 +187,32 @@ describe("connect timeout", () => {
   const CONNECT_MS = 200;
   let holder: ChildProcess;
   let filler: net.Socket;
-  let gateway: TestGateway;
+  let port: number;
 
   beforeAll(async () => {
     holder = spawn("python3", ["-c", 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'], {
       stdio: ["pipe", "pipe", "inherit"],
     });
     const [line] = (await once(holder.stdout ?? new net.Socket(), "data")) as [Buffer];
-    const port = Number(line.toString().trim());
+    port = Number(line.toString().trim());
     filler = net.connect(port, "127.0.0.1");
     await once(filler, "connect");
-    gateway = await startTestGateway({
-      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
-      GATEWAY_CONNECT_TIMEOUT_MS: String(CONNECT_MS),
-      GATEWAY_MAX_RETRIES: "0",
-      GATEWAY_RETRY_BASE_DELAY_MS: "10",
-    });
   });
-  afterAll(async () => {
-    await gateway?.close();
+  afterAll(() => {
     filler?.destroy();
     holder?.kill();
   });
-  beforeEach(() => gateway.reset());
+  // Registered after the holder's hooks: starts after it, and is closed before it.
+  const fixture = useTestGateway(() => ({
+    OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+    GATEWAY_CONNECT_TIMEOUT_MS: String(CONNECT_MS),
+    GATEWAY_MAX_RETRIES: "0",
+    GATEWAY_RETRY_BASE_DELAY_MS: "10",
+  }));
 
   it("a connect that never completes is a 504 upstream_connect_timeout after ~200 ms", async () => {
     const started = performance.now();
-    const error = await rejection(gateway.client("sk-caller").chat.completions.create(chat));
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(504);
@@ -280,45 +220,35 @@ describe("connect timeout", () => {
     expect(error.message).toContain(`${CONNECT_MS} ms`);
     expect(elapsed).toBeGreaterThanOrEqual(CONNECT_MS - 5);
     expect(elapsed).toBeLessThan(1_000);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 504, outcome: "timeout", errorCode: "upstream_connect_timeout" });
   });
 
   it("is retried (the provider never saw the request): two retries, then the 504", async () => {
     const started = performance.now();
-    const error = await rejection(gateway.client("sk-caller", { "x-gateway-max-retries": "2" }).chat.completions.create(chat));
+    const error = await rejectionOf(fixture.gateway.client("sk-caller", { "x-gateway-max-retries": "2" }).chat.completions.create(chat));
     const elapsed = performance.now() - started;
     expect(error.status).toBe(504);
     expect(error.code).toBe("upstream_connect_timeout");
     expect(error.headers?.get("x-gateway-retries")).toBe("2");
     expect(elapsed).toBeGreaterThanOrEqual(3 * CONNECT_MS - 15);
     expect(elapsed).toBeLessThan(2_000);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary?.retries).toBe(2);
   });
 });
 
 describe("a refused connection", () => {
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-    gateway = await startTestGateway({ OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_BASE_DELAY_MS: "10" });
-  });
-  afterAll(async () => {
-    await gateway.close();
-  });
+  const fixture = useTestGateway(async () => ({ OPENAI_BASE_URL: await closedPortUrl(), GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_BASE_DELAY_MS: "10" }));
 
   it("is a 502 upstream_unavailable after the retries", async () => {
-    const error = await rejection(gateway.client("sk-caller").chat.completions.create(chat));
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat));
     expect(error).toBeInstanceOf(InternalServerError);
     expect(error.status).toBe(502);
     expect(error.code).toBe("upstream_unavailable");
     expect(error.message).toContain("ECONNREFUSED");
     expect(error.headers?.get("x-gateway-retries")).toBe("2");
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 502, outcome: "gateway_error", retries: 2 });
   });
 });
@@ -330,50 +260,39 @@ describe("a slow client is not an idle provider", () => {
   const IDLE_MS = 300;
   const EVENTS = 384;
   const PAYLOAD = "x".repeat(64 * 1024);
-  let bigUpstream: http.Server;
-  let gateway: TestGateway;
   /** How long each of the provider's writes waited for drain. */
   let blockedMs: number[] = [];
   let sentBytes = 0;
 
-  beforeAll(async () => {
-    bigUpstream = http.createServer((request, response) => {
-      request.resume();
-      request.on("end", async () => {
-        response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_big" });
-        response.flushHeaders();
-        for (let index = 0; index < EVENTS && !response.destroyed; index += 1) {
-          const event = `data: ${JSON.stringify({ id: "chatcmpl-big", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [{ index: 0, delta: { content: PAYLOAD }, finish_reason: null }], usage: null })}\n\n`;
-          sentBytes += Buffer.byteLength(event);
-          if (!response.write(event)) {
-            const waitStarted = performance.now();
-            const drained = await drainedOrClosed(response);
-            blockedMs.push(performance.now() - waitStarted);
-            if (!drained) return;
-          }
+  const bigUpstream = useHttpUpstream((request, response) => {
+    request.resume();
+    request.on("end", async () => {
+      response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_big" });
+      response.flushHeaders();
+      for (let index = 0; index < EVENTS && !response.destroyed; index += 1) {
+        const event = `data: ${JSON.stringify({ id: "chatcmpl-big", object: "chat.completion.chunk", created: 1, model: "gpt-4o", choices: [{ index: 0, delta: { content: PAYLOAD }, finish_reason: null }], usage: null })}\n\n`;
+        sentBytes += Buffer.byteLength(event);
+        if (!response.write(event)) {
+          const waitStarted = performance.now();
+          const drained = await drainedOrClosed(response);
+          blockedMs.push(performance.now() - waitStarted);
+          if (!drained) return;
         }
-        sentBytes += Buffer.byteLength("data: [DONE]\n\n");
-        response.end("data: [DONE]\n\n");
-      });
-    });
-    await new Promise<void>((resolve) => bigUpstream.listen(0, "127.0.0.1", resolve));
-    const { port } = bigUpstream.address() as AddressInfo;
-    gateway = await startTestGateway({
-      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
-      GATEWAY_IDLE_TIMEOUT_MS: String(IDLE_MS),
-      GATEWAY_MAX_RETRIES: "0",
+      }
+      sentBytes += Buffer.byteLength("data: [DONE]\n\n");
+      response.end("data: [DONE]\n\n");
     });
   });
-  afterAll(async () => {
-    await gateway.close();
-    bigUpstream.closeAllConnections();
-    await new Promise((resolve) => bigUpstream.close(resolve));
-  });
+  const fixture = useTestGateway(() => ({
+    OPENAI_BASE_URL: bigUpstream.baseUrl,
+    GATEWAY_IDLE_TIMEOUT_MS: String(IDLE_MS),
+    GATEWAY_MAX_RETRIES: "0",
+  }));
 
   it("pausing reads for 3× the idle bound while the provider is held back does not cut the stream", async () => {
     blockedMs = [];
     sentBytes = 0;
-    const url = new URL(`${gateway.baseURL}chat/completions`);
+    const url = new URL(`${fixture.gateway.baseURL}chat/completions`);
     const body = JSON.stringify({ ...chat, stream: true, stream_options: { include_usage: true } });
     const received = await new Promise<Buffer>((resolve, reject) => {
       const request = http.request(
@@ -404,7 +323,7 @@ describe("a slow client is not an idle provider", () => {
     expect(errorAt === -1 ? "" : text.slice(errorAt).trim(), "the stream was cut by an error event").toBe("");
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(received.length).toBe(sentBytes);
-    const [summary] = await gateway.waitForSummaries(1);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
     expect(summary).toMatchObject({ status: 200, outcome: "ok" });
   }, 20_000);
 });

@@ -1,10 +1,7 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.ts";
-import { startFakeSecretsManager, type FakeSecretsManager } from "../support/fake-secrets-manager.ts";
-import { startFunctionUrlEmulator, type FunctionUrlEmulator } from "../support/lambda-emulator.ts";
+import { describe, expect, it } from "vitest";
 import { parseEmfLines } from "../support/emf.ts";
-import { synthesizeGatewayBundle } from "../support/lambda-bundle.ts";
+import { useGatewayFunctionWithSecret } from "../support/lambda-fixture.ts";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:gateway-AbCdEf";
 const GATEWAY_KEY = "gw-team-a-0123456789abcdef";
@@ -21,57 +18,29 @@ async function eventually<T>(find: () => T | undefined): Promise<T | undefined> 
   return undefined;
 }
 
-let upstream: FakeOpenAI;
-let secrets: FakeSecretsManager;
-let lambda: FunctionUrlEmulator;
-let client: OpenAI;
-
-beforeAll(async () => {
-  const bundle = synthesizeGatewayBundle();
-  upstream = await startFakeOpenAI({ requireAuth: "Bearer sk-provider-1" });
-  secrets = await startFakeSecretsManager();
-  secrets.setSecret(SECRET_ARN, secretWith("sk-provider-1"));
-  lambda = await startFunctionUrlEmulator({
-    taskRoot: bundle.taskRoot,
-    handler: bundle.handler,
-    env: {
-      ...bundle.environment,
-      GATEWAY_SECRET_ID: SECRET_ARN,
-      OPENAI_BASE_URL: upstream.baseUrl,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
-      AWS_SECRET_ACCESS_KEY: "secret-access-key-example",
-      AWS_SESSION_TOKEN: "session-token-example",
-    },
-  });
-  client = new OpenAI({ apiKey: GATEWAY_KEY, baseURL: `${lambda.url}/v1/`, maxRetries: 0, defaultHeaders: { "x-provider": "openai" } });
-}, 120_000);
-
-afterAll(async () => {
-  await lambda?.close();
-  await upstream?.close();
-  await secrets?.close();
-});
-
-beforeEach(() => {
-  upstream.reset();
-  secrets.setFault(undefined);
+const fixture = useGatewayFunctionWithSecret({
+  secretId: SECRET_ARN,
+  secret: secretWith("sk-provider-1"),
+  upstream: { requireAuth: "Bearer sk-provider-1" },
+  env: { AWS_SESSION_TOKEN: "session-token-example" },
+  apiKey: GATEWAY_KEY,
+  headers: { "x-provider": "openai" },
 });
 
 describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
   it("answers a non-streamed chat completion with the provider's headers", async () => {
-    const { data, response } = await client.chat.completions
+    const { data, response } = await fixture.client.chat.completions
       .create({ model: "gpt-4o", messages: [{ role: "user", content: "Hello!" }] })
       .withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: Hello!");
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
     expect(response.headers.get("x-gateway-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(upstream.requests[0]?.headers.authorization).toBe("Bearer sk-provider-1");
+    expect(fixture.upstream.requests[0]?.headers.authorization).toBe("Bearer sk-provider-1");
   });
 
   it("streams chat completion chunks as the provider sends them", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 10, intervalMs: 50 });
-    const stream = await client.chat.completions.create({
+    fixture.upstream.enqueue({ kind: "stream", chunks: 10, intervalMs: 50 });
+    const stream = await fixture.client.chat.completions.create({
       model: "gpt-4o",
       messages: [{ role: "user", content: "count" }],
       stream: true,
@@ -81,14 +50,14 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
       if (chunk.choices[0]?.delta.content) arrivals.push(performance.now());
     }
     expect(arrivals).toHaveLength(10);
-    const lastWrite = upstream.lastStreamWrites.at(-1) ?? 0;
+    const lastWrite = fixture.upstream.lastStreamWrites.at(-1) ?? 0;
     // The first chunk is in the client's hands while the provider still has ~450 ms of chunks to send.
     expect(lastWrite - (arrivals[0] ?? Infinity)).toBeGreaterThan(300);
   });
 
   it("publishes a stream's tokens and latencies as EMF when the stream ends, in the same invocation", async () => {
-    upstream.enqueue({ kind: "stream", chunks: 5, intervalMs: 20 });
-    const { data: stream, response } = await client.chat.completions
+    fixture.upstream.enqueue({ kind: "stream", chunks: 5, intervalMs: 20 });
+    const { data: stream, response } = await fixture.client.chat.completions
       .create({ model: "gpt-4o", messages: [{ role: "user", content: "metrics" }], stream: true })
       .withResponse();
     for await (const _chunk of stream) {
@@ -96,8 +65,8 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
     }
     const requestId = response.headers.get("x-gateway-request-id");
     // The line is written before the invocation's response ends; reading the function's stdout pipe may lag a little.
-    const document = await eventually(() => parseEmfLines(lambda.logs).find((candidate) => candidate.gateway_request_id === requestId));
-    expect(document, lambda.logs.slice(-5).join("\n")).toBeDefined();
+    const document = await eventually(() => parseEmfLines(fixture.lambda.logs).find((candidate) => candidate.gateway_request_id === requestId));
+    expect(document, fixture.lambda.logs.slice(-5).join("\n")).toBeDefined();
     expect(document).toMatchObject({ provider: "openai", model: "gpt-4o", endpoint: "chat.completions", Requests: 1, ServerErrors: 0 });
     expect(document?.TotalTokens).toBeGreaterThan(0);
     expect(document?.CompletionTokens).toBeGreaterThan(0);
@@ -106,7 +75,7 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
     expect(document?.Latency).toBeGreaterThan(80); // five chunks 20 ms apart
     expect(document?.EstimatedCostUSD).toBeGreaterThan(0);
     expect(document?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service"], ["service", "provider", "model", "endpoint"]]);
-    const log = await eventually(() => lambda.logs.map((line) => line.trim()).find((line) => line.startsWith("{") && line.includes(`"gateway_request_id":"${requestId}"`) && line.includes('"message":"request"')));
+    const log = await eventually(() => fixture.lambda.logs.map((line) => line.trim()).find((line) => line.startsWith("{") && line.includes(`"gateway_request_id":"${requestId}"`) && line.includes('"message":"request"')));
     expect(JSON.parse(log ?? "{}")).toMatchObject({
       level: "INFO",
       provider: "openai",
@@ -121,18 +90,18 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
   });
 
   it("relays embeddings and models", async () => {
-    const embeddings = await client.embeddings.create({ model: "text-embedding-3-small", input: ["a", "b"] });
+    const embeddings = await fixture.client.embeddings.create({ model: "text-embedding-3-small", input: ["a", "b"] });
     expect(embeddings.data).toHaveLength(2);
     expect(embeddings.data[0]?.embedding.length).toBeGreaterThan(0);
-    const models = await client.models.list();
+    const models = await fixture.client.models.list();
     expect(models.data.length).toBeGreaterThan(0);
-    const model = await client.models.retrieve("gpt-4o");
+    const model = await fixture.client.models.retrieve("gpt-4o");
     expect(model.id).toBe("gpt-4o");
   });
 
   it("relays a provider error as the SDK's error class with the provider's message", async () => {
-    upstream.enqueue({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Slow down" });
-    const error = await client.chat.completions
+    fixture.upstream.enqueue({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Slow down" });
+    const error = await fixture.client.chat.completions
       .create({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }, { headers: { "x-gateway-max-retries": "0" } })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
@@ -141,23 +110,23 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
   });
 
   it("refuses a wrong gateway key with 401 and never calls the provider", async () => {
-    const stranger = new OpenAI({ apiKey: "gw-wrong-key-000000000", baseURL: `${lambda.url}/v1/`, maxRetries: 0 });
+    const stranger = new OpenAI({ apiKey: "gw-wrong-key-000000000", baseURL: `${fixture.lambda.url}/v1/`, maxRetries: 0 });
     const error = await stranger.models.list().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((error as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe("invalid_api_key");
-    expect(upstream.requests).toHaveLength(0);
+    expect(fixture.upstream.requests).toHaveLength(0);
   });
 
   it("answers errors before the first byte as OpenAI JSON, not a runtime error", async () => {
-    const response = await fetch(`${lambda.url}/v1/unknown`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
+    const response = await fetch(`${fixture.lambda.url}/v1/unknown`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
     expect(response.status).toBe(404);
     const body = (await response.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "not_found", param: null });
   });
 
   it("delivers status and headers of an empty body", async () => {
-    upstream.enqueue({ kind: "raw", status: 202, headers: { "x-request-id": "req_empty", "openai-version": "2020-10-01" }, body: "" });
-    const response = await fetch(`${lambda.url}/v1/models`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
+    fixture.upstream.enqueue({ kind: "raw", status: 202, headers: { "x-request-id": "req_empty", "openai-version": "2020-10-01" }, body: "" });
+    const response = await fetch(`${fixture.lambda.url}/v1/models`, { headers: { authorization: `Bearer ${GATEWAY_KEY}` } });
     expect(response.status).toBe(202);
     expect(response.headers.get("x-request-id")).toBe("req_empty");
     expect(await response.text()).toBe("");
@@ -166,27 +135,27 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
   it("decodes a base64-encoded request body", async () => {
     // Function URLs base64-encode bodies whose content type is not text-like.
     const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "binary-ish" }] });
-    const response = await fetch(`${lambda.url}/v1/chat/completions`, {
+    const response = await fetch(`${fixture.lambda.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${GATEWAY_KEY}`, "content-type": "application/json; charset=utf-8" },
       body,
     });
     expect(response.status).toBe(200);
-    expect(upstream.requests[0]?.body.toString()).toBe(body);
+    expect(fixture.upstream.requests[0]?.body.toString()).toBe(body);
   });
 
   it("never writes a key, an Authorization value, a prompt or a completion to its logs", async () => {
     const prompt = "PROMPT-MARKER-7f3a secret plans";
-    await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }] });
-    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }], stream: true });
+    await fixture.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }] });
+    const stream = await fixture.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }], stream: true });
     for await (const _chunk of stream) {
       // drain
     }
-    await client.embeddings.create({ model: "text-embedding-3-small", input: prompt });
-    const stranger = new OpenAI({ apiKey: "gw-WRONG-MARKER-5e1d", baseURL: `${lambda.url}/v1/`, maxRetries: 0 });
+    await fixture.client.embeddings.create({ model: "text-embedding-3-small", input: prompt });
+    const stranger = new OpenAI({ apiKey: "gw-WRONG-MARKER-5e1d", baseURL: `${fixture.lambda.url}/v1/`, maxRetries: 0 });
     await stranger.models.list().catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 200)); // let the last log lines arrive
-    const logs = lambda.logs.join("\n");
+    const logs = fixture.lambda.logs.join("\n");
     expect(logs).toContain('"message":"request"');
     for (const secret of [GATEWAY_KEY, "sk-provider-1", "gw-WRONG-MARKER-5e1d", "PROMPT-MARKER-7f3a", "Bearer "]) {
       expect(logs).not.toContain(secret);

@@ -5,6 +5,7 @@ import OpenAI from "openai";
 import { startLocalServer } from "../../functions/local/server.ts";
 import { loadConfig } from "../../functions/shared/config.ts";
 import type { CredentialStore } from "../../functions/shared/credentials/types.ts";
+import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
 import type { RequestSummary } from "../../functions/shared/request-summary.ts";
 
 /** A running gateway and what it logged. */
@@ -49,4 +50,10 @@ export async function startTestGateway(env: Record<string, string>, credentials?
     reset: () => void summaries.splice(0),
     close: () => server.close(1_000),
   };
+}
+
+/** The metric values the gateway computes for a finished request (default prices). */
+export function metricsOf(summary: RequestSummary | undefined) {
+  if (summary === undefined) throw new Error("no summary");
+  return measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values;
 }

@@ -10,6 +10,7 @@ import type { CredentialStore } from "../../functions/shared/credentials/types.t
 import type { RequestMetrics } from "../../functions/shared/observability/request-metrics.ts";
 import type { RequestSummary } from "../../functions/shared/request-summary.ts";
 import type { GatewayStore } from "../../functions/shared/stores/types.ts";
+import { postJson as postJsonTo, type FetchedResponse } from "./fetch.ts";
 
 /** A running gateway with its store, and what it measured. */
 export interface StoreGateway {
@@ -72,26 +73,9 @@ export async function startStoreGateway(env: Record<string, string>, options: St
   };
 }
 
-/** A response read whole with fetch. */
-export interface FetchedResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly text: string;
-}
-
-/** POSTs a JSON body (a string is sent as is) to `${baseURL}${path}` and reads the whole answer. */
-export async function postJson(
-  baseURL: string,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<FetchedResponse> {
-  const response = await fetch(`${baseURL}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-provider": "openai", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+/** POSTs a JSON body (a string is sent as is) to `${baseURL}${path}` with `x-provider: openai`, and reads the whole answer. */
+export function postJson(baseURL: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<FetchedResponse> {
+  return postJsonTo(baseURL, path, body, { "x-provider": "openai", ...headers });
 }
 
 /**
