@@ -8,6 +8,7 @@
  * middlewares before the body streams, so the request's metrics and log line
  * are published by the body itself, as it ends, inside the invocation.
  */
+import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -17,7 +18,7 @@ import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { ConfigError, loadConfig } from "../shared/config.ts";
 import { createCredentialStore } from "../shared/credentials/create-store.ts";
 import { ConfigurationError, errorResponse } from "../shared/errors.ts";
-import { createGateway, type Gateway, type GatewayResponse } from "../shared/gateway.ts";
+import { createGateway, REQUEST_ID_HEADER, type Gateway, type GatewayResponse } from "../shared/gateway.ts";
 import { SERVICE_NAME } from "../shared/observability/metric-catalogue.ts";
 import { createRequestObserver, type RequestObserver } from "../shared/observability/observer.ts";
 import { toGatewayRequest } from "./function-url-event.ts";
@@ -65,7 +66,7 @@ const environment = createEnvironment();
 export async function handleFunctionUrl(event: LambdaFunctionURLEvent, context: Context): Promise<StreamingResult> {
   if (environment instanceof ConfigError) {
     const { status, headers, body } = errorResponse(new ConfigurationError(`The gateway is misconfigured: ${environment.message}`));
-    return { statusCode: status, headers, body: Readable.from([Buffer.from(body)]) };
+    return { statusCode: status, headers: { ...headers, [REQUEST_ID_HEADER]: randomUUID() }, body: Readable.from([Buffer.from(body)]) };
   }
   // Lambda does not report a client disconnect to a streaming function: the deadline bounds the call instead.
   const controller = new AbortController();
