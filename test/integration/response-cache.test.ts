@@ -64,6 +64,7 @@ describe("off unless asked", () => {
     expect(fixture.upstream.requests).toHaveLength(2);
     const summaries = await fixture.gateway.waitForSummaries(2);
     expect(summaries.map((summary) => summary.cache)).toEqual(["bypass", "bypass"]);
+    expect(fixture.gateway.metrics).toHaveLength(2);
     for (const metrics of fixture.gateway.metrics) {
       expect(metrics.values.cacheHits).toBeUndefined();
       expect(metrics.values.cacheMisses).toBeUndefined();

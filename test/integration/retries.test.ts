@@ -14,6 +14,7 @@ import {
 } from "openai";
 import { describe, expect, it } from "vitest";
 import { createCredentials, type CredentialStore } from "../../functions/shared/credentials/types.ts";
+import { retryDelayMs } from "../../functions/shared/retry-policy.ts";
 import { useFakeUpstreamAndGateway, useTestGateway } from "../support/gateway-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
 
@@ -234,6 +235,13 @@ describe("backoff", () => {
     // All five waits together stay under the sum of the doubled bounds.
     const total = gaps.reduce((sum, value) => sum + value, 0);
     expect(total).toBeLessThanOrEqual(BASE_MS * (2 ** RETRIES - 1) + SLACK_MS * 2);
+    // The gateway did wait: with full jitter, five waits totalling under 20 ms has odds of about 1e-7.
+    expect(total).toBeGreaterThanOrEqual(20);
+    // The bound itself doubles (deterministic: jitter pinned to its maximum and minimum).
+    const config = { maxRetries: RETRIES, baseDelayMs: BASE_MS, maxDelayMs: 10_000 };
+    const highest = Array.from({ length: RETRIES }, (_, retry) => retryDelayMs(retry, undefined, config, () => 0.999_999));
+    expect(highest).toEqual([49, 99, 199, 399, 799]);
+    expect(Array.from({ length: RETRIES }, (_, retry) => retryDelayMs(retry, undefined, config, () => 0))).toEqual([0, 0, 0, 0, 0]);
   });
 });
 

@@ -172,8 +172,11 @@ describe("invalid values throw a ConfigError naming the variable", () => {
     expect(configErrorOf(() => loadConfig({ GATEWAY_PRICES: value })).message).toContain("GATEWAY_PRICES");
   });
 
-  it.each(["", "has space", "x".repeat(256)])("GATEWAY_METRICS_NAMESPACE=%j", (value) => {
-    if (value === "") return; // empty means unset
+  it("GATEWAY_METRICS_NAMESPACE= (empty) means unset: the default namespace, no error", () => {
+    expect(loadConfig({ GATEWAY_METRICS_NAMESPACE: "" }).observability.metricsNamespace).toBe("AiGateway");
+  });
+
+  it.each(["has space", "x".repeat(256)])("GATEWAY_METRICS_NAMESPACE=%j", (value) => {
     expect(configErrorOf(() => loadConfig({ GATEWAY_METRICS_NAMESPACE: value })).message).toContain("GATEWAY_METRICS_NAMESPACE");
   });
 
