@@ -8,13 +8,23 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Caller } from "./auth.ts";
 import type { GatewayConfig } from "./config.ts";
 import type { Credentials, CredentialStore } from "./credentials/types.ts";
-import { ConfigurationError } from "./errors.ts";
-import { selectRequestHeaders } from "./headers.ts";
+import { ConfigurationError, GatewayError } from "./errors.ts";
+import { headerValue, selectRequestHeaders } from "./headers.ts";
 import type { GatewayRequest } from "./gateway.ts";
 import type { HttpProvider } from "./providers/types.ts";
 import { isRetryableFailure, RETRYABLE_STATUSES, retryDelayMs, type RetryConfig } from "./retry-policy.ts";
 import type { Route } from "./routes.ts";
 import type { UpstreamClient, UpstreamResponse } from "./upstream-client.ts";
+
+/** The provider refused the gateway's own key (managed mode), even after a fresh read of the secret. */
+export class UpstreamAuthenticationError extends GatewayError {
+  constructor(provider: string, upstreamRequestId: string | undefined) {
+    super(502, `The provider ${provider} rejected the gateway's API key. Your gateway key is fine; the gateway's operator must update the provider key.`, {
+      code: "upstream_auth_failed",
+      headers: upstreamRequestId === undefined ? {} : { "x-request-id": upstreamRequestId },
+    });
+  }
+}
 
 /** What one call needs. */
 export interface HttpProviderCall {
@@ -72,6 +82,12 @@ export function createHttpProviderCaller(dependencies: HttpProviderCallerDepende
           call.onRetry();
           continue;
         }
+      }
+      if (response?.status === 401 && call.caller.mode === "managed") {
+        // The gateway's own key is wrong: not the caller's fault, and the provider's message
+        // would show the caller a masked piece of that key. The provider's request id stays, for support.
+        response.discard();
+        throw new UpstreamAuthenticationError(call.provider.name, headerValue(response.headers, "x-request-id"));
       }
       const retryable = failure !== undefined || (response !== undefined && RETRYABLE_STATUSES.has(response.status));
       const delay = retryable && attempt < call.maxRetries ? retryDelayMs(attempt, response?.headers, retry) : undefined;

@@ -145,11 +145,14 @@ describe("managed mode: callers present a gateway key, the gateway calls with it
     });
   });
 
-  it("relays the provider's own 401 once, without retrying the same key", async () => {
+  it("answers a provider 401 about the gateway's own key with a 502 that shows no piece of that key, after one try", async () => {
     fixture.upstream.enqueue({ kind: "error", status: 401, message: "Incorrect API key provided: sk-pro****ider." });
     const error = await rejectionOf(fixture.gateway.client(KEY_ONE).chat.completions.create(chat));
-    expect(error).toBeInstanceOf(AuthenticationError);
-    expect((error as AuthenticationError).message).toContain("sk-pro****ider");
+    expect(error).toBeInstanceOf(InternalServerError);
+    expect(error).toMatchObject({ status: 502, code: "upstream_auth_failed", type: "server_error" });
+    expect(error.message).toContain("rejected the gateway's API key");
+    expect(error.message).not.toContain("sk-pro");
+    expect(error.headers?.get("x-request-id")).toMatch(/^req_/);
     expect(fixture.upstream.requests).toHaveLength(1);
   });
 });
