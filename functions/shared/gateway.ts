@@ -29,7 +29,7 @@ import { relayBody, type RelayResult } from "./relay.ts";
 import { parseJsonBody, type JsonBody } from "./request-body.ts";
 import { baseSummary, createRequestContext, type RequestContext } from "./request-context.ts";
 import type { RequestSummary } from "./request-summary.ts";
-import { allowedRetries } from "./retry-policy.ts";
+import { requestRetryConfig, type RetryConfig } from "./retry-policy.ts";
 import { matchRoute, type Route } from "./routes.ts";
 import { createGatewayStore } from "./stores/create-store.ts";
 import type { GatewayStore } from "./stores/types.ts";
@@ -91,7 +91,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const upstream = dependencies.upstream ?? createUpstreamClient();
   const now = dependencies.now ?? (() => performance.now());
   const providers = createProviderRegistry(config);
-  const callHttpProvider = createHttpProviderCaller({ config, retry: config.retry, store, upstream });
+  const callHttpProvider = createHttpProviderCaller({ config, store, upstream });
   const gatewayStore = dependencies.store ?? createGatewayStore(config);
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
   const cache = createResponseCache(gatewayStore, onStoreError);
@@ -112,14 +112,14 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       context.stream = body?.stream === true;
       const { caller } = context;
       // Every header the gateway reads is checked before anything is counted or served.
-      const maxRetries = allowedRetries(request.headers, config.retry);
+      const retry = requestRetryConfig(request.headers, config.retry);
       context.cache = decideCaching(route, request.headers, body, { caller, provider: context.provider.name, query: request.query }, config.cache);
       if (caller.mode === "managed" && caller.limits !== undefined) await enforceLimits(caller.keyId, caller.limits);
       if (context.cache.mode === "use") {
         const hit = await cache.lookup(context.cache.key);
         if (hit !== undefined) return answerFromCache(context, hit, now);
       }
-      const response = await callProvider(context, body, credentials, maxRetries);
+      const response = await callProvider(context, body, credentials, retry);
       context.upstreamHeadersAt = now();
       return relayResponse(context, response);
     } catch (error) {
@@ -131,7 +131,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     context: RequestContext,
     body: JsonBody | undefined,
     credentials: Credentials,
-    maxRetries: number,
+    retry: RetryConfig,
   ): Promise<UpstreamResponse> {
     const { provider, route, request, caller } = context as Required<RequestContext>;
     context.upstreamStartedAt = now();
@@ -153,7 +153,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       caller,
       credentials,
       body: route.hasBody ? (context.upstreamBody ?? request.body) : undefined,
-      maxRetries,
+      retry,
       remainingMs: () => remainingMs(context),
       onRetry: () => {
         context.retries += 1;

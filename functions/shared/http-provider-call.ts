@@ -35,7 +35,8 @@ export interface HttpProviderCall {
   readonly credentials: Credentials;
   /** The body to send (the client's, or with `include_usage` added). */
   readonly body: Uint8Array | undefined;
-  readonly maxRetries: number;
+  /** This request's retry settings (attempts and cap may come from its headers). */
+  readonly retry: RetryConfig;
   /** Milliseconds left before the request's deadline. */
   remainingMs(): number;
   /** Told of each retry, before it is sent. */
@@ -48,14 +49,13 @@ export type HttpProviderCaller = (call: HttpProviderCall) => Promise<UpstreamRes
 /** Dependencies of the caller. */
 export interface HttpProviderCallerDependencies {
   readonly config: GatewayConfig;
-  readonly retry: RetryConfig;
   readonly store: CredentialStore;
   readonly upstream: UpstreamClient;
 }
 
 /** Creates the caller; it keeps one rotating position per provider key pool. */
 export function createHttpProviderCaller(dependencies: HttpProviderCallerDependencies): HttpProviderCaller {
-  const { config, retry, store, upstream } = dependencies;
+  const { config, store, upstream } = dependencies;
   // Where each provider's key pool starts for the next request, so load spreads over the keys.
   const poolPositions = new Map<string, number>();
 
@@ -90,7 +90,7 @@ export function createHttpProviderCaller(dependencies: HttpProviderCallerDepende
         throw new UpstreamAuthenticationError(call.provider.name, headerValue(response.headers, "x-request-id"));
       }
       const retryable = failure !== undefined || (response !== undefined && RETRYABLE_STATUSES.has(response.status));
-      const delay = retryable && attempt < call.maxRetries ? retryDelayMs(attempt, response?.headers, retry) : undefined;
+      const delay = retryable && attempt < call.retry.maxRetries ? retryDelayMs(attempt, response?.headers, call.retry) : undefined;
       // Waiting must leave time for the retry itself.
       if (delay === undefined || delay >= call.remainingMs() - 1_000) {
         if (response !== undefined) return response;

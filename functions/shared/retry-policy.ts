@@ -32,19 +32,28 @@ export function isRetryableFailure(error: unknown): boolean {
   return error instanceof UpstreamUnavailableError || (error instanceof UpstreamTimeoutError && error.code === "upstream_connect_timeout");
 }
 
+/** The longest wait a request may allow with `x-gateway-retry-max-delay-ms`. */
+export const MAX_RETRY_DELAY_LIMIT_MS = 60_000;
+
 /**
- * The retries a request allows: the `x-gateway-max-retries` header, else the deployment's setting.
- * @throws {InvalidRequestError} for a header that is not an integer from 0 to {@link MAX_RETRIES_LIMIT}
+ * The retry settings of one request: the deployment's, with the attempts and
+ * the cap replaced by `x-gateway-max-retries` and `x-gateway-retry-max-delay-ms` when sent.
+ * @throws {InvalidRequestError} for a header that is not a whole number in range
  */
-export function allowedRetries(headers: IncomingHeaders, config: RetryConfig): number {
-  const raw = headerValue(headers, "x-gateway-max-retries");
-  if (raw === undefined) return config.maxRetries;
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(value) || value < 0 || value > MAX_RETRIES_LIMIT) {
-    throw new InvalidRequestError(`x-gateway-max-retries must be an integer from 0 to ${MAX_RETRIES_LIMIT}.`, {
-      param: "x-gateway-max-retries",
-      code: "invalid_header",
-    });
+export function requestRetryConfig(headers: IncomingHeaders, config: RetryConfig): RetryConfig {
+  return {
+    maxRetries: integerHeader(headers, "x-gateway-max-retries", MAX_RETRIES_LIMIT) ?? config.maxRetries,
+    baseDelayMs: config.baseDelayMs,
+    maxDelayMs: integerHeader(headers, "x-gateway-retry-max-delay-ms", MAX_RETRY_DELAY_LIMIT_MS) ?? config.maxDelayMs,
+  };
+}
+
+function integerHeader(headers: IncomingHeaders, name: string, max: number): number | undefined {
+  const raw = headerValue(headers, name);
+  if (raw === undefined) return undefined;
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value > max) {
+    throw new InvalidRequestError(`${name} must be an integer from 0 to ${max}.`, { param: name, code: "invalid_header" });
   }
   return value;
 }

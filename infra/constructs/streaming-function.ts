@@ -100,8 +100,18 @@ function corsOptions(origins: readonly string[]): FunctionUrlCorsOptions | undef
   return {
     allowedOrigins: [...origins],
     allowedMethods: [HttpMethod.GET, HttpMethod.POST],
-    allowedHeaders: ["authorization", "content-type", "x-provider", "openai-organization", "openai-project", "x-stainless-*"],
-    exposedHeaders: ["x-request-id", "x-gateway-request-id", "openai-processing-ms", "x-ratelimit-*", "retry-after"],
+    allowedHeaders: [
+      "authorization",
+      "content-type",
+      "cache-control",
+      "x-provider",
+      "openai-organization",
+      "openai-project",
+      "openai-beta",
+      "x-gateway-*",
+      "x-stainless-*",
+    ],
+    exposedHeaders: ["x-request-id", "x-gateway-*", "openai-processing-ms", "x-ratelimit-*", "retry-after", "retry-after-ms"],
     maxAge: Duration.hours(1),
   };
 }

@@ -147,6 +147,34 @@ describe("the provider's own wait", () => {
   });
 });
 
+describe("x-gateway-retry-max-delay-ms", () => {
+  it("a cap below the provider's retry-after-ms sends the 429 to the client at once", async () => {
+    fixture.upstream.enqueue(rateLimited({ "retry-after-ms": "400" }));
+    const started = performance.now();
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-retry-max-delay-ms": "100" } }));
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error.headers?.get("x-gateway-retries")).toBe("0");
+    expect(performance.now() - started).toBeLessThan(350);
+    expect(fixture.upstream.requests).toHaveLength(1);
+  });
+
+  it("a cap above it lets the gateway wait and retry", async () => {
+    fixture.upstream.enqueue(rateLimited({ "retry-after-ms": "400" }));
+    const { response } = await fixture.client.chat.completions
+      .create(chat, { headers: { "x-gateway-retry-max-delay-ms": "1000" } })
+      .withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(gap(1)).toBeGreaterThanOrEqual(380);
+  });
+
+  it.each(["60001", "abc", "-1", "0x10", ""])("%j is refused with 400 before any upstream request", async (value) => {
+    const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-retry-max-delay-ms": value } }));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.param).toBe("x-gateway-retry-max-delay-ms");
+    expect(fixture.upstream.requests).toHaveLength(0);
+  });
+});
+
 describe("x-gateway-max-retries", () => {
   it("0 turns retrying off for the request", async () => {
     fixture.upstream.enqueue({ kind: "error", status: 503 });
@@ -167,7 +195,7 @@ describe("x-gateway-max-retries", () => {
     expect(summary?.retries).toBe(5);
   });
 
-  it.each(["11", "abc", "-1", "1.5", ""])("%j is refused with 400 before any upstream request", async (value) => {
+  it.each(["11", "abc", "-1", "1.5", "", "0x3", "1e0"])("%j is refused with 400 before any upstream request", async (value) => {
     const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": value } }));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.param).toBe("x-gateway-max-retries");
