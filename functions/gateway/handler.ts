@@ -65,7 +65,7 @@ const environment = createEnvironment();
 /** Handles one Function URL invocation. */
 export async function handleFunctionUrl(event: LambdaFunctionURLEvent, context: Context): Promise<StreamingResult> {
   if (environment instanceof ConfigError) {
-    const { status, headers, body } = errorResponse(new ConfigurationError(`The gateway is misconfigured: ${environment.message}`));
+    const { status, headers, body } = errorResponse(new ConfigurationError(`The gateway is misconfigured: setting ${environment.variable} is invalid (the function's log says why).`));
     return { statusCode: status, headers: { ...headers, [REQUEST_ID_HEADER]: randomUUID() }, body: Readable.from([Buffer.from(body)]) };
   }
   // Lambda does not report a client disconnect to a streaming function: the deadline bounds the call instead.

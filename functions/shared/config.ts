@@ -76,6 +76,13 @@ export interface ServerConfig {
 /** A setting is missing or has a value the gateway cannot use. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+  /** The variable at fault: what a caller may be told (the message, with the value, is for the operator's log). */
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(message);
+    this.variable = variable;
+  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -149,13 +156,13 @@ function readCredentials(env: Env): CredentialsConfig {
 function readObservability(env: Env): ObservabilityConfig {
   const metricsNamespace = readString(env, "GATEWAY_METRICS_NAMESPACE") ?? DEFAULT_METRICS_NAMESPACE;
   if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(metricsNamespace)) {
-    throw new ConfigError(`GATEWAY_METRICS_NAMESPACE must be 1-255 characters of A-Z, a-z, 0-9, . _ / # : -, got ${JSON.stringify(metricsNamespace)}.`);
+    throw new ConfigError("GATEWAY_METRICS_NAMESPACE", `GATEWAY_METRICS_NAMESPACE must be 1-255 characters of A-Z, a-z, 0-9, . _ / # : -, got ${JSON.stringify(metricsNamespace)}.`);
   }
   let prices: PriceTable;
   try {
     prices = parsePriceTable(readString(env, "GATEWAY_PRICES"));
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new ConfigError("GATEWAY_PRICES", (error as Error).message);
   }
   return { metricsNamespace, metricsByKey: readBool(env, "GATEWAY_METRICS_BY_KEY", false), prices };
 }
@@ -167,15 +174,15 @@ function readKeyLimits(env: Env): Record<string, KeyLimits> {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigError("GATEWAY_KEY_LIMITS is not valid JSON.");
+    throw new ConfigError("GATEWAY_KEY_LIMITS", "GATEWAY_KEY_LIMITS is not valid JSON.");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError('GATEWAY_KEY_LIMITS must be an object like {"env-1": {"requestsPerMinute": 60}, "*": {"tokensPerDay": 1000000}}.');
+    throw new ConfigError("GATEWAY_KEY_LIMITS", 'GATEWAY_KEY_LIMITS must be an object like {"env-1": {"requestsPerMinute": 60}, "*": {"tokensPerDay": 1000000}}.');
   }
   const limits: Record<string, KeyLimits> = {};
   for (const [id, value] of Object.entries(parsed)) {
     const parsedLimits = parseKeyLimits(value, `GATEWAY_KEY_LIMITS.${id}`);
-    if (typeof parsedLimits === "string") throw new ConfigError(`${parsedLimits}.`);
+    if (typeof parsedLimits === "string") throw new ConfigError("GATEWAY_KEY_LIMITS", `${parsedLimits}.`);
     limits[id] = parsedLimits;
   }
   return limits;
@@ -191,7 +198,7 @@ function readInt(env: Env, name: string, fallback: number, min: number, max = Nu
   if (raw === undefined) return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
+    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
   }
   return value;
 }
@@ -201,7 +208,7 @@ function readBool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}.`);
+  throw new ConfigError(name, `${name} must be true or false, got ${JSON.stringify(raw)}.`);
 }
 
 function readUrl(env: Env, name: string, fallback: string): string {
@@ -210,10 +217,10 @@ function readUrl(env: Env, name: string, fallback: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`${name} must be an absolute http(s) URL, got ${JSON.stringify(raw)}.`);
+    throw new ConfigError(name, `${name} must be an absolute http(s) URL, got ${JSON.stringify(raw)}.`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`${name} must use http or https, got ${JSON.stringify(url.protocol)}.`);
+    throw new ConfigError(name, `${name} must use http or https, got ${JSON.stringify(url.protocol)}.`);
   }
   // Keep the path prefix (".../v1") and drop a trailing slash so paths append cleanly.
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;

@@ -12,7 +12,10 @@ describe("a Lambda function with a bad setting", () => {
       const body = (await response.json()) as { error: { message: string; type: string; code: string } };
       expect(body.error).toMatchObject({ type: "server_error", code: "gateway_misconfigured" });
       expect(body.error.message).toContain("GATEWAY_IDLE_TIMEOUT_MS");
+      // The value stays in the operator's log: a setting can hold something private (a URL with credentials).
+      expect(body.error.message).not.toContain("soon");
     }
     expect(fixture.lambda.logs.join("\n")).toContain("gateway misconfigured");
+    expect(fixture.lambda.logs.join("\n")).toContain('got \\"soon\\"');
   });
 });
