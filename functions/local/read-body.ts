@@ -2,7 +2,7 @@
  * Reads a Node request body into memory, up to a limit.
  */
 import type { IncomingMessage } from "node:http";
-import { InvalidRequestError, PayloadTooLargeError } from "../shared/errors.ts";
+import { InvalidRequestError, PayloadTooLargeError } from "../shared/http/errors.ts";
 
 /**
  * Reads the whole body, refusing early (by `content-length`) or as soon as the

@@ -2,7 +2,7 @@
  * The local server's one line per request.
  */
 import type { RequestMetrics } from "../shared/observability/request-metrics.ts";
-import type { RequestSummary } from "../shared/request-summary.ts";
+import type { RequestSummary } from "../shared/observability/request-summary.ts";
 
 /**
  * Formats a request as one concise line, e.g.

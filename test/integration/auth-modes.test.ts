@@ -4,7 +4,7 @@
  */
 import OpenAI, { AuthenticationError, InternalServerError } from "openai";
 import { describe, expect, it } from "vitest";
-import { createCredentials, type Credentials, type CredentialStore } from "../../functions/shared/credentials/types.ts";
+import { createCredentials, type Credentials, type CredentialStore } from "../../functions/shared/access/credentials.ts";
 import type { RecordedRequest } from "../support/fake-openai.ts";
 import { fetchText, type FetchedResponse } from "../support/fetch.ts";
 import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";

@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import type { RequestSummary } from "../../functions/shared/request-summary.ts";
+import type { RequestSummary } from "../../functions/shared/observability/request-summary.ts";
 import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
 import { metricsOf, startTestGateway } from "../support/local-gateway.ts";
 import { buildRequest } from "../support/raw-http.ts";

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { RateLimitError, type APIError } from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseSecret } from "../../functions/shared/credentials/parse-secret.ts";
+import { parseSecret } from "../../functions/shared/access/parse-secret.ts";
 import { createMemoryStore } from "../../functions/shared/stores/memory-store.ts";
 import { approxTokens, fakeReply } from "../support/fake-openai.ts";
 import { useFakeUpstream, useGateway } from "../support/gateway-fixture.ts";

@@ -13,8 +13,8 @@ import {
   UnprocessableEntityError,
 } from "openai";
 import { describe, expect, it } from "vitest";
-import { createCredentials, type CredentialStore } from "../../functions/shared/credentials/types.ts";
-import { retryDelayMs } from "../../functions/shared/retry-policy.ts";
+import { createCredentials, type CredentialStore } from "../../functions/shared/access/credentials.ts";
+import { retryDelayMs } from "../../functions/shared/routing/retry-policy.ts";
 import { useFakeUpstreamAndGateway, useTestGateway } from "../support/gateway-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
 

@@ -13,7 +13,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { startLocalServer } from "../../functions/local/server.ts";
-import { loadConfig } from "../../functions/shared/config.ts";
+import { loadConfig } from "../../functions/shared/config/config.ts";
 
 /** What the child reports. */
 export interface GatewayChildStats {

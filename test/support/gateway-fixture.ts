@@ -18,7 +18,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import type { CredentialStore } from "../../functions/shared/credentials/types.ts";
+import type { CredentialStore } from "../../functions/shared/access/credentials.ts";
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from "./fake-openai.ts";
 import { startTestGateway, type TestGateway } from "./local-gateway.ts";
 

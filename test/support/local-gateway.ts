@@ -3,10 +3,10 @@
  */
 import OpenAI from "openai";
 import { startLocalServer } from "../../functions/local/server.ts";
-import { loadConfig } from "../../functions/shared/config.ts";
-import type { CredentialStore } from "../../functions/shared/credentials/types.ts";
+import { loadConfig } from "../../functions/shared/config/config.ts";
+import type { CredentialStore } from "../../functions/shared/access/credentials.ts";
 import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
-import type { RequestSummary } from "../../functions/shared/request-summary.ts";
+import type { RequestSummary } from "../../functions/shared/observability/request-summary.ts";
 
 /** A running gateway and what it logged. */
 export interface TestGateway {

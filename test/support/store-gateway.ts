@@ -5,10 +5,10 @@
  */
 import OpenAI from "openai";
 import { startLocalServer } from "../../functions/local/server.ts";
-import { loadConfig } from "../../functions/shared/config.ts";
-import type { CredentialStore } from "../../functions/shared/credentials/types.ts";
+import { loadConfig } from "../../functions/shared/config/config.ts";
+import type { CredentialStore } from "../../functions/shared/access/credentials.ts";
 import type { RequestMetrics } from "../../functions/shared/observability/request-metrics.ts";
-import type { RequestSummary } from "../../functions/shared/request-summary.ts";
+import type { RequestSummary } from "../../functions/shared/observability/request-summary.ts";
 import type { GatewayStore } from "../../functions/shared/stores/types.ts";
 import { postJson as postJsonTo, type FetchedResponse } from "./fetch.ts";
 

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { authenticate } from "../../functions/shared/auth.ts";
-import { createCredentials, type Credentials } from "../../functions/shared/credentials/types.ts";
-import { AuthenticationError } from "../../functions/shared/errors.ts";
+import { authenticate } from "../../functions/shared/access/authenticate.ts";
+import { createCredentials, type Credentials } from "../../functions/shared/access/credentials.ts";
+import { AuthenticationError } from "../../functions/shared/http/errors.ts";
 
 // Spy on the constant-time comparison to check it runs over every key.
 vi.mock("node:crypto", async (importOriginal) => {

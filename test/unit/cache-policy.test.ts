@@ -4,12 +4,12 @@
  * who asks, where, and the body in canonical form.
  */
 import { describe, expect, it } from "vitest";
-import type { Caller } from "../../functions/shared/auth.ts";
+import type { Caller } from "../../functions/shared/access/authenticate.ts";
 import { canonicalJson, decideCaching, type CacheConfig, type CacheDecision } from "../../functions/shared/cache/cache-policy.ts";
-import { InvalidRequestError } from "../../functions/shared/errors.ts";
-import type { IncomingHeaders } from "../../functions/shared/headers.ts";
-import type { JsonBody } from "../../functions/shared/request-body.ts";
-import { matchRoute } from "../../functions/shared/routes.ts";
+import { InvalidRequestError } from "../../functions/shared/http/errors.ts";
+import type { IncomingHeaders } from "../../functions/shared/http/headers.ts";
+import type { JsonBody } from "../../functions/shared/http/request-body.ts";
+import { matchRoute } from "../../functions/shared/endpoints/match.ts";
 
 const OFF: CacheConfig = { defaultTtlSeconds: 0, maxTtlSeconds: 3_600, maxEntryBytes: 1_000_000 };
 const ON: CacheConfig = { ...OFF, defaultTtlSeconds: 300 };

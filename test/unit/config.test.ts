@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_MAX_BODY_BYTES, loadConfig, loadServerConfig } from "../../functions/shared/config.ts";
+import { ConfigError, DEFAULT_MAX_BODY_BYTES, loadConfig, loadServerConfig } from "../../functions/shared/config/config.ts";
 
 /** Runs `load` and returns the ConfigError it threw. */
 function configErrorOf(load: () => unknown): ConfigError {

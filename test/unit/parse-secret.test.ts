@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { authenticate } from "../../functions/shared/auth.ts";
-import { parseSecret, SecretFormatError } from "../../functions/shared/credentials/parse-secret.ts";
-import { digestKey } from "../../functions/shared/credentials/types.ts";
+import { authenticate } from "../../functions/shared/access/authenticate.ts";
+import { parseSecret, SecretFormatError } from "../../functions/shared/access/parse-secret.ts";
+import { digestKey } from "../../functions/shared/access/credentials.ts";
 
 const GW_ONE = "gw-team-a-secret-0123456789";
 const GW_TWO = "gw-team-b-secret-0123456789";

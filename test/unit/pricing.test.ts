@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PRICES, estimateCostUsd, findPrice, parsePriceTable } from "../../functions/shared/observability/pricing.ts";
+import { DEFAULT_PRICES, estimateCostUsd, findPrice, parsePriceTable } from "../../functions/shared/usage/pricing.ts";
 
 const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000, totalTokens: 2_000_000, cachedPromptTokens: 0, reasoningTokens: 0 };
 

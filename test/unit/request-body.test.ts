@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../functions/shared/errors.ts";
-import { parseJsonBody } from "../../functions/shared/request-body.ts";
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../functions/shared/http/errors.ts";
+import { parseJsonBody } from "../../functions/shared/http/request-body.ts";
 
 const LIMIT = 1024;
 const bytes = (text: string) => Buffer.from(text, "utf8");

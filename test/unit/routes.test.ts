@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MethodNotAllowedError, NotFoundError } from "../../functions/shared/errors.ts";
-import { matchRoute } from "../../functions/shared/routes.ts";
+import { MethodNotAllowedError, NotFoundError } from "../../functions/shared/http/errors.ts";
+import { matchRoute } from "../../functions/shared/endpoints/match.ts";
 
 /** Runs matchRoute and returns what it threw (fails the test when it did not throw). */
 function thrownBy(method: string, path: string): unknown {

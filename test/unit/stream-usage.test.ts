@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { JsonBody } from "../../functions/shared/request-body.ts";
-import { matchRoute } from "../../functions/shared/routes.ts";
-import { createUsageChunkFilter, requestStreamUsage } from "../../functions/shared/stream-usage.ts";
+import type { JsonBody } from "../../functions/shared/http/request-body.ts";
+import { matchRoute } from "../../functions/shared/endpoints/match.ts";
+import { createUsageChunkFilter, requestStreamUsage } from "../../functions/shared/usage/include-usage.ts";
 
 const chat = matchRoute("POST", "/v1/chat/completions");
 const embeddings = matchRoute("POST", "/v1/embeddings");

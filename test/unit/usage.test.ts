@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createJsonUsageReader, createSseUsageReader, normalizeUsage, type UsageReader } from "../../functions/shared/usage.ts";
+import { createJsonUsageReader, createSseUsageReader, normalizeUsage, type UsageReader } from "../../functions/shared/usage/usage-readers.ts";
 
 const CHAT_USAGE = {
   prompt_tokens: 12,

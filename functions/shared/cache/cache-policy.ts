@@ -9,11 +9,11 @@
  * gets another's answer.
  */
 import { createHash } from "node:crypto";
-import type { Caller } from "../auth.ts";
-import { InvalidRequestError } from "../errors.ts";
-import { headerValue, type IncomingHeaders } from "../headers.ts";
-import type { JsonBody } from "../request-body.ts";
-import type { Route } from "../routes.ts";
+import type { Caller } from "../access/authenticate.ts";
+import { InvalidRequestError } from "../http/errors.ts";
+import { headerValue, type IncomingHeaders } from "../http/headers.ts";
+import type { JsonBody } from "../http/request-body.ts";
+import type { Route } from "../endpoints/match.ts";
 
 /** Cache settings of a deployment. */
 export interface CacheConfig {

@@ -3,7 +3,7 @@
  * keeping, and the exact bytes the first client received. A stream is
  * replayed event by event, so the SDK reads it like a live one.
  */
-import { headerValue, type IncomingHeaders } from "../headers.ts";
+import { headerValue, type IncomingHeaders } from "../http/headers.ts";
 
 /** What is kept of an answer. */
 export interface CachedResponse {

@@ -3,8 +3,8 @@
  * go to CloudWatch (EMF) and to the structured log.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { ObservabilityConfig } from "../config.ts";
-import type { RequestSummary } from "../request-summary.ts";
+import type { ObservabilityConfig } from "../config/config.ts";
+import type { RequestSummary } from "./request-summary.ts";
 import { createEmfPublisher } from "./emf-publisher.ts";
 import { requestLogFields } from "./request-log.ts";
 import { measureRequest, ModelDimensionLimiter } from "./request-metrics.ts";

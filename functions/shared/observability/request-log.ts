@@ -3,7 +3,7 @@
  * tokens and cost. It holds no key, no `Authorization` value and no prompt or
  * completion text: the summary it is made from never carries them.
  */
-import type { RequestSummary } from "../request-summary.ts";
+import type { RequestSummary } from "./request-summary.ts";
 import type { RequestMetrics } from "./request-metrics.ts";
 
 /** Flat, snake_case fields for CloudWatch Logs Insights (`filter gateway_request_id = "…"`). */

@@ -2,9 +2,9 @@
  * The metrics of one request, computed from its summary: the same numbers for
  * CloudWatch (Lambda) and for the local server's log line.
  */
-import type { RequestSummary } from "../request-summary.ts";
+import type { RequestSummary } from "./request-summary.ts";
 import type { MetricKey } from "./metric-catalogue.ts";
-import { estimateCostUsd, type PriceTable } from "./pricing.ts";
+import { estimateCostUsd, type PriceTable } from "../usage/pricing.ts";
 
 /** Dimension values of a request; every value is from a bounded set. */
 export interface RequestDimensions {

@@ -1,8 +1,8 @@
 /**
  * The providers the gateway serves, keyed by the `x-provider` header's value.
  */
-import type { GatewayConfig } from "../config.ts";
-import { InvalidRequestError } from "../errors.ts";
+import type { GatewayConfig } from "../config/config.ts";
+import { InvalidRequestError } from "../http/errors.ts";
 import { createMockProvider } from "./mock.ts";
 import { createOpenAIProvider } from "./openai.ts";
 import type { Provider } from "./types.ts";

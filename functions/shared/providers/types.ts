@@ -5,7 +5,7 @@
  * An HTTP provider says where its API lives and how to authenticate to it;
  * a local provider (the offline `mock`) answers in-process.
  */
-import type { Route } from "../routes.ts";
+import type { Route } from "../endpoints/match.ts";
 
 /** The provider key and account headers the gateway uses in managed mode. */
 export interface ProviderCredentials {

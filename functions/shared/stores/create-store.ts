@@ -1,7 +1,7 @@
 /**
  * Picks the store the configuration asks for.
  */
-import type { GatewayConfig } from "../config.ts";
+import type { GatewayConfig } from "../config/config.ts";
 import { createDynamoDbStore } from "./dynamodb-store.ts";
 import { createMemoryStore } from "./memory-store.ts";
 import type { GatewayStore } from "./types.ts";

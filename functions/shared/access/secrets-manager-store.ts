@@ -3,9 +3,9 @@
  * environment with a TTL so that a rotated key takes effect without a redeploy.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../errors.ts";
+import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../http/errors.ts";
 import { parseSecret, SecretFormatError } from "./parse-secret.ts";
-import type { Credentials, CredentialStore } from "./types.ts";
+import type { Credentials, CredentialStore } from "./credentials.ts";
 
 /** Options of the Secrets Manager store. */
 export interface SecretsManagerStoreOptions {

@@ -8,8 +8,8 @@
  * every other chunk. The client gets exactly the stream it would have got
  * from the provider directly; the gateway gets the token counts.
  */
-import type { JsonBody } from "./request-body.ts";
-import type { Route } from "./routes.ts";
+import type { JsonBody } from "../http/request-body.ts";
+import type { Route } from "../endpoints/match.ts";
 
 /** The request body to send upstream, and whether usage was added to it. */
 export interface UsageRequest {

@@ -6,12 +6,12 @@
  * mid-stream ends an SSE stream with OpenAI's `data: {"error":…}` event and no
  * `[DONE]`, so the client's SDK raises instead of seeing a clean end.
  */
-import { errorEvent, GatewayError, UpstreamTimeoutError } from "./errors.ts";
-import type { UpstreamResponse } from "./upstream-client.ts";
-import { createJsonUsageReader, createSseUsageReader, type TokenUsage, type UsageReader } from "./usage.ts";
-import type { RequestOutcome } from "./request-summary.ts";
-import { createSseMonitor } from "./sse-monitor.ts";
-import { createUsageChunkFilter } from "./stream-usage.ts";
+import { errorEvent, GatewayError, UpstreamTimeoutError } from "../http/errors.ts";
+import type { UpstreamResponse } from "../upstream/client.ts";
+import { createJsonUsageReader, createSseUsageReader, type TokenUsage, type UsageReader } from "../usage/usage-readers.ts";
+import type { RequestOutcome } from "../observability/request-summary.ts";
+import { createSseMonitor } from "./stream-monitor.ts";
+import { createUsageChunkFilter } from "../usage/include-usage.ts";
 
 /** How the relay of one body ended. */
 export interface RelayResult {

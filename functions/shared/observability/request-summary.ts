@@ -1,8 +1,8 @@
 /**
  * What one request did, for the request log and for metrics.
  */
-import type { EndpointName } from "./routes.ts";
-import type { TokenUsage } from "./usage.ts";
+import type { EndpointName } from "../endpoints/match.ts";
+import type { TokenUsage } from "../usage/usage-readers.ts";
 
 /**
  * How a request ended:

@@ -5,16 +5,16 @@
  * rejects the gateway's key.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Caller } from "./auth.ts";
-import type { GatewayConfig } from "./config.ts";
-import type { Credentials, CredentialStore } from "./credentials/types.ts";
-import { ConfigurationError, GatewayError } from "./errors.ts";
-import { headerValue, selectRequestHeaders } from "./headers.ts";
-import type { GatewayRequest } from "./gateway.ts";
-import type { HttpProvider } from "./providers/types.ts";
+import type { Caller } from "../access/authenticate.ts";
+import type { GatewayConfig } from "../config/config.ts";
+import type { Credentials, CredentialStore } from "../access/credentials.ts";
+import { ConfigurationError, GatewayError } from "../http/errors.ts";
+import { headerValue, selectRequestHeaders } from "../http/headers.ts";
+import type { GatewayRequest } from "../core/gateway.ts";
+import type { HttpProvider } from "../providers/types.ts";
 import { isRetryableFailure, RETRYABLE_STATUSES, retryDelayMs, type RetryConfig } from "./retry-policy.ts";
-import type { Route } from "./routes.ts";
-import type { UpstreamClient, UpstreamResponse } from "./upstream-client.ts";
+import type { Route } from "../endpoints/match.ts";
+import type { UpstreamClient, UpstreamResponse } from "../upstream/client.ts";
 
 /** The provider refused the gateway's own key (managed mode), even after a fresh read of the secret. */
 export class UpstreamAuthenticationError extends GatewayError {

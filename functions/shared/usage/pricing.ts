@@ -7,7 +7,7 @@
  * its exact name or, failing that, the longest name it starts with, so dated
  * snapshots such as `gpt-4o-2024-08-06` use the `gpt-4o` entry.
  */
-import type { TokenUsage } from "../usage.ts";
+import type { TokenUsage } from "./usage-readers.ts";
 
 /** Prices of one model, USD per million tokens. */
 export interface ModelPrice {

@@ -1,7 +1,7 @@
 /**
  * The OpenAI endpoints the gateway forwards, and the matching of a request to one.
  */
-import { MethodNotAllowedError, NotFoundError } from "./errors.ts";
+import { MethodNotAllowedError, NotFoundError } from "../http/errors.ts";
 
 /** The endpoint names used in logs and metric dimensions (a bounded set). */
 export type EndpointName =

@@ -4,9 +4,9 @@
  * (passthrough: its `Authorization` goes upstream unchanged).
  */
 import { timingSafeEqual } from "node:crypto";
-import { digestKey, type Credentials, type GatewayKeyDigest } from "./credentials/types.ts";
-import type { KeyLimits } from "./quotas/key-limits.ts";
-import { AuthenticationError } from "./errors.ts";
+import { digestKey, type Credentials, type GatewayKeyDigest } from "./credentials.ts";
+import type { KeyLimits } from "./key-limits.ts";
+import { AuthenticationError } from "../http/errors.ts";
 
 /** The caller, as far as the gateway knows it. */
 export type Caller =

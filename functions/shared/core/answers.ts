@@ -2,14 +2,14 @@
  * The answers the gateway gives without relaying a provider: its own errors
  * and replays from the response cache.
  */
-import type { CachedResponse } from "./cache/cached-response.ts";
-import { replayChunks } from "./cache/cached-response.ts";
-import { asGatewayError, errorResponse } from "./errors.ts";
+import type { CachedResponse } from "../cache/cached-response.ts";
+import { replayChunks } from "../cache/cached-response.ts";
+import { asGatewayError, errorResponse } from "../http/errors.ts";
 import type { GatewayResponse } from "./gateway.ts";
-import { CACHE_HEADER, REQUEST_ID_HEADER, RETRIES_HEADER } from "./headers.ts";
-import { isEventStream } from "./relay.ts";
-import { baseSummary, type RequestContext } from "./request-context.ts";
-import type { RequestSummary } from "./request-summary.ts";
+import { CACHE_HEADER, REQUEST_ID_HEADER, RETRIES_HEADER } from "../http/headers.ts";
+import { isEventStream } from "../streaming/relay.ts";
+import { baseSummary, type RequestContext } from "./request-recorder.ts";
+import type { RequestSummary } from "../observability/request-summary.ts";
 
 const CLIENT_CLOSED_REQUEST = 499;
 

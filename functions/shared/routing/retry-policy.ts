@@ -8,8 +8,8 @@
  * provider wait longer than the cap is not worth waiting for, so the answer
  * goes to the client as it is.
  */
-import { InvalidRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "./errors.ts";
-import { headerValue, type IncomingHeaders } from "./headers.ts";
+import { InvalidRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
+import { headerValue, type IncomingHeaders } from "../http/headers.ts";
 
 /** Retry settings of a deployment. */
 export interface RetryConfig {

@@ -4,7 +4,7 @@
  * as they arrive; tokens are charged from each answer's usage, streams
  * included, so a key may overshoot a token limit by the answers in flight.
  */
-import { GatewayError } from "../errors.ts";
+import { GatewayError } from "../http/errors.ts";
 import type { GatewayStore } from "../stores/types.ts";
 
 /** The limits of one gateway key; an absent limit is no limit. */

@@ -2,12 +2,12 @@
  * What the gateway knows of one request as it goes: filled in step by step
  * by the core, and summarised for logs and metrics at the end.
  */
-import type { Caller } from "./auth.ts";
-import type { CacheDecision } from "./cache/cache-policy.ts";
+import type { Caller } from "../access/authenticate.ts";
+import type { CacheDecision } from "../cache/cache-policy.ts";
 import type { GatewayRequest } from "./gateway.ts";
-import type { Provider } from "./providers/types.ts";
-import type { RequestSummary } from "./request-summary.ts";
-import type { Route } from "./routes.ts";
+import type { Provider } from "../providers/types.ts";
+import type { RequestSummary } from "../observability/request-summary.ts";
+import type { Route } from "../endpoints/match.ts";
 
 /** The state of one request inside the core. */
 export interface RequestContext {

@@ -2,8 +2,8 @@
  * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`
  * (with `GATEWAY_KEY_LIMITS`), `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
  */
-import type { CredentialsConfig } from "../config.ts";
-import { createCredentials, type CredentialStore } from "./types.ts";
+import type { CredentialsConfig } from "../config/config.ts";
+import { createCredentials, type CredentialStore } from "./credentials.ts";
 
 /** A store whose credentials are fixed at start-up. */
 export function createEnvCredentialStore(config: Extract<CredentialsConfig, { source: "env" }>): CredentialStore {

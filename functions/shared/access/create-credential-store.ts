@@ -1,11 +1,11 @@
 /**
  * Picks the credential store the configuration asks for.
  */
-import type { CredentialsConfig } from "../config.ts";
-import type { GatewayError } from "../errors.ts";
-import { createEnvCredentialStore } from "./env-store.ts";
+import type { CredentialsConfig } from "../config/config.ts";
+import type { GatewayError } from "../http/errors.ts";
+import { createEnvCredentialStore } from "./env-credential-store.ts";
 import { createSecretsManagerStore } from "./secrets-manager-store.ts";
-import type { CredentialStore } from "./types.ts";
+import type { CredentialStore } from "./credentials.ts";
 
 /** Secrets Manager when `GATEWAY_SECRET_ID` is set, else the environment. */
 export function createCredentialStore(

@@ -5,11 +5,11 @@
  * {@link ConfigError} naming the variable, so a misconfigured deployment fails
  * on its first cold start instead of on some later request.
  */
-import { DEFAULT_METRICS_NAMESPACE } from "./observability/metric-catalogue.ts";
-import { parsePriceTable, type PriceTable } from "./observability/pricing.ts";
-import { MAX_RETRIES_LIMIT, type RetryConfig } from "./retry-policy.ts";
-import type { CacheConfig } from "./cache/cache-policy.ts";
-import { parseKeyLimits, type KeyLimits } from "./quotas/key-limits.ts";
+import { DEFAULT_METRICS_NAMESPACE } from "../observability/metric-catalogue.ts";
+import { parsePriceTable, type PriceTable } from "../usage/pricing.ts";
+import { MAX_RETRIES_LIMIT, type RetryConfig } from "../routing/retry-policy.ts";
+import type { CacheConfig } from "../cache/cache-policy.ts";
+import { parseKeyLimits, type KeyLimits } from "../access/key-limits.ts";
 
 /** Bounds on one upstream call, in milliseconds. */
 export interface TimeoutConfig {

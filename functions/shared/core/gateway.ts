@@ -13,28 +13,28 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { authenticate } from "./auth.ts";
-import { decideCaching } from "./cache/cache-policy.ts";
-import { keptHeaders } from "./cache/cached-response.ts";
-import { createResponseCache } from "./cache/response-cache.ts";
-import type { GatewayConfig } from "./config.ts";
-import type { Credentials, CredentialStore } from "./credentials/types.ts";
-import { answerError, answerFromCache } from "./gateway-answers.ts";
-import { CACHE_HEADER, headerValue, REQUEST_ID_HEADER, RETRIES_HEADER, selectResponseHeaders, type IncomingHeaders } from "./headers.ts";
-import { createHttpProviderCaller } from "./http-provider-call.ts";
-import { createProviderRegistry, type ProviderRegistry } from "./providers/registry.ts";
-import type { BodySource } from "./providers/types.ts";
-import { chargeKeyTokens, enforceKeyLimits, KeyRateLimitError, type KeyLimits } from "./quotas/key-limits.ts";
-import { relayBody, type RelayResult } from "./relay.ts";
-import { parseJsonBody, type JsonBody } from "./request-body.ts";
-import { baseSummary, createRequestContext, type RequestContext } from "./request-context.ts";
-import type { RequestSummary } from "./request-summary.ts";
-import { requestRetryConfig, type RetryConfig } from "./retry-policy.ts";
-import { matchRoute, type Route } from "./routes.ts";
-import { createGatewayStore } from "./stores/create-store.ts";
-import type { GatewayStore } from "./stores/types.ts";
-import { requestStreamUsage } from "./stream-usage.ts";
-import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "./upstream-client.ts";
+import { authenticate } from "../access/authenticate.ts";
+import { decideCaching } from "../cache/cache-policy.ts";
+import { keptHeaders } from "../cache/cached-response.ts";
+import { createResponseCache } from "../cache/response-cache.ts";
+import type { GatewayConfig } from "../config/config.ts";
+import type { Credentials, CredentialStore } from "../access/credentials.ts";
+import { answerError, answerFromCache } from "./answers.ts";
+import { CACHE_HEADER, headerValue, REQUEST_ID_HEADER, RETRIES_HEADER, selectResponseHeaders, type IncomingHeaders } from "../http/headers.ts";
+import { createHttpProviderCaller } from "../routing/run-attempts.ts";
+import { createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
+import type { BodySource } from "../providers/types.ts";
+import { chargeKeyTokens, enforceKeyLimits, KeyRateLimitError, type KeyLimits } from "../access/key-limits.ts";
+import { relayBody, type RelayResult } from "../streaming/relay.ts";
+import { parseJsonBody, type JsonBody } from "../http/request-body.ts";
+import { baseSummary, createRequestContext, type RequestContext } from "./request-recorder.ts";
+import type { RequestSummary } from "../observability/request-summary.ts";
+import { requestRetryConfig, type RetryConfig } from "../routing/retry-policy.ts";
+import { matchRoute, type Route } from "../endpoints/match.ts";
+import { createGatewayStore } from "../stores/create-store.ts";
+import type { GatewayStore } from "../stores/types.ts";
+import { requestStreamUsage } from "../usage/include-usage.ts";
+import { createUpstreamClient, type UpstreamClient, type UpstreamResponse } from "../upstream/client.ts";
 
 /** A request as the core sees it, whatever the runtime. */
 export interface GatewayRequest {

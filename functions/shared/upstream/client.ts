@@ -7,8 +7,8 @@
  */
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { UpstreamTimeoutError, UpstreamUnavailableError } from "./errors.ts";
-import type { ProviderResponse } from "./providers/types.ts";
+import { UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
+import type { ProviderResponse } from "../providers/types.ts";
 
 /** One call to a provider. */
 export interface UpstreamCall {
