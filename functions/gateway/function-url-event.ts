@@ -2,7 +2,7 @@
  * Turns a Lambda Function URL event (payload format 2.0) into a gateway request.
  */
 import type { LambdaFunctionURLEvent } from "aws-lambda";
-import type { GatewayRequest } from "../shared/core/gateway.ts";
+import type { GatewayRequest } from "../shared/http/wire.ts";
 
 /**
  * Maps the event: `rawPath`, `rawQueryString`, lower-cased `headers`,

@@ -18,7 +18,8 @@ import type { Context, LambdaFunctionURLEvent } from "aws-lambda";
 import { ConfigError, loadConfig } from "../shared/config/config.ts";
 import { createCredentialStore } from "../shared/access/create-credential-store.ts";
 import { ConfigurationError, errorResponse } from "../shared/http/errors.ts";
-import { createGateway, REQUEST_ID_HEADER, type Gateway, type GatewayResponse } from "../shared/core/gateway.ts";
+import { createGateway, type Gateway } from "../shared/core/gateway.ts";
+import type { GatewayResponse } from "../shared/http/wire.ts";
 import { SERVICE_NAME } from "../shared/observability/metric-catalogue.ts";
 import { createRequestObserver, type RequestObserver } from "../shared/observability/observer.ts";
 import { toGatewayRequest } from "./function-url-event.ts";
@@ -63,15 +64,20 @@ function createEnvironment(): Environment | ConfigError {
 const environment = createEnvironment();
 
 /** Handles one Function URL invocation. */
-export async function handleFunctionUrl(event: LambdaFunctionURLEvent, context: Context): Promise<StreamingResult> {
+export async function handleFunctionUrl(
+  event: LambdaFunctionURLEvent,
+  context: Context,
+  { signal }: { signal: AbortSignal },
+): Promise<StreamingResult> {
   if (environment instanceof ConfigError) {
-    const { status, headers, body } = errorResponse(new ConfigurationError(`The gateway is misconfigured: setting ${environment.variable} is invalid (the function's log says why).`));
-    return { statusCode: status, headers: { ...headers, [REQUEST_ID_HEADER]: randomUUID() }, body: Readable.from([Buffer.from(body)]) };
+    const error = new ConfigurationError(`The gateway is misconfigured: setting ${environment.variable} is invalid (the function's log says why).`);
+    const { status, headers, body } = errorResponse(error, randomUUID());
+    return { statusCode: status, headers, body: Readable.from([body]) };
   }
-  // Lambda does not report a client disconnect to a streaming function: the deadline bounds the call instead.
-  const controller = new AbortController();
+  // Lambda does not report a client disconnect to a streaming function: the deadline bounds the call
+  // instead. middy's signal fires when the handler itself is about to time out before answering.
   const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
-  const response = await environment.gateway.handle(toGatewayRequest(event, controller.signal, deadline));
+  const response = await environment.gateway.handle(toGatewayRequest(event, signal, deadline));
   const { "content-length": _streamedWithoutLength, ...headers } = response.headers;
   return {
     statusCode: response.status,

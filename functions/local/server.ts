@@ -12,8 +12,9 @@ import { createCredentialStore } from "../shared/access/create-credential-store.
 import type { CredentialStore } from "../shared/access/credentials.ts";
 import type { GatewayStore } from "../shared/stores/types.ts";
 import { errorResponse, GatewayError } from "../shared/http/errors.ts";
-import { createGateway, REQUEST_ID_HEADER, type GatewayRequest, type GatewayResponse } from "../shared/core/gateway.ts";
-import { isEventStream } from "../shared/streaming/relay.ts";
+import { createGateway } from "../shared/core/gateway.ts";
+import { isEventStream } from "../shared/http/headers.ts";
+import type { GatewayRequest, GatewayResponse } from "../shared/http/wire.ts";
 import type { RequestSummary } from "../shared/observability/request-summary.ts";
 import { writeBody } from "../shared/http/write-body.ts";
 import { measureRequest, ModelDimensionLimiter, type RequestMetrics } from "../shared/observability/request-metrics.ts";
@@ -79,7 +80,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     if (isEventStream(response.headers["content-type"])) outgoing.flushHeaders();
     await writeBody(response.body, outgoing);
     const summary = await response.completed;
-    onRequest(summary, measureRequest(summary, config.observability.prices, models));
+    onRequest(summary, measureRequest(summary, models));
   }
 
   // Node would answer a request without Host (RFC 9112 requires one) or with an
@@ -129,13 +130,9 @@ function splitTarget(target: string): [string, string] {
 
 /** Answers a request the server refuses before the core sees it, and closes the connection. */
 function answerPlain(outgoing: ServerResponse, status: number, message: string, code: string): void {
-  const { body } = errorResponse(new GatewayError(status, message, { code }));
+  const { headers, body } = errorResponse(new GatewayError(status, message, { code }), randomUUID());
   outgoing.shouldKeepAlive = false;
-  outgoing.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    [REQUEST_ID_HEADER]: randomUUID(),
-  });
+  outgoing.writeHead(status, headers);
   outgoing.end(body);
 }
 
@@ -144,15 +141,19 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable || (error as { code?: string }).code === "ECONNRESET") return void socket.destroy();
   const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
   const status = tooLarge ? 431 : 400;
-  const { body } = errorResponse(
+  const { headers, body } = errorResponse(
     new GatewayError(status, tooLarge ? "The request headers are too large." : "The request is malformed and cannot be parsed as HTTP.", {
       code: tooLarge ? "headers_too_large" : "malformed_request",
     }),
+    randomUUID(),
   );
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `${REQUEST_ID_HEADER}: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  const head = Object.entries({ ...headers, connection: "close" }).map(([name, value]) => `${name}: ${value}\r\n`);
+  socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${head.join("")}\r\n`), body]));
+}
+
+function describeProviders(config: GatewayConfig): string {
+  const http = Object.entries(config.providers).map(([name, settings]) => `${name} → ${settings.baseUrl}`);
+  return [...http, "mock"].join(", ");
 }
 
 async function main(): Promise<void> {
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
       : credentials.gatewayKeys.length > 0
         ? `${credentials.gatewayKeys.length} gateway key(s)${credentials.allowPassthrough ? " + passthrough" : ""}`
         : "passthrough (callers send their own provider key)";
-  console.log(`AI gateway listening on ${server.url}/v1 (providers: openai → ${config.openaiBaseUrl}, mock; keys: ${keys})`);
+  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${keys})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -3,7 +3,6 @@ import { Template } from "aws-cdk-lib/assertions";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEmfPublisher } from "../../functions/shared/observability/emf-publisher.ts";
 import { METRICS } from "../../functions/shared/observability/metric-catalogue.ts";
-import { DEFAULT_PRICES } from "../../functions/shared/usage/pricing.ts";
 import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
 import type { RequestSummary } from "../../functions/shared/observability/request-summary.ts";
 import { GatewayStack } from "../../infra/gateway-stack.ts";
@@ -37,9 +36,10 @@ function emitOneOfEach(): Set<string> {
     retries: 1,
     cache: "miss",
     usage: { promptTokens: 10, completionTokens: 20, totalTokens: 30, cachedPromptTokens: 2, reasoningTokens: 5 },
+    costUsd: 0.000123,
   };
   try {
-    createEmfPublisher({ namespace: NAMESPACE, byKey: true })(measureRequest(summary, DEFAULT_PRICES, new ModelDimensionLimiter()));
+    createEmfPublisher({ namespace: NAMESPACE, byKey: true })(measureRequest(summary, new ModelDimensionLimiter()));
   } finally {
     write.mockRestore();
   }

@@ -52,8 +52,8 @@ export async function startTestGateway(env: Record<string, string>, credentials?
   };
 }
 
-/** The metric values the gateway computes for a finished request (default prices). */
+/** The metric values the gateway computes for a finished request. */
 export function metricsOf(summary: RequestSummary | undefined) {
   if (summary === undefined) throw new Error("no summary");
-  return measureRequest(summary, loadConfig({}).observability.prices, new ModelDimensionLimiter()).values;
+  return measureRequest(summary, new ModelDimensionLimiter()).values;
 }

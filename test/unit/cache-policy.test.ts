@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../functions/shared/access/authenticate.ts";
-import { canonicalJson, decideCaching, type CacheConfig, type CacheDecision } from "../../functions/shared/cache/cache-policy.ts";
+import { canonicalJson, decideCaching, type CacheDecision } from "../../functions/shared/cache/cache-policy.ts";
+import type { CacheConfig } from "../../functions/shared/config/config.ts";
 import { InvalidRequestError } from "../../functions/shared/http/errors.ts";
 import type { IncomingHeaders } from "../../functions/shared/http/headers.ts";
 import type { JsonBody } from "../../functions/shared/http/request-body.ts";
-import { matchRoute } from "../../functions/shared/endpoints/match.ts";
+import { matchEndpoint as matchRoute } from "../../functions/shared/endpoints/match.ts";
 
 const OFF: CacheConfig = { defaultTtlSeconds: 0, maxTtlSeconds: 3_600, maxEntryBytes: 1_000_000 };
 const ON: CacheConfig = { ...OFF, defaultTtlSeconds: 300 };

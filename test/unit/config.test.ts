@@ -16,7 +16,7 @@ describe("loadConfig defaults", () => {
   it("uses OpenAI, a 6 MB body limit, generous timeouts and passthrough keys", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      openaiBaseUrl: "https://api.openai.com/v1",
+      providers: { openai: { baseUrl: "https://api.openai.com/v1" } },
       maxBodyBytes: 6 * 1024 * 1024,
       timeouts: { connectMs: 5_000, firstByteMs: 120_000, idleMs: 120_000, totalMs: 600_000 },
       mockChunkDelayMs: 10,
@@ -26,7 +26,7 @@ describe("loadConfig defaults", () => {
       gatewayKeys: [],
       allowPassthrough: true,
       keyLimits: {},
-      openai: { apiKey: undefined, organization: undefined, project: undefined },
+      providerKeys: { openai: { apiKey: undefined, organization: undefined, project: undefined } },
     });
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
     expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000 });
@@ -84,14 +84,14 @@ describe("loadConfig reads valid values", () => {
 
   it("reads the OpenAI key, organization and project (with the SDK's *_ID names as fallbacks)", () => {
     expect(loadConfig({ OPENAI_API_KEY: "sk-x", OPENAI_ORGANIZATION: "org-a", OPENAI_PROJECT: "proj_a" }).credentials).toMatchObject({
-      openai: { apiKey: "sk-x", organization: "org-a", project: "proj_a" },
+      providerKeys: { openai: { apiKey: "sk-x", organization: "org-a", project: "proj_a" } },
     });
     expect(loadConfig({ OPENAI_ORG_ID: "org-b", OPENAI_PROJECT_ID: "proj_b" }).credentials).toMatchObject({
-      openai: { organization: "org-b", project: "proj_b" },
+      providerKeys: { openai: { organization: "org-b", project: "proj_b" } },
     });
     expect(
       loadConfig({ OPENAI_ORGANIZATION: "org-a", OPENAI_ORG_ID: "org-b", OPENAI_PROJECT: "proj_a", OPENAI_PROJECT_ID: "proj_b" }).credentials,
-    ).toMatchObject({ openai: { organization: "org-a", project: "proj_a" } });
+    ).toMatchObject({ providerKeys: { openai: { organization: "org-a", project: "proj_a" } } });
   });
 });
 
@@ -104,7 +104,7 @@ describe("OPENAI_BASE_URL", () => {
     ["https://example.com", "https://example.com"],
     ["HTTPS://Example.COM:443/v1/", "https://example.com/v1"],
   ])("%s becomes %s", (raw, expected) => {
-    expect(loadConfig({ OPENAI_BASE_URL: raw }).openaiBaseUrl).toBe(expected);
+    expect(loadConfig({ OPENAI_BASE_URL: raw }).providers.openai?.baseUrl).toBe(expected);
   });
 
   it("a relative or garbled URL throws a ConfigError naming the variable", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PRICES, estimateCostUsd, findPrice, parsePriceTable } from "../../functions/shared/usage/pricing.ts";
+import { DEFAULT_PRICES, parsePriceTable } from "../../functions/shared/config/prices.ts";
+import { estimateCostUsd, findPrice } from "../../functions/shared/usage/pricing.ts";
 
 const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000, totalTokens: 2_000_000, cachedPromptTokens: 0, reasoningTokens: 0 };
 

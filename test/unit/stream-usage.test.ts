@@ -1,10 +1,33 @@
 import { describe, expect, it } from "vitest";
 import type { JsonBody } from "../../functions/shared/http/request-body.ts";
-import { matchRoute } from "../../functions/shared/endpoints/match.ts";
-import { createUsageChunkFilter, requestStreamUsage } from "../../functions/shared/usage/include-usage.ts";
+import { matchEndpoint } from "../../functions/shared/endpoints/match.ts";
+import { createSseFramer } from "../../functions/shared/streaming/sse-framer.ts";
+import { withoutInjectedUsage } from "../../functions/shared/streaming/usage-filter.ts";
+import { requestStreamUsage } from "../../functions/shared/usage/include-usage.ts";
 
-const chat = matchRoute("POST", "/v1/chat/completions");
-const embeddings = matchRoute("POST", "/v1/embeddings");
+const chat = matchEndpoint("POST", "/v1/chat/completions").endpoint;
+const embeddings = matchEndpoint("POST", "/v1/embeddings").endpoint;
+
+/** The injected-usage filter as the relay runs it: the SSE framer feeding whole events to withoutInjectedUsage. */
+function createUsageChunkFilter(): { push(chunk: Uint8Array): Uint8Array; flush(): Uint8Array } {
+  let out: string[] = [];
+  const framer = createSseFramer({ event: (event) => void out.push(withoutInjectedUsage(event)) });
+  const take = () => {
+    const text = out.join("");
+    out = [];
+    return Buffer.from(text);
+  };
+  return {
+    push(chunk) {
+      framer.push(chunk);
+      return take();
+    },
+    flush() {
+      framer.end();
+      return take();
+    },
+  };
+}
 
 function upstreamBody(raw: string, route = chat): { body: JsonBody; injected: boolean } {
   const result = requestStreamUsage(route, JSON.parse(raw) as JsonBody, Buffer.from(raw));
@@ -51,7 +74,7 @@ function filterAll(chunks: string[]): { outputs: string[]; text: string } {
   return { outputs, text: outputs.join("") };
 }
 
-describe("createUsageChunkFilter", () => {
+describe("withoutInjectedUsage, fed by the SSE framer", () => {
   const compact = [
     'data: {"id":"1","choices":[{"delta":{"content":"Hi"}}],"usage":null}\n\n',
     'data: {"id":"1","choices":[{"delta":{},"finish_reason":"stop"}],"usage":null,"obfuscation":"x"}\n\n',

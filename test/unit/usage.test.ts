@@ -1,5 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { createJsonUsageReader, createSseUsageReader, normalizeUsage, type UsageReader } from "../../functions/shared/usage/usage-readers.ts";
+import { createSseFramer } from "../../functions/shared/streaming/sse-framer.ts";
+import {
+  createJsonUsageReader,
+  createSseUsageReader as createSseLineReader,
+  normalizeUsage,
+  type UsageReader,
+} from "../../functions/shared/usage/usage-readers.ts";
+
+/** The SSE usage reader as the relay runs it: fed line by line by the SSE framer. */
+function createSseUsageReader(): UsageReader {
+  const reader = createSseLineReader();
+  const framer = createSseFramer({ line: reader.line });
+  return {
+    push: (chunk) => framer.push(chunk),
+    finish() {
+      framer.end();
+      return reader.finish();
+    },
+  };
+}
 
 const CHAT_USAGE = {
   prompt_tokens: 12,

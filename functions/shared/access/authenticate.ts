@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { digestKey, type Credentials, type GatewayKeyDigest } from "./credentials.ts";
-import type { KeyLimits } from "./key-limits.ts";
+import type { KeyLimits } from "../config/key-limits.ts";
 import { AuthenticationError } from "../http/errors.ts";
 
 /** The caller, as far as the gateway knows it. */

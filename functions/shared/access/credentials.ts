@@ -3,7 +3,7 @@
  * callers present. One shape, whichever store they come from.
  */
 import { createHash } from "node:crypto";
-import type { KeyLimits } from "./key-limits.ts";
+import type { KeyLimits } from "../config/key-limits.ts";
 
 /** A provider's keys; `apiKeys` holds one key or a pool. */
 export interface ProviderKeys {

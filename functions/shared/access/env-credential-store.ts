@@ -3,13 +3,16 @@
  * (with `GATEWAY_KEY_LIMITS`), `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
  */
 import type { CredentialsConfig } from "../config/config.ts";
-import { createCredentials, type CredentialStore } from "./credentials.ts";
+import { createCredentials, type CredentialStore, type ProviderKeys } from "./credentials.ts";
 
 /** A store whose credentials are fixed at start-up. */
 export function createEnvCredentialStore(config: Extract<CredentialsConfig, { source: "env" }>): CredentialStore {
-  const { apiKey, organization, project } = config.openai;
+  const providers: Record<string, ProviderKeys> = {};
+  for (const [name, { apiKey, organization, project }] of Object.entries(config.providerKeys)) {
+    if (apiKey !== undefined) providers[name] = { apiKeys: [apiKey], organization, project };
+  }
   const credentials = createCredentials({
-    providers: apiKey === undefined ? {} : { openai: { apiKeys: [apiKey], organization, project } },
+    providers,
     gatewayKeys: config.gatewayKeys.map((key, index) => {
       const id = `env-${index + 1}`;
       return { id, key, limits: config.keyLimits[id] ?? config.keyLimits["*"] };

@@ -13,7 +13,7 @@
  * top-level object other than the gateway fields holds a provider's keys.
  * Messages name the field at fault and never a value.
  */
-import { parseKeyLimits, type KeyLimits } from "./key-limits.ts";
+import { parseKeyLimits, type KeyLimits } from "../config/key-limits.ts";
 import { createCredentials, type Credentials, type ProviderKeys } from "./credentials.ts";
 
 /** The secret's content cannot be used; the message names the field, never a value. */

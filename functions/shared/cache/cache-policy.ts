@@ -10,20 +10,12 @@
  */
 import { createHash } from "node:crypto";
 import type { Caller } from "../access/authenticate.ts";
+import type { CacheConfig } from "../config/config.ts";
+import { parseWholeNumber } from "../config/env-values.ts";
 import { InvalidRequestError } from "../http/errors.ts";
 import { headerValue, type IncomingHeaders } from "../http/headers.ts";
 import type { JsonBody } from "../http/request-body.ts";
-import type { Route } from "../endpoints/match.ts";
-
-/** Cache settings of a deployment. */
-export interface CacheConfig {
-  /** TTL for requests that do not say; 0 leaves the cache off unless a request asks. */
-  readonly defaultTtlSeconds: number;
-  /** The longest TTL a request may ask for. */
-  readonly maxTtlSeconds: number;
-  /** Larger responses are not stored. */
-  readonly maxEntryBytes: number;
-}
+import type { EndpointMatch } from "../endpoints/match.ts";
 
 /** What a request does with the cache. */
 export type CacheDecision =
@@ -33,15 +25,12 @@ export type CacheDecision =
   /** Skip the lookup, store the fresh answer (`cache-control: no-cache`). */
   | { readonly mode: "refresh"; readonly ttlSeconds: number; readonly key: string };
 
-/** The endpoints whose answers depend only on the request. */
-const CACHEABLE = new Set(["chat.completions", "completions", "embeddings", "moderations"]);
-
 /**
  * Decides for one request.
  * @throws {InvalidRequestError} for an `x-gateway-cache-ttl` that is not an integer from 0 to the maximum
  */
 export function decideCaching(
-  route: Route,
+  match: EndpointMatch,
   headers: IncomingHeaders,
   body: JsonBody | undefined,
   identity: { caller: Caller; provider: string; query: string },
@@ -49,18 +38,18 @@ export function decideCaching(
 ): CacheDecision {
   const ttlSeconds = requestedTtl(headers, config);
   const cacheControl = headerValue(headers, "cache-control")?.toLowerCase() ?? "";
-  if (!CACHEABLE.has(route.endpoint) || body === undefined || ttlSeconds === 0 || cacheControl.includes("no-store")) {
+  if (!match.endpoint.cacheable || body === undefined || ttlSeconds === 0 || cacheControl.includes("no-store")) {
     return { mode: "bypass" };
   }
-  const key = cacheKey(route, headers, body, identity);
+  const key = cacheKey(match, headers, body, identity);
   return { mode: cacheControl.includes("no-cache") ? "refresh" : "use", ttlSeconds, key };
 }
 
 function requestedTtl(headers: IncomingHeaders, config: CacheConfig): number {
   const raw = headerValue(headers, "x-gateway-cache-ttl");
   if (raw === undefined) return config.defaultTtlSeconds;
-  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value > config.maxTtlSeconds) {
+  const value = parseWholeNumber(raw, 0, config.maxTtlSeconds);
+  if (value === undefined) {
     throw new InvalidRequestError(`x-gateway-cache-ttl must be an integer number of seconds from 0 to ${config.maxTtlSeconds}.`, {
       param: "x-gateway-cache-ttl",
       code: "invalid_header",
@@ -70,14 +59,14 @@ function requestedTtl(headers: IncomingHeaders, config: CacheConfig): number {
 }
 
 /** sha256 over who asks, where, and the body in canonical form (keys sorted). */
-function cacheKey(route: Route, headers: IncomingHeaders, body: JsonBody, identity: { caller: Caller; provider: string; query: string }): string {
+function cacheKey(match: EndpointMatch, headers: IncomingHeaders, body: JsonBody, identity: { caller: Caller; provider: string; query: string }): string {
   const parts = [
     callerIdentity(identity.caller),
     headerValue(headers, "openai-organization") ?? "",
     headerValue(headers, "openai-project") ?? "",
     headerValue(headers, "openai-beta") ?? "",
     identity.provider,
-    route.upstreamPath,
+    match.upstreamPath,
     identity.query,
     canonicalJson(body),
   ];
@@ -100,4 +89,20 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
+}
+
+const ERROR_BODY = /^\s*\{\s*"error"\s*:/;
+
+/**
+ * Whether an answer can be replayed faithfully to a later client: a success
+ * whose bytes are what the client would read (no content encoding the replay
+ * would have to carry), and not an error in a 200's clothing (some
+ * OpenAI-compatible servers answer `{"error": …}` with status 200).
+ */
+export function isReplayable(status: number, headers: IncomingHeaders, body: Uint8Array): boolean {
+  if (status < 200 || status >= 300) return false;
+  const encoding = headerValue(headers, "content-encoding")?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") return false;
+  const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, 64)).toString("utf8");
+  return !ERROR_BODY.test(head);
 }

@@ -3,7 +3,8 @@
  * keeping, and the exact bytes the first client received. A stream is
  * replayed event by event, so the SDK reads it like a live one.
  */
-import { headerValue, type IncomingHeaders } from "../http/headers.ts";
+import { headerValue, isEventStream, type IncomingHeaders } from "../http/headers.ts";
+import { splitSseEvents } from "../streaming/sse-framer.ts";
 
 /** What is kept of an answer. */
 export interface CachedResponse {
@@ -48,16 +49,18 @@ export function decodeCachedResponse(bytes: Uint8Array): CachedResponse | undefi
   }
 }
 
-/** The body as chunks to relay: one per SSE event for a stream, else whole. */
+/** The body as chunks to relay: one per SSE event for a stream (whatever its line ends), else whole. */
 export function replayChunks(response: CachedResponse): Uint8Array[] {
   const body = Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
-  if (!response.headers["content-type"]?.startsWith("text/event-stream")) return [body];
+  if (!isEventStream(response.headers["content-type"])) return [body];
+  // Cut the stored bytes where the events end, so the replay is byte for byte what was stored.
   const chunks: Uint8Array[] = [];
   let start = 0;
-  for (let end = body.indexOf("\n\n"); end !== -1; end = body.indexOf("\n\n", start)) {
-    chunks.push(body.subarray(start, end + 2));
-    start = end + 2;
+  for (const text of splitSseEvents(body)) {
+    const end = start + Buffer.byteLength(text);
+    chunks.push(body.subarray(start, end));
+    start = end;
   }
-  if (start < body.byteLength) chunks.push(body.subarray(start));
-  return chunks;
+  // Not valid UTF-8 (decoding changed the lengths): replay it whole rather than cut it wrongly.
+  return start === body.byteLength ? chunks : [body];
 }

@@ -6,10 +6,11 @@
  * on its first cold start instead of on some later request.
  */
 import { DEFAULT_METRICS_NAMESPACE } from "../observability/metric-catalogue.ts";
-import { parsePriceTable, type PriceTable } from "../usage/pricing.ts";
-import { MAX_RETRIES_LIMIT, type RetryConfig } from "../routing/retry-policy.ts";
-import type { CacheConfig } from "../cache/cache-policy.ts";
-import { parseKeyLimits, type KeyLimits } from "../access/key-limits.ts";
+import { ConfigError, readBool, readInt, readJsonObject, readString, readUrl, type Env } from "./env-values.ts";
+import { parseKeyLimits, type KeyLimits } from "./key-limits.ts";
+import { parsePriceTable, type PriceTable } from "./prices.ts";
+
+export { ConfigError };
 
 /** Bounds on one upstream call, in milliseconds. */
 export interface TimeoutConfig {
@@ -23,6 +24,42 @@ export interface TimeoutConfig {
   readonly totalMs: number;
 }
 
+/** Retry settings of a deployment. */
+export interface RetryConfig {
+  /** Retries after the first attempt (0 turns retrying off). */
+  readonly maxRetries: number;
+  /** First backoff step; doubled on each retry before jitter. */
+  readonly baseDelayMs: number;
+  /** Longest wait before a retry, computed or asked for by the provider. */
+  readonly maxDelayMs: number;
+}
+
+/** The most retries a deployment may configure with `GATEWAY_MAX_RETRIES`. */
+export const MAX_CONFIGURED_RETRIES = 10;
+
+/** Cache settings of a deployment. */
+export interface CacheConfig {
+  /** TTL for requests that do not say; 0 leaves the cache off unless a request asks. */
+  readonly defaultTtlSeconds: number;
+  /** The longest TTL a request may ask for. */
+  readonly maxTtlSeconds: number;
+  /** Larger responses are not stored. */
+  readonly maxEntryBytes: number;
+}
+
+/** How to reach one provider. */
+export interface ProviderSettings {
+  /** Base URL including the version prefix, without trailing slash (e.g. `https://api.openai.com/v1`). */
+  readonly baseUrl: string;
+}
+
+/** A provider's key and account, as the environment gives them (managed mode). */
+export interface ProviderKeySettings {
+  readonly apiKey?: string;
+  readonly organization?: string;
+  readonly project?: string;
+}
+
 /** Where provider keys and gateway keys come from. */
 export type CredentialsConfig =
   | {
@@ -32,7 +69,8 @@ export type CredentialsConfig =
       readonly allowPassthrough: boolean;
       /** Limits by key id (`env-1`, …), `*` for every key. */
       readonly keyLimits: Readonly<Record<string, KeyLimits>>;
-      readonly openai: { readonly apiKey?: string; readonly organization?: string; readonly project?: string };
+      /** Provider keys by provider name (`OPENAI_API_KEY`… for `openai`). */
+      readonly providerKeys: Readonly<Record<string, ProviderKeySettings>>;
     }
   | {
       readonly source: "secrets-manager";
@@ -54,7 +92,8 @@ export interface ObservabilityConfig {
 
 /** Everything the gateway core needs, validated and frozen. */
 export interface GatewayConfig {
-  readonly openaiBaseUrl: string;
+  /** How to reach each HTTP provider, by name. */
+  readonly providers: Readonly<Record<string, ProviderSettings>>;
   readonly maxBodyBytes: number;
   readonly timeouts: TimeoutConfig;
   readonly credentials: CredentialsConfig;
@@ -73,20 +112,6 @@ export interface ServerConfig {
   readonly port: number;
 }
 
-/** A setting is missing or has a value the gateway cannot use. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  /** The variable at fault: what a caller may be told (the message, with the value, is for the operator's log). */
-  readonly variable: string;
-
-  constructor(variable: string, message: string) {
-    super(message);
-    this.variable = variable;
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** Lambda caps request payloads at 6 MB; the local server applies the same limit. */
 export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
 
@@ -99,14 +124,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     totalMs: readInt(env, "GATEWAY_TOTAL_TIMEOUT_MS", 600_000, 1),
   };
   return Object.freeze({
-    openaiBaseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1"),
+    providers: Object.freeze({ openai: Object.freeze({ baseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1") }) }),
     maxBodyBytes: readInt(env, "GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
     timeouts: Object.freeze(timeouts),
     credentials: Object.freeze(readCredentials(env)),
     mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
     observability: Object.freeze(readObservability(env)),
     retry: Object.freeze({
-      maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_RETRIES_LIMIT),
+      maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_CONFIGURED_RETRIES),
       baseDelayMs: readInt(env, "GATEWAY_RETRY_BASE_DELAY_MS", 250, 0),
       maxDelayMs: readInt(env, "GATEWAY_RETRY_MAX_DELAY_MS", 10_000, 0),
     }),
@@ -145,10 +170,12 @@ function readCredentials(env: Env): CredentialsConfig {
     gatewayKeys,
     allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
     keyLimits: readKeyLimits(env),
-    openai: {
-      apiKey: readString(env, "OPENAI_API_KEY"),
-      organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),
-      project: readString(env, "OPENAI_PROJECT") ?? readString(env, "OPENAI_PROJECT_ID"),
+    providerKeys: {
+      openai: {
+        apiKey: readString(env, "OPENAI_API_KEY"),
+        organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),
+        project: readString(env, "OPENAI_PROJECT") ?? readString(env, "OPENAI_PROJECT_ID"),
+      },
     },
   };
 }
@@ -168,60 +195,12 @@ function readObservability(env: Env): ObservabilityConfig {
 }
 
 function readKeyLimits(env: Env): Record<string, KeyLimits> {
-  const raw = readString(env, "GATEWAY_KEY_LIMITS");
-  if (raw === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError("GATEWAY_KEY_LIMITS", "GATEWAY_KEY_LIMITS is not valid JSON.");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError("GATEWAY_KEY_LIMITS", 'GATEWAY_KEY_LIMITS must be an object like {"env-1": {"requestsPerMinute": 60}, "*": {"tokensPerDay": 1000000}}.');
-  }
+  const parsed = readJsonObject(env, "GATEWAY_KEY_LIMITS", '{"env-1": {"requestsPerMinute": 60}, "*": {"tokensPerDay": 1000000}}');
   const limits: Record<string, KeyLimits> = {};
-  for (const [id, value] of Object.entries(parsed)) {
+  for (const [id, value] of Object.entries(parsed ?? {})) {
     const parsedLimits = parseKeyLimits(value, `GATEWAY_KEY_LIMITS.${id}`);
     if (typeof parsedLimits === "string") throw new ConfigError("GATEWAY_KEY_LIMITS", `${parsedLimits}.`);
     limits[id] = parsedLimits;
   }
   return limits;
-}
-
-function readString(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function readInt(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = readString(env, name);
-  if (raw === undefined) return fallback;
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
-  }
-  return value;
-}
-
-function readBool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = readString(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (raw === "true" || raw === "1") return true;
-  if (raw === "false" || raw === "0") return false;
-  throw new ConfigError(name, `${name} must be true or false, got ${JSON.stringify(raw)}.`);
-}
-
-function readUrl(env: Env, name: string, fallback: string): string {
-  const raw = readString(env, name) ?? fallback;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `${name} must be an absolute http(s) URL, got ${JSON.stringify(raw)}.`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(name, `${name} must use http or https, got ${JSON.stringify(url.protocol)}.`);
-  }
-  // Keep the path prefix (".../v1") and drop a trailing slash so paths append cleanly.
-  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

@@ -1,58 +1,124 @@
 /**
- * What the gateway knows of one request as it goes: filled in step by step
- * by the core, and summarised for logs and metrics at the end.
+ * The measurements of one request, taken as the core goes, and the one place
+ * that turns them into its {@link RequestSummary}.
  */
 import type { Caller } from "../access/authenticate.ts";
 import type { CacheDecision } from "../cache/cache-policy.ts";
-import type { GatewayRequest } from "./gateway.ts";
-import type { Provider } from "../providers/types.ts";
-import type { RequestSummary } from "../observability/request-summary.ts";
-import type { Route } from "../endpoints/match.ts";
+import type { PriceTable } from "../config/prices.ts";
+import type { GatewayRequest } from "../http/wire.ts";
+import type { RequestOutcome, RequestSummary } from "../observability/request-summary.ts";
+import { estimateCostUsd } from "../usage/pricing.ts";
+import type { TokenUsage } from "../usage/usage-readers.ts";
 
-/** The state of one request inside the core. */
-export interface RequestContext {
+/** How a request's answer ended, as the part of the core that answered it saw it. */
+export interface RequestEnding {
+  readonly status: number;
+  readonly outcome: RequestOutcome;
+  /** OpenAI's error code, when the gateway answered an error itself. */
+  readonly errorCode?: string;
+  readonly upstreamRequestId?: string;
+  /** When the first body byte was handed on (default: the end). */
+  readonly firstByteAt?: number;
+  /** When the provider's body ended, for an answer relayed from a provider. */
+  readonly upstreamEndedAt?: number;
+  readonly endedAt: number;
+  readonly usage?: TokenUsage;
+  readonly usageEstimated?: boolean;
+}
+
+/** Records one request. Times are from the clock the core runs on (`performance.now()`). */
+export class RequestRecorder {
   readonly requestId: string;
   readonly startedAt: number;
-  readonly request: GatewayRequest;
-  route?: Route;
-  provider?: Provider;
-  model?: string;
-  stream: boolean;
-  caller?: Caller;
-  /** The body to send upstream (the client's, or with `include_usage` added). */
-  upstreamBody?: Uint8Array;
-  /** Whether the gateway added `include_usage` and must hide its effects from the client. */
-  usageInjected: boolean;
-  upstreamStartedAt?: number;
-  upstreamHeadersAt?: number;
-  retries: number;
-  cache?: CacheDecision;
-  cacheHit?: boolean;
-}
+  readonly #request: GatewayRequest;
+  readonly #prices: PriceTable;
+  #endpoint: string | undefined;
+  #provider: string | undefined;
+  #model: string | undefined;
+  #stream = false;
+  #keyId: string | undefined;
+  #cache: CacheDecision | undefined;
+  #cacheHit = false;
+  #retries = 0;
+  #upstreamStartedAt: number | undefined;
+  #upstreamHeadersAt: number | undefined;
 
-/** A fresh context for a request that arrived at `startedAt`. */
-export function createRequestContext(requestId: string, startedAt: number, request: GatewayRequest): RequestContext {
-  return { requestId, startedAt, request, stream: false, usageInjected: false, retries: 0 };
-}
+  constructor(requestId: string, startedAt: number, request: GatewayRequest, prices: PriceTable) {
+    this.requestId = requestId;
+    this.startedAt = startedAt;
+    this.#request = request;
+    this.#prices = prices;
+  }
 
-/** The summary fields known from the context alone. */
-export function baseSummary(context: RequestContext) {
-  return {
-    requestId: context.requestId,
-    method: context.request.method,
-    path: context.request.path,
-    endpoint: context.route?.endpoint,
-    provider: context.provider?.name,
-    model: context.model,
-    stream: context.stream,
-    keyId: context.caller?.mode === "managed" ? context.caller.keyId : undefined,
-    retries: context.retries,
-    cache: cacheOutcome(context),
-  };
-}
+  /** Upstream attempts beyond the first. */
+  get retries(): number {
+    return this.#retries;
+  }
 
-function cacheOutcome(context: RequestContext): RequestSummary["cache"] {
-  if (context.cache === undefined) return undefined;
-  if (context.cache.mode === "bypass") return "bypass";
-  return context.cacheHit === true ? "hit" : "miss";
+  endpoint(name: string): void {
+    this.#endpoint = name;
+  }
+
+  caller(caller: Caller): void {
+    this.#keyId = caller.mode === "managed" ? caller.keyId : undefined;
+  }
+
+  /** What the request asks for: the provider that serves it, the model, and whether it streams. */
+  target(provider: string, model: string | undefined, stream: boolean): void {
+    this.#provider = provider;
+    this.#model = model;
+    this.#stream = stream;
+  }
+
+  cache(decision: CacheDecision, hit = false): void {
+    this.#cache = decision;
+    this.#cacheHit = hit;
+  }
+
+  /** The provider actually serving (a fallback may change it). */
+  servedBy(provider: string): void {
+    this.#provider = provider;
+  }
+
+  upstreamStarted(at: number): void {
+    this.#upstreamStartedAt = at;
+  }
+
+  retried(): void {
+    this.#retries += 1;
+  }
+
+  upstreamHeaders(at: number): void {
+    this.#upstreamHeadersAt = at;
+  }
+
+  /** The request's summary, once its answer has ended. */
+  summary(ending: RequestEnding): RequestSummary {
+    const since = (at: number | undefined) => (at === undefined ? undefined : at - this.startedAt);
+    const totalMs = ending.endedAt - this.startedAt;
+    return {
+      requestId: this.requestId,
+      method: this.#request.method,
+      path: this.#request.path,
+      endpoint: this.#endpoint,
+      provider: this.#provider,
+      model: this.#model,
+      stream: this.#stream,
+      keyId: this.#keyId,
+      retries: this.#retries,
+      cache: this.#cache === undefined ? undefined : this.#cache.mode === "bypass" ? "bypass" : this.#cacheHit ? "hit" : "miss",
+      status: ending.status,
+      outcome: ending.outcome,
+      errorCode: ending.errorCode,
+      upstreamRequestId: ending.upstreamRequestId,
+      upstreamHeadersMs: since(this.#upstreamHeadersAt),
+      upstreamMs:
+        this.#upstreamStartedAt === undefined || ending.upstreamEndedAt === undefined ? undefined : ending.upstreamEndedAt - this.#upstreamStartedAt,
+      firstByteMs: since(ending.firstByteAt),
+      totalMs,
+      usage: ending.usage,
+      usageEstimated: ending.usageEstimated,
+      costUsd: estimateCostUsd(this.#prices, this.#model, ending.usage),
+    };
+  }
 }

@@ -1,71 +1,76 @@
 /**
- * The OpenAI endpoints the gateway forwards, and the matching of a request to one.
+ * Matching a request's method and path to a row of the endpoint catalogue.
  */
 import { MethodNotAllowedError, NotFoundError } from "../http/errors.ts";
+import { ENDPOINTS, type EndpointDefinition } from "./catalogue.ts";
 
-/** The endpoint names used in logs and metric dimensions (a bounded set). */
-export type EndpointName =
-  | "chat.completions"
-  | "completions"
-  | "responses"
-  | "embeddings"
-  | "moderations"
-  | "models.list"
-  | "models.retrieve";
-
-/** A matched route: which endpoint, and the path to call on the provider (below its `/v1`). */
-export interface Route {
-  readonly endpoint: EndpointName;
-  readonly method: "GET" | "POST";
-  /** Path relative to the provider's base URL, e.g. `/chat/completions`. */
+/** A matched request: which endpoint, the path to call on the provider, and the path's parameters. */
+export interface EndpointMatch {
+  readonly endpoint: EndpointDefinition;
+  /** Path relative to the provider's base URL, raw as the client sent it, e.g. `/chat/completions`. */
   readonly upstreamPath: string;
-  /** Whether the request carries a JSON body. */
-  readonly hasBody: boolean;
-  /** The decoded id in a resource path (the model of `/models/{id}`). */
-  readonly resourceId?: string;
+  /** Path parameters, percent-decoded (an undecodable one is kept as sent). */
+  readonly params: Readonly<Record<string, string>>;
 }
 
-interface RouteDefinition {
-  readonly endpoint: EndpointName;
-  readonly method: "GET" | "POST";
+interface CompiledEndpoint {
+  readonly endpoint: EndpointDefinition;
   readonly pattern: RegExp;
+  readonly paramNames: readonly string[];
 }
 
-// A model id is one path segment; "." and ".." (plain or encoded) and encoded
-// slashes are refused so no id can climb out of /models on the provider.
-const ROUTES: readonly RouteDefinition[] = [
-  { endpoint: "chat.completions", method: "POST", pattern: /^\/chat\/completions$/ },
-  { endpoint: "completions", method: "POST", pattern: /^\/completions$/ },
-  { endpoint: "responses", method: "POST", pattern: /^\/responses$/ },
-  { endpoint: "embeddings", method: "POST", pattern: /^\/embeddings$/ },
-  { endpoint: "moderations", method: "POST", pattern: /^\/moderations$/ },
-  { endpoint: "models.list", method: "GET", pattern: /^\/models$/ },
-  { endpoint: "models.retrieve", method: "GET", pattern: /^\/models\/(?!(?:\.|%2e){1,2}$)(?:(?!%2f|%5c)[^/\\])+$/i },
-];
+// One path segment: "." and ".." (plain or encoded) and encoded slashes or
+// backslashes are refused, so no parameter can climb out of its path on the provider.
+const SEGMENT = "((?!(?:\\.|%2[eE]){1,2}(?:/|$))(?:(?!%2[fF]|%5[cC])[^/\\\\])+)";
+
+function compile(endpoint: EndpointDefinition): CompiledEndpoint {
+  const paramNames: string[] = [];
+  const source = endpoint.path
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      paramNames.push(name);
+      return SEGMENT;
+    })
+    .join("");
+  return { endpoint, pattern: new RegExp(`^${source}$`), paramNames };
+}
+
+const COMPILED: readonly CompiledEndpoint[] = ENDPOINTS.map(compile);
 
 const API_PREFIX = "/v1";
 
 /**
- * Finds the route for a method and raw path (no query string).
- * @throws {NotFoundError} when no route has the path
+ * Finds the endpoint for a method and raw path (no query string).
+ * @throws {NotFoundError} when no endpoint has the path
  * @throws {MethodNotAllowedError} when the path exists for other methods only
  */
-export function matchRoute(method: string, path: string): Route {
+export function matchEndpoint(method: string, path: string, endpoints: readonly CompiledEndpoint[] = COMPILED): EndpointMatch {
   if (!path.startsWith(`${API_PREFIX}/`)) throw notFound(path);
   const upstreamPath = path.slice(API_PREFIX.length);
-  const candidates = ROUTES.filter((route) => route.pattern.test(upstreamPath));
-  if (candidates.length === 0) throw notFound(path);
-  const route = candidates.find((candidate) => candidate.method === method);
-  if (route === undefined) {
-    throw new MethodNotAllowedError(method, path, candidates.map((candidate) => candidate.method));
+  let allowed: string[] | undefined;
+  for (const candidate of endpoints) {
+    const match = candidate.pattern.exec(upstreamPath);
+    if (match === null) continue;
+    if (candidate.endpoint.method !== method) {
+      (allowed ??= []).push(candidate.endpoint.method);
+      continue;
+    }
+    const params: Record<string, string> = {};
+    candidate.paramNames.forEach((name, index) => {
+      params[name] = safeDecode(match[index + 1] ?? "");
+    });
+    return { endpoint: candidate.endpoint, upstreamPath, params };
   }
-  return {
-    endpoint: route.endpoint,
-    method: route.method,
-    upstreamPath,
-    hasBody: route.method === "POST",
-    resourceId: route.endpoint === "models.retrieve" ? safeDecode(upstreamPath.slice("/models/".length)) : undefined,
-  };
+  if (allowed !== undefined) throw new MethodNotAllowedError(method, path, allowed);
+  throw notFound(path);
+}
+
+/** The model a matched path names (`/models/{model}`), if any. */
+export function modelOfPath(match: EndpointMatch): string | undefined {
+  const param = match.endpoint.modelParam;
+  return param === undefined ? undefined : match.params[param];
 }
 
 function safeDecode(segment: string): string {

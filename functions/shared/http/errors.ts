@@ -7,6 +7,7 @@
  * Anything else is an internal fault: it becomes a generic 500 whose message
  * reveals nothing about the cause (middy's `expose = status < 500` rule).
  */
+import { REQUEST_ID_HEADER } from "./headers.ts";
 
 /** OpenAI's error body. `code` and `param` are strings or null. */
 export interface OpenAIErrorBody {
@@ -84,10 +85,10 @@ export class PayloadTooLargeError extends GatewayError {
   }
 }
 
-/** 415: the request body is not JSON. */
+/** 415: the request body's content type is not one the endpoint takes. */
 export class UnsupportedMediaTypeError extends GatewayError {
-  constructor(contentType: string) {
-    super(415, `Content-Type ${JSON.stringify(contentType)} is not supported; send application/json.`, {
+  constructor(contentType: string, expected = "application/json") {
+    super(415, `Content-Type ${JSON.stringify(contentType)} is not supported; send ${expected}.`, {
       code: "unsupported_media_type",
     });
   }
@@ -124,8 +125,9 @@ export class UpstreamTimeoutError extends GatewayError {
 /** A gateway response carrying an error: status, headers and the serialized body. */
 export interface ErrorResponse {
   status: number;
+  /** `content-type`, `content-length`, the error's own headers and the gateway request id. */
   headers: Record<string, string>;
-  body: string;
+  body: Buffer;
 }
 
 const INTERNAL_ERROR = new GatewayError(500, "The gateway failed to handle the request.", {
@@ -137,13 +139,19 @@ export function asGatewayError(error: unknown): GatewayError {
   return error instanceof GatewayError ? error : INTERNAL_ERROR;
 }
 
-/** The one place that turns an error into OpenAI's wire format. */
-export function errorResponse(error: unknown): ErrorResponse {
+/** The one place that turns an error into OpenAI's wire format, headers included. */
+export function errorResponse(error: unknown, requestId: string): ErrorResponse {
   const gatewayError = asGatewayError(error);
+  const body = Buffer.from(JSON.stringify(gatewayError.toJSON()));
   return {
     status: gatewayError.status,
-    headers: { "content-type": "application/json", ...gatewayError.headers },
-    body: JSON.stringify(gatewayError.toJSON()),
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(body.byteLength),
+      ...gatewayError.headers,
+      [REQUEST_ID_HEADER]: requestId,
+    },
+    body,
   };
 }
 

@@ -9,6 +9,27 @@ export const RETRIES_HEADER = "x-gateway-retries";
 /** Tells what the response cache did: HIT, MISS or BYPASS. */
 export const CACHE_HEADER = "x-gateway-cache";
 
+/** What the response cache did for a request, as {@link CACHE_HEADER} says it. */
+export type CacheHeaderValue = "HIT" | "MISS" | "BYPASS";
+
+/** The one place that stamps the gateway's own headers on an answer. */
+export function stampGatewayHeaders(
+  headers: Record<string, string>,
+  requestId: string,
+  retries: number,
+  cache?: CacheHeaderValue,
+): Record<string, string> {
+  headers[REQUEST_ID_HEADER] = requestId;
+  headers[RETRIES_HEADER] = String(retries);
+  if (cache !== undefined) headers[CACHE_HEADER] = cache;
+  return headers;
+}
+
+/** Whether a content type is a server-sent event stream. */
+export function isEventStream(contentType: string | undefined): boolean {
+  return contentType?.startsWith("text/event-stream") ?? false;
+}
+
 /** Incoming headers: lower-cased names, as Node and Function URLs give them. */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 

@@ -1,12 +1,53 @@
 /**
- * Validation of a request's JSON body, before anything goes upstream.
+ * A request's body, read as its endpoint says (none, JSON, multipart or
+ * binary) and checked before anything goes upstream. JSON is parsed (the
+ * gateway reads the model and the stream flag); multipart and binary bodies
+ * are never decoded: they go upstream byte for byte with their content type.
  */
+import type { RequestBodyKind } from "../endpoints/catalogue.ts";
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
 
 /** A parsed request body: always a JSON object. */
 export type JsonBody = Record<string, unknown>;
 
+/** A request body as the endpoint reads it. */
+export type RequestBody =
+  | { readonly kind: "none" }
+  | { readonly kind: "json"; readonly raw: Uint8Array; readonly json: JsonBody }
+  | { readonly kind: "multipart" | "binary"; readonly raw: Uint8Array; readonly contentType: string };
+
+const MULTIPART_TYPE = /^multipart\/form-data\s*;(?:.*;)?\s*boundary=("?)[^";]{1,70}\1\s*(?:;|$)/i;
+
+/**
+ * Reads a request's body as its endpoint's kind says.
+ * @throws {UnsupportedMediaTypeError} for a content type the kind does not take
+ * @throws {PayloadTooLargeError} over `maxBytes`
+ * @throws {InvalidRequestError} for a JSON body that is not a JSON object, or a missing body
+ */
+export function readRequestBody(kind: RequestBodyKind, contentType: string | undefined, body: Uint8Array | undefined, maxBytes: number): RequestBody {
+  switch (kind) {
+    case "none":
+      return { kind };
+    case "json": {
+      const json = parseJsonBody(contentType, body, maxBytes);
+      return { kind, raw: body as Uint8Array, json };
+    }
+    case "multipart":
+    case "binary": {
+      if (kind === "multipart" && (contentType === undefined || !MULTIPART_TYPE.test(contentType))) {
+        throw new UnsupportedMediaTypeError((contentType ?? "").slice(0, 100), "multipart/form-data with a boundary");
+      }
+      if (body === undefined || body.byteLength === 0) {
+        throw new InvalidRequestError("The request body is empty.", { code: "missing_body" });
+      }
+      if (body.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      return { kind, raw: body, contentType: contentType ?? "application/octet-stream" };
+    }
+  }
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*("?[^";\s]*"?)/i;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -18,6 +59,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function parseJsonBody(contentType: string | undefined, body: Uint8Array | undefined, maxBytes: number): JsonBody {
   if (contentType !== undefined && contentType !== "" && !JSON_TYPE.test(contentType)) {
     throw new UnsupportedMediaTypeError(contentType.slice(0, 100));
+  }
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset would mean something else to the provider.
+  const charset = CHARSET.exec(contentType ?? "")?.[1]?.replaceAll('"', "").toLowerCase();
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new UnsupportedMediaTypeError((contentType as string).slice(0, 100), "application/json in UTF-8");
   }
   if (body === undefined || body.byteLength === 0) {
     throw new InvalidRequestError("The request body is empty; the endpoint expects a JSON object.", { code: "invalid_json" });

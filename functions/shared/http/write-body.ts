@@ -3,7 +3,7 @@
  * response stream) chunk by chunk, honouring backpressure.
  */
 import type { Writable } from "node:stream";
-import type { BodySource } from "../providers/types.ts";
+import type { BodySource } from "./wire.ts";
 
 /**
  * Writes every chunk as it is produced, waiting for `drain` when the writable

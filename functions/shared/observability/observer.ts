@@ -17,7 +17,7 @@ export function createRequestObserver(config: ObservabilityConfig, logger: Logge
   const publish = createEmfPublisher({ namespace: config.metricsNamespace, byKey: config.metricsByKey });
   const models = new ModelDimensionLimiter();
   return (summary) => {
-    const metrics = measureRequest(summary, config.prices, models);
+    const metrics = measureRequest(summary, models);
     publish(metrics);
     const fields = requestLogFields(summary, metrics);
     if (summary.status >= 500 || summary.outcome === "upstream_failure" || summary.outcome === "timeout") logger.warn("request failed", fields);

@@ -34,6 +34,7 @@ export function requestLogFields(summary: RequestSummary, metrics: RequestMetric
     prompt_tokens: usage?.promptTokens,
     completion_tokens: usage?.completionTokens,
     total_tokens: usage?.totalTokens,
+    usage_estimated: summary.usageEstimated,
     cached_prompt_tokens: usage?.cachedPromptTokens,
     reasoning_tokens: usage?.reasoningTokens,
     cost_usd: metrics.values.estimatedCost,

@@ -4,7 +4,6 @@
  */
 import type { RequestSummary } from "./request-summary.ts";
 import type { MetricKey } from "./metric-catalogue.ts";
-import { estimateCostUsd, type PriceTable } from "../usage/pricing.ts";
 
 /** Dimension values of a request; every value is from a bounded set. */
 export interface RequestDimensions {
@@ -46,7 +45,7 @@ export class ModelDimensionLimiter {
 }
 
 /** Computes the metrics of a finished request. */
-export function measureRequest(summary: RequestSummary, prices: PriceTable, models: ModelDimensionLimiter): RequestMetrics {
+export function measureRequest(summary: RequestSummary, models: ModelDimensionLimiter): RequestMetrics {
   const { status, outcome, usage } = summary;
   const failedMidStream = status < 400 && (outcome === "upstream_failure" || outcome === "timeout");
   const values: Partial<Record<MetricKey, number>> = {
@@ -76,8 +75,7 @@ export function measureRequest(summary: RequestSummary, prices: PriceTable, mode
     values.totalTokens = usage.totalTokens;
     values.cachedPromptTokens = usage.cachedPromptTokens;
     values.reasoningTokens = usage.reasoningTokens;
-    const cost = estimateCostUsd(prices, summary.model, usage);
-    if (cost !== undefined) values.estimatedCost = cost;
+    if (summary.costUsd !== undefined) values.estimatedCost = summary.costUsd;
   }
   return {
     requestId: summary.requestId,

@@ -1,26 +1,34 @@
 /**
  * What one request did, for the request log and for metrics.
  */
-import type { EndpointName } from "../endpoints/match.ts";
 import type { TokenUsage } from "../usage/usage-readers.ts";
 
 /**
  * How a request ended:
  * - `ok`: the provider answered 2xx/3xx and the body was relayed whole;
+ * - `incomplete`: a whole answer that the provider cut short as the client asked (`response.incomplete`, e.g. `max_output_tokens`): not an error;
  * - `gateway_error`: the gateway answered an error itself (4xx or 5xx);
  * - `provider_error`: the provider answered 4xx/5xx, relayed unchanged;
  * - `timeout`: a time bound was hit (504 before the first byte, or an error event mid-stream);
  * - `upstream_failure`: the provider broke the connection mid-body;
  * - `client_aborted`: the client went away before the end.
  */
-export type RequestOutcome = "ok" | "gateway_error" | "provider_error" | "timeout" | "upstream_failure" | "client_aborted";
+export type RequestOutcome =
+  | "ok"
+  | "incomplete"
+  | "gateway_error"
+  | "provider_error"
+  | "timeout"
+  | "upstream_failure"
+  | "client_aborted";
 
 /** One request, measured. Times are milliseconds from the gateway receiving the request. */
 export interface RequestSummary {
   readonly requestId: string;
   readonly method: string;
   readonly path: string;
-  readonly endpoint?: EndpointName;
+  /** The endpoint's name in the catalogue, e.g. `chat.completions`. */
+  readonly endpoint?: string;
   readonly provider?: string;
   readonly model?: string;
   readonly stream: boolean;
@@ -43,6 +51,10 @@ export interface RequestSummary {
   /** Until the last byte was handed to the client (or the request failed). */
   readonly totalMs: number;
   readonly usage?: TokenUsage;
+  /** Whether `usage` is the gateway's estimate (the client left before the provider reported usage). */
+  readonly usageEstimated?: boolean;
+  /** Estimated cost in USD of `usage`, from the price table. */
+  readonly costUsd?: number;
   /** What the response cache did, when the request could use it. */
   readonly cache?: "hit" | "miss" | "bypass";
 }

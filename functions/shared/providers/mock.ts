@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { modelOfPath } from "../endpoints/match.ts";
 import type { LocalProvider, LocalProviderRequest, ProviderResponse } from "./types.ts";
 
 /** Options of the mock provider. */
@@ -30,7 +31,7 @@ export function createMockProvider(options: MockProviderOptions): LocalProvider 
     kind: "local",
     name: "mock",
     answer(request) {
-      switch (request.route.endpoint) {
+      switch (request.endpoint.endpoint.name) {
         case "chat.completions":
           return answerChat(request, options);
         case "completions":
@@ -42,11 +43,11 @@ export function createMockProvider(options: MockProviderOptions): LocalProvider 
         case "models.list":
           return json(200, { object: "list", data: MOCK_MODELS.map(modelObject) });
         case "models.retrieve":
-          return json(200, modelObject(request.route.resourceId ?? ""));
+          return json(200, modelObject(modelOfPath(request.endpoint) ?? ""));
         default:
           return json(404, {
             error: {
-              message: `The mock provider does not implement ${request.route.upstreamPath}.`,
+              message: `The mock provider does not implement ${request.endpoint.upstreamPath}.`,
               type: "invalid_request_error",
               param: null,
               code: "unsupported_endpoint",

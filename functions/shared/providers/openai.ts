@@ -1,21 +1,41 @@
 /**
- * OpenAI: the reference provider. Other OpenAI-compatible providers copy this
- * module with their own name, base URL and auth headers.
+ * OpenAI: the reference provider. It speaks OpenAI's wire, so a call goes out
+ * as it came: the base URL plus the client's raw path and query, the client's
+ * body bytes, and the key as a bearer token with the account headers.
  */
-import type { HttpProvider, ProviderCredentials } from "./types.ts";
+import type { ProviderSettings } from "../config/config.ts";
+import type { HttpProvider, ProviderCredential, UpstreamRequest } from "./types.ts";
 
-/** Creates the OpenAI provider for a base URL (`OPENAI_BASE_URL`, default `https://api.openai.com/v1`). */
-export function createOpenAIProvider(baseUrl: string): HttpProvider {
+/** Creates the OpenAI provider (`OPENAI_BASE_URL`, default `https://api.openai.com/v1`). */
+export function createOpenAIProvider(settings: ProviderSettings, name = "openai"): HttpProvider {
+  const { baseUrl } = settings;
   return {
     kind: "http",
-    name: "openai",
-    baseUrl,
-    streamUsage: true,
-    authHeaders(credentials: ProviderCredentials): Record<string, string> {
-      const headers: Record<string, string> = { authorization: `Bearer ${credentials.apiKey}` };
-      if (credentials.organization !== undefined) headers["openai-organization"] = credentials.organization;
-      if (credentials.project !== undefined) headers["openai-project"] = credentials.project;
-      return headers;
+    name,
+    capabilities: { streamUsageOption: true },
+    prepare(call) {
+      return {
+        url: `${baseUrl}${call.endpoint.upstreamPath}${call.query === "" ? "" : `?${call.query}`}`,
+        method: call.endpoint.endpoint.method,
+        headers: call.headers,
+        body: call.body,
+      };
     },
+    authorize: bearerAuthorization,
   };
+}
+
+/** OpenAI's auth: `Authorization: Bearer <key>` plus `OpenAI-Organization` / `OpenAI-Project` when configured. */
+export function bearerAuthorization(request: UpstreamRequest, credential: ProviderCredential): UpstreamRequest {
+  if (credential.kind === "none") return request;
+  const headers: Record<string, string> = { ...request.headers };
+  if (credential.kind === "passthrough") {
+    headers.authorization = credential.authorization;
+  } else {
+    headers.authorization = `Bearer ${credential.apiKey}`;
+    // The client's own organization/project headers, if any, win over the configured ones.
+    if (credential.organization !== undefined) headers["openai-organization"] ??= credential.organization;
+    if (credential.project !== undefined) headers["openai-project"] ??= credential.project;
+  }
+  return { ...request, headers };
 }

@@ -14,28 +14,27 @@ export const DEFAULT_PROVIDER = "openai";
 export interface ProviderRegistry {
   /** Supported names, sorted. */
   readonly names: readonly string[];
+  /** The provider for an `x-provider` value (case-insensitive; absent means {@link DEFAULT_PROVIDER}), if there is one. */
+  find(headerValue: string | undefined): Provider | undefined;
   /**
-   * The provider for an `x-provider` value (case-insensitive; absent means {@link DEFAULT_PROVIDER}).
+   * The provider for an `x-provider` value, like {@link find}.
    * @throws {InvalidRequestError} for an unknown name, listing the supported ones
    */
   resolve(headerValue: string | undefined): Provider;
 }
 
-/** Builds the registry from the configuration: one entry per provider module. */
+/** Builds the registry from the configuration: one entry per configured HTTP provider, and the mock. */
 export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
   const providers = new Map<string, Provider>();
-  for (const provider of [
-    createOpenAIProvider(config.openaiBaseUrl),
-    createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }),
-  ]) {
-    providers.set(provider.name, provider);
-  }
+  for (const [name, settings] of Object.entries(config.providers)) providers.set(name, createOpenAIProvider(settings, name));
+  providers.set("mock", createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }));
   const names = [...providers.keys()].sort();
+  const find = (headerValue: string | undefined) => providers.get(headerValue?.trim().toLowerCase() || DEFAULT_PROVIDER);
   return {
     names,
+    find,
     resolve(headerValue) {
-      const name = headerValue?.trim().toLowerCase() || DEFAULT_PROVIDER;
-      const provider = providers.get(name);
+      const provider = find(headerValue);
       if (provider === undefined) {
         throw new InvalidRequestError(
           `Unknown provider ${JSON.stringify(headerValue?.slice(0, 64))} in the x-provider header. Supported providers: ${names.join(", ")}.`,

@@ -1,21 +1,16 @@
 /**
  * The one interface every provider module implements.
  *
- * A provider is a description, not a client: the gateway core does the HTTP.
- * An HTTP provider says where its API lives and how to authenticate to it;
- * a local provider (the offline `mock`) answers in-process.
+ * A provider is a description, not a client: the core does the HTTP. An HTTP
+ * provider turns an OpenAI-shaped call into the HTTP request it expects
+ * ({@link HttpProvider.prepare}: URL, headers, body), authenticates it
+ * ({@link HttpProvider.authorize}: a header, or a signature over the whole
+ * request), and turns its answer back into OpenAI's wire
+ * ({@link HttpProvider.decode}). A local provider (the offline `mock`)
+ * answers in-process.
  */
-import type { Route } from "../endpoints/match.ts";
-
-/** The provider key and account headers the gateway uses in managed mode. */
-export interface ProviderCredentials {
-  readonly apiKey: string;
-  readonly organization?: string;
-  readonly project?: string;
-}
-
-/** A body read chunk by chunk; a fixed body may be a plain list of chunks. */
-export type BodySource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+import type { EndpointMatch } from "../endpoints/match.ts";
+import type { BodySource } from "../http/wire.ts";
 
 /** A provider's answer: status, headers and a body read as it arrives. */
 export interface ProviderResponse {
@@ -24,21 +19,61 @@ export interface ProviderResponse {
   readonly body: BodySource;
 }
 
-/** A provider reached over HTTP with OpenAI's wire format. */
+/** What a provider can and cannot take, so the core adapts the request to it. */
+export interface ProviderCapabilities {
+  /** Whether streams report usage when asked with `stream_options.include_usage` (else the option is never added). */
+  readonly streamUsageOption: boolean;
+}
+
+/**
+ * The credential one attempt uses: the gateway's own key for the provider
+ * (managed mode), the caller's own `Authorization` (passthrough), or none.
+ */
+export type ProviderCredential =
+  | { readonly kind: "managed"; readonly apiKey: string; readonly organization?: string; readonly project?: string }
+  | { readonly kind: "passthrough"; readonly authorization: string }
+  | { readonly kind: "none" };
+
+/** An OpenAI-shaped call, as the client made it (its body possibly adapted by the core). */
+export interface ProviderCall {
+  readonly endpoint: EndpointMatch;
+  /** Raw query string without `?`. */
+  readonly query: string;
+  /** The client's headers that may go upstream (content negotiation, SDK telemetry…). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | undefined;
+  /** The model the request names, when it names one. */
+  readonly model?: string;
+}
+
+/** An HTTP request ready to go to a provider. */
+export interface UpstreamRequest {
+  /** Absolute URL, used as given (no normalisation). */
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | undefined;
+}
+
+/** A provider reached over HTTP. */
 export interface HttpProvider {
   readonly kind: "http";
   readonly name: string;
-  /** Base URL including the version prefix, without trailing slash (e.g. `https://api.openai.com/v1`). */
-  readonly baseUrl: string;
-  /** Whether streams report usage when asked with `stream_options.include_usage`. */
-  readonly streamUsage: boolean;
-  /** Request headers that authenticate the gateway's own key to the provider. */
-  authHeaders(credentials: ProviderCredentials): Record<string, string>;
+  readonly capabilities: ProviderCapabilities;
+  /** The HTTP request for a call: its URL (which may depend on the model), headers and body. Pure. */
+  prepare(call: ProviderCall): UpstreamRequest;
+  /**
+   * Authenticates a prepared request with a credential: a header for most
+   * providers, a signature over method, URL, headers and body for others.
+   */
+  authorize(request: UpstreamRequest, credential: ProviderCredential): UpstreamRequest | Promise<UpstreamRequest>;
+  /** Turns the provider's answer into OpenAI's wire; absent for providers that speak it already. */
+  decode?(response: ProviderResponse, call: ProviderCall): ProviderResponse;
 }
 
-/** What a local provider gets: the route and the parsed JSON body. */
+/** What a local provider gets: the matched endpoint and the parsed JSON body. */
 export interface LocalProviderRequest {
-  readonly route: Route;
+  readonly endpoint: EndpointMatch;
   readonly body: Readonly<Record<string, unknown>> | undefined;
   readonly query: string;
   readonly signal: AbortSignal;

@@ -8,18 +8,10 @@
  * provider wait longer than the cap is not worth waiting for, so the answer
  * goes to the client as it is.
  */
+import type { RetryConfig } from "../config/config.ts";
+import { parseWholeNumber } from "../config/env-values.ts";
 import { InvalidRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
 import { headerValue, type IncomingHeaders } from "../http/headers.ts";
-
-/** Retry settings of a deployment. */
-export interface RetryConfig {
-  /** Retries after the first attempt (0 turns retrying off). */
-  readonly maxRetries: number;
-  /** First backoff step; doubled on each retry before jitter. */
-  readonly baseDelayMs: number;
-  /** Longest wait before a retry, computed or asked for by the provider. */
-  readonly maxDelayMs: number;
-}
 
 /** Statuses worth another try: rate limits and provider-side failures. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -51,8 +43,8 @@ export function requestRetryConfig(headers: IncomingHeaders, config: RetryConfig
 function integerHeader(headers: IncomingHeaders, name: string, max: number): number | undefined {
   const raw = headerValue(headers, name);
   if (raw === undefined) return undefined;
-  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value > max) {
+  const value = parseWholeNumber(raw, 0, max);
+  if (value === undefined) {
     throw new InvalidRequestError(`${name} must be an integer from 0 to ${max}.`, { param: name, code: "invalid_header" });
   }
   return value;

@@ -1,108 +1,123 @@
 /**
- * One call to an HTTP provider, with the gateway's key handling and retries:
- * the provider key (from a pool, rotated), passthrough auth, retries with
- * backoff before the first byte, and one secret refresh when the provider
- * rejects the gateway's key.
+ * Runs a request's attempt plan until a response is worth relaying, all
+ * before the first byte reaches the client.
+ *
+ * Each attempt takes a key from the target provider's pool (rotated across
+ * requests), has the provider prepare and authorize the request, and sends
+ * it. After each attempt the strategies, in order, say what comes next: the
+ * first that decides wins, and when none does the outcome stands.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Caller } from "../access/authenticate.ts";
-import type { GatewayConfig } from "../config/config.ts";
 import type { Credentials, CredentialStore } from "../access/credentials.ts";
-import { ConfigurationError, GatewayError } from "../http/errors.ts";
-import { headerValue, selectRequestHeaders } from "../http/headers.ts";
-import type { GatewayRequest } from "../core/gateway.ts";
-import type { HttpProvider } from "../providers/types.ts";
-import { isRetryableFailure, RETRYABLE_STATUSES, retryDelayMs, type RetryConfig } from "./retry-policy.ts";
-import type { Route } from "../endpoints/match.ts";
+import type { GatewayConfig, RetryConfig } from "../config/config.ts";
+import { ConfigurationError } from "../http/errors.ts";
+import type { ProviderCall, ProviderCredential } from "../providers/types.ts";
 import type { UpstreamClient, UpstreamResponse } from "../upstream/client.ts";
+import type { AttemptOutcome, AttemptPlan, AttemptTarget } from "./attempt-plan.ts";
+import { isRetryableFailure } from "./retry-policy.ts";
+import { STRATEGIES, type AttemptState } from "./strategies.ts";
 
-/** The provider refused the gateway's own key (managed mode), even after a fresh read of the secret. */
-export class UpstreamAuthenticationError extends GatewayError {
-  constructor(provider: string, upstreamRequestId: string | undefined) {
-    super(502, `The provider ${provider} rejected the gateway's API key. Your gateway key is fine; the gateway's operator must update the provider key.`, {
-      code: "upstream_auth_failed",
-      headers: upstreamRequestId === undefined ? {} : { "x-request-id": upstreamRequestId },
-    });
-  }
-}
-
-/** What one call needs. */
-export interface HttpProviderCall {
-  readonly provider: HttpProvider;
-  readonly route: Route;
-  readonly request: GatewayRequest;
+/** One request's run through its plan. */
+export interface AttemptRun {
+  readonly plan: AttemptPlan;
   readonly caller: Caller;
   readonly credentials: Credentials;
-  /** The body to send (the client's, or with `include_usage` added). */
-  readonly body: Uint8Array | undefined;
   /** This request's retry settings (attempts and cap may come from its headers). */
   readonly retry: RetryConfig;
+  readonly signal: AbortSignal;
+  /** The call as a target receives it (the body may be adapted to the target's capabilities). */
+  callFor(target: AttemptTarget): ProviderCall;
   /** Milliseconds left before the request's deadline. */
   remainingMs(): number;
-  /** Told of each retry, before it is sent. */
+  /** Told of each attempt after the first, before it is sent. */
   onRetry(): void;
 }
 
-/** Calls an HTTP provider. */
-export type HttpProviderCaller = (call: HttpProviderCall) => Promise<UpstreamResponse>;
+/** The response to relay, and the target that gave it. */
+export interface AttemptResult {
+  readonly response: UpstreamResponse;
+  readonly target: AttemptTarget;
+}
 
-/** Dependencies of the caller. */
-export interface HttpProviderCallerDependencies {
+/** Runs attempt plans. */
+export type AttemptRunner = (run: AttemptRun) => Promise<AttemptResult>;
+
+/** Dependencies of the runner. */
+export interface AttemptRunnerDependencies {
   readonly config: GatewayConfig;
   readonly store: CredentialStore;
   readonly upstream: UpstreamClient;
 }
 
-/** Creates the caller; it keeps one rotating position per provider key pool. */
-export function createHttpProviderCaller(dependencies: HttpProviderCallerDependencies): HttpProviderCaller {
+/** Creates the runner; it keeps one rotating position per provider key pool. */
+export function createAttemptRunner(dependencies: AttemptRunnerDependencies): AttemptRunner {
   const { config, store, upstream } = dependencies;
   // Where each provider's key pool starts for the next request, so load spreads over the keys.
   const poolPositions = new Map<string, number>();
 
-  return async (call) => {
-    let credentials = call.credentials;
-    let keyIndex = nextPoolPosition(call.provider.name, credentials);
-    let refreshed = false;
-    for (let attempt = 0; ; attempt += 1) {
-      let response: UpstreamResponse | undefined;
-      let failure: unknown;
-      try {
-        response = await send(call, credentials, keyIndex);
-      } catch (error) {
-        if (!isRetryableFailure(error)) throw error;
-        failure = error;
+  return async (run) => {
+    const { targets } = run.plan;
+    for (let index = 0; ; index += 1) {
+      const target = targets[index] as AttemptTarget;
+      if (index > 0) run.onRetry();
+      const outcome = await runTarget(target, run);
+      const last = index === targets.length - 1 || run.signal.aborted || !run.plan.fallBack(outcome);
+      if (last) {
+        if ("error" in outcome) throw outcome.error;
+        return { response: decode(target, run, outcome.response), target };
       }
-      if (response?.status === 401 && call.caller.mode === "managed" && !refreshed) {
-        // The provider rejected the gateway's key: it may have been rotated. Refetch once and retry if it changed.
-        refreshed = true;
-        const latest = await store.refresh();
-        if (keyOf(latest, call.provider.name, keyIndex) !== keyOf(credentials, call.provider.name, keyIndex)) {
-          response.discard();
-          credentials = latest;
-          call.onRetry();
-          continue;
-        }
-      }
-      if (response?.status === 401 && call.caller.mode === "managed") {
-        // The gateway's own key is wrong: not the caller's fault, and the provider's message
-        // would show the caller a masked piece of that key. The provider's request id stays, for support.
-        response.discard();
-        throw new UpstreamAuthenticationError(call.provider.name, headerValue(response.headers, "x-request-id"));
-      }
-      const retryable = failure !== undefined || (response !== undefined && RETRYABLE_STATUSES.has(response.status));
-      const delay = retryable && attempt < call.retry.maxRetries ? retryDelayMs(attempt, response?.headers, call.retry) : undefined;
-      // Waiting must leave time for the retry itself.
-      if (delay === undefined || delay >= call.remainingMs() - 1_000) {
-        if (response !== undefined) return response;
-        throw failure;
-      }
-      response?.discard();
-      // A rate-limited key makes way for the next one in the pool.
-      if (response?.status === 429) keyIndex += 1;
-      await sleep(delay, undefined, { signal: call.request.signal });
-      call.onRetry();
+      if ("response" in outcome) outcome.response.discard();
     }
   };
+
+  async function runTarget(target: AttemptTarget, run: AttemptRun): Promise<AttemptOutcome> {
+    const state: AttemptState = {
+      provider: target.provider.name,
+      credentials: run.credentials,
+      keyIndex: nextPoolPosition(target.provider.name, run.credentials),
+      attempt: 0,
+      refreshed: false,
+    };
+    for (;;) {
+      const outcome = await attempt(target, run, state);
+      let step;
+      for (const strategy of STRATEGIES) {
+        step = await strategy(outcome, state, { caller: run.caller, retry: run.retry, remainingMs: run.remainingMs, store });
+        if (step !== undefined) break;
+      }
+      if (step === undefined) return outcome;
+      if ("response" in outcome) outcome.response.discard();
+      if (step.kind === "fail") throw step.error;
+      if (step.delayMs > 0) await sleep(step.delayMs, undefined, { signal: run.signal });
+      state.attempt += 1;
+      run.onRetry();
+    }
+  }
+
+  /** One attempt; a failure worth retrying becomes an outcome, any other is thrown. */
+  async function attempt(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<AttemptOutcome> {
+    try {
+      return { response: await send(target, run, state) };
+    } catch (error) {
+      if (!isRetryableFailure(error)) throw error;
+      return { error };
+    }
+  }
+
+  async function send(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<UpstreamResponse> {
+    const { provider } = target;
+    const credential = credentialFor(run.caller, state);
+    const prepared = await provider.authorize(provider.prepare(run.callFor(target)), credential);
+    const headers = prepared.body === undefined ? prepared.headers : { ...prepared.headers, "content-length": String(prepared.body.byteLength) };
+    return upstream.send({
+      ...prepared,
+      headers,
+      connectTimeoutMs: config.timeouts.connectMs,
+      firstByteTimeoutMs: Math.min(config.timeouts.firstByteMs, run.remainingMs()),
+      signal: run.signal,
+    });
+  }
 
   function nextPoolPosition(provider: string, credentials: Credentials): number {
     const size = credentials.providers[provider]?.apiKeys.length ?? 1;
@@ -110,37 +125,22 @@ export function createHttpProviderCaller(dependencies: HttpProviderCallerDepende
     poolPositions.set(provider, (position + 1) % size);
     return position;
   }
-
-  function send(call: HttpProviderCall, credentials: Credentials, keyIndex: number): Promise<UpstreamResponse> {
-    const { provider, route, request, caller } = call;
-    const headers = selectRequestHeaders(request.headers);
-    if (caller.mode === "managed") {
-      const keys = credentials.providers[provider.name];
-      const apiKey = keyOf(credentials, provider.name, keyIndex);
-      if (keys === undefined || apiKey === undefined) {
-        throw new ConfigurationError(`The gateway has no API key for provider ${provider.name}.`);
-      }
-      const auth = provider.authHeaders({ apiKey, organization: keys.organization, project: keys.project });
-      // The client's own organization/project headers, if any, win over the configured ones.
-      for (const name in auth) headers[name] ??= auth[name] as string;
-    } else if (caller.mode === "passthrough") {
-      headers.authorization = caller.authorization;
-    }
-    if (call.body !== undefined) headers["content-length"] = String(call.body.byteLength);
-    return upstream.send({
-      url: `${provider.baseUrl}${route.upstreamPath}${request.query === "" ? "" : `?${request.query}`}`,
-      method: route.method,
-      headers,
-      body: call.body,
-      connectTimeoutMs: config.timeouts.connectMs,
-      firstByteTimeoutMs: Math.min(config.timeouts.firstByteMs, call.remainingMs()),
-      signal: request.signal,
-    });
-  }
 }
 
-/** The pool key at a position (wrapping around). */
-function keyOf(credentials: Credentials, provider: string, index: number): string | undefined {
-  const keys = credentials.providers[provider]?.apiKeys;
-  return keys === undefined || keys.length === 0 ? undefined : keys[index % keys.length];
+/** The credential an attempt sends: the pool key at the state's position (managed), the caller's own, or none. */
+function credentialFor(caller: Caller, state: AttemptState): ProviderCredential {
+  if (caller.mode === "passthrough") return { kind: "passthrough", authorization: caller.authorization };
+  if (caller.mode === "anonymous") return { kind: "none" };
+  const keys = state.credentials.providers[state.provider];
+  const apiKey = keys === undefined || keys.apiKeys.length === 0 ? undefined : keys.apiKeys[state.keyIndex % keys.apiKeys.length];
+  if (keys === undefined || apiKey === undefined) {
+    throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
+  }
+  return { kind: "managed", apiKey, organization: keys.organization, project: keys.project };
+}
+
+/** The response in OpenAI's wire, for providers that speak another. */
+function decode(target: AttemptTarget, run: AttemptRun, response: UpstreamResponse): UpstreamResponse {
+  const decoded = target.provider.decode?.(response, run.callFor(target));
+  return decoded === undefined ? response : { ...decoded, abort: response.abort, discard: response.discard };
 }

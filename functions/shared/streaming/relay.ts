@@ -6,12 +6,15 @@
  * mid-stream ends an SSE stream with OpenAI's `data: {"error":…}` event and no
  * `[DONE]`, so the client's SDK raises instead of seeing a clean end.
  */
+import type { EndpointDefinition } from "../endpoints/catalogue.ts";
 import { errorEvent, GatewayError, UpstreamTimeoutError } from "../http/errors.ts";
-import type { UpstreamResponse } from "../upstream/client.ts";
-import { createJsonUsageReader, createSseUsageReader, type TokenUsage, type UsageReader } from "../usage/usage-readers.ts";
+import { isEventStream } from "../http/headers.ts";
 import type { RequestOutcome } from "../observability/request-summary.ts";
-import { createSseMonitor } from "./stream-monitor.ts";
-import { createUsageChunkFilter } from "../usage/include-usage.ts";
+import type { UpstreamResponse } from "../upstream/client.ts";
+import { createJsonUsageReader, createSseUsageReader, type TokenUsage } from "../usage/usage-readers.ts";
+import { createSseFramer, type SseFramer } from "./sse-framer.ts";
+import { createStreamMonitor, type StreamMonitor } from "./stream-monitor.ts";
+import { withoutInjectedUsage } from "./usage-filter.ts";
 
 /** How the relay of one body ended. */
 export interface RelayResult {
@@ -21,18 +24,24 @@ export interface RelayResult {
   readonly upstreamEndedAt: number;
   readonly endedAt: number;
   readonly usage?: TokenUsage;
+  /** Data events read from an event stream (for a usage estimate when none arrived). */
+  readonly dataEvents?: number;
+  /** Body bytes handed to the client. */
+  readonly relayedBytes: number;
   /** The bytes the client received, when recording was asked for and they fit. */
   readonly recorded?: Uint8Array;
 }
 
 /** Bounds and signals for one relay. */
 export interface RelayOptions {
+  /** The endpoint answered: says whether and how usage is read. */
+  readonly endpoint: EndpointDefinition;
   readonly idleTimeoutMs: number;
   /** Milliseconds left until the request's total deadline. */
   readonly remainingMs: number;
   /** The client's abort signal: when it fires, nothing more is written. */
   readonly signal: AbortSignal;
-  /** Remove the usage chunk and `"usage":null` fields the gateway asked for (see stream-usage.ts). */
+  /** Remove the usage chunk and `"usage":null` fields the gateway asked for (see usage/include-usage.ts). */
   readonly stripInjectedUsage: boolean;
   /** Keep a copy of what the client receives, up to this many bytes (for the cache). */
   readonly recordUpToBytes?: number;
@@ -40,19 +49,22 @@ export interface RelayOptions {
   readonly onEnd: (result: RelayResult) => void;
 }
 
-/** Whether a content type is a server-sent event stream. */
-export function isEventStream(contentType: string | undefined): boolean {
-  return contentType?.startsWith("text/event-stream") ?? false;
+/** The side readers of one stream, fed by one framer. */
+interface StreamReaders {
+  readonly framer: SseFramer;
+  readonly monitor: StreamMonitor;
+  /** Whole events as the client must see them, when the injected usage is being filtered out. */
+  readonly filtered?: string[];
 }
 
 /** Wraps a provider response's body in the relaying generator. */
-export async function* relayBody(
-  upstream: UpstreamResponse,
-  contentType: string | undefined,
-  options: RelayOptions,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const eventStream = isEventStream(contentType);
-  const usageReader = selectUsageReader(upstream.status, contentType, eventStream);
+export async function* relayBody(upstream: UpstreamResponse, options: RelayOptions): AsyncGenerator<Uint8Array, void, undefined> {
+  const success = upstream.status < 300;
+  const eventStream = isEventStream(headerText(upstream.headers["content-type"]));
+  const readsUsage = success && options.endpoint.usage !== "none";
+  const sseUsage = readsUsage && eventStream ? createSseUsageReader() : undefined;
+  const jsonUsage = readsUsage && !eventStream ? createJsonUsageReader() : undefined;
+  const readers = success && eventStream ? createReaders(options.stripInjectedUsage, sseUsage?.line) : undefined;
   // The idle bound is on the provider's silence: while the client has yet to take a chunk, it only re-arms.
   let waitingOnClient = false;
   const idleTimer = setTimeout(() => {
@@ -63,42 +75,37 @@ export async function* relayBody(
     () => upstream.abort(new UpstreamTimeoutError("The request took longer than the gateway's total time limit.")),
     options.remainingMs,
   );
-  const usageFilter = options.stripInjectedUsage && eventStream && upstream.status < 300 ? createUsageChunkFilter() : undefined;
-  const monitor = eventStream && upstream.status < 300 ? createSseMonitor() : undefined;
-  let atEventBoundary = true;
-  const recorder = options.recordUpToBytes === undefined || upstream.status >= 300 ? undefined : createRecorder(options.recordUpToBytes);
+  const recorder = options.recordUpToBytes === undefined || !success ? undefined : createRecorder(options.recordUpToBytes);
   let firstByteAt: number | undefined;
   let upstreamEndedAt: number | undefined;
+  let relayedBytes = 0;
   let outcome: RequestOutcome = upstream.status >= 400 ? "provider_error" : "ok";
+  const handOn = (bytes: Uint8Array) => {
+    firstByteAt ??= options.now();
+    relayedBytes += bytes.byteLength;
+    recorder?.push(bytes);
+  };
   try {
     for await (const chunk of upstream.body) {
       idleTimer.refresh();
-      if (monitor !== undefined && !monitor.push(chunk)) {
-        throw new GatewayError(502, "The provider sent a malformed event stream.", { code: "upstream_malformed_stream" });
-      }
-      usageReader?.push(chunk);
-      const relayed = usageFilter === undefined ? chunk : usageFilter.push(chunk);
+      jsonUsage?.push(chunk);
+      const relayed = readers === undefined ? chunk : readStream(readers, chunk);
       if (relayed.byteLength === 0) continue;
-      firstByteAt ??= options.now();
-      atEventBoundary = endsEvent(relayed);
-      recorder?.push(relayed);
+      handOn(relayed);
       waitingOnClient = true;
       yield relayed;
       waitingOnClient = false;
       idleTimer.refresh();
     }
     upstreamEndedAt = options.now();
-    const rest = usageFilter?.flush();
-    if (rest !== undefined && rest.byteLength > 0) {
-      atEventBoundary = endsEvent(rest);
-      recorder?.push(rest);
-      yield rest;
+    if (readers !== undefined) {
+      const rest = endStream(readers);
+      if (rest.byteLength > 0) {
+        handOn(rest);
+        yield rest;
+      }
+      outcome = streamOutcome(readers.monitor);
     }
-    if (monitor !== undefined && !monitor.complete) {
-      throw new GatewayError(502, "The provider's stream ended before it was complete.", { code: "upstream_stream_truncated" });
-    }
-    // The provider ended the stream with its own error: relayed as it is, but not a success (nor cacheable).
-    if (monitor?.failed === true) outcome = "upstream_failure";
   } catch (error) {
     upstreamEndedAt ??= options.now();
     if (options.signal.aborted) {
@@ -116,7 +123,8 @@ export async function* relayBody(
     if (!eventStream) throw failure;
     firstByteAt ??= options.now();
     // Close a half-sent event first, so the error is an event of its own.
-    yield Buffer.from(`${atEventBoundary ? "" : "\n\n"}${errorEvent(failure)}`);
+    const atBoundary = readers === undefined || readers.filtered !== undefined || readers.framer.atEventBoundary;
+    yield Buffer.from(`${atBoundary ? "" : "\n\n"}${errorEvent(failure)}`);
   } finally {
     clearTimeout(idleTimer);
     clearTimeout(totalTimer);
@@ -127,9 +135,72 @@ export async function* relayBody(
       firstByteAt,
       upstreamEndedAt: upstreamEndedAt ?? endedAt,
       endedAt,
-      usage: usageReader?.finish(),
+      usage: sseUsage?.finish() ?? jsonUsage?.finish(),
+      dataEvents: sseUsage?.dataLines,
+      relayedBytes,
       recorded: outcome === "ok" ? recorder?.bytes() : undefined,
     });
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function createReaders(stripInjectedUsage: boolean, usageLine: ((line: string) => void) | undefined): StreamReaders {
+  const monitor = createStreamMonitor();
+  const filtered: string[] | undefined = stripInjectedUsage ? [] : undefined;
+  const framer = createSseFramer({
+    line(line) {
+      monitor.line(line);
+      usageLine?.(line);
+    },
+    event: filtered === undefined ? undefined : (event) => void filtered.push(withoutInjectedUsage(event)),
+  });
+  return { framer, monitor, filtered };
+}
+
+/** Feeds a chunk to the readers; returns the bytes to relay now (whole events only while filtering). */
+function readStream(readers: StreamReaders, chunk: Uint8Array): Uint8Array {
+  readers.framer.push(chunk);
+  if (readers.monitor.malformed) {
+    throw new GatewayError(502, "The provider sent a malformed event stream.", { code: "upstream_malformed_stream" });
+  }
+  return readers.filtered === undefined ? chunk : drain(readers.filtered);
+}
+
+/** Ends the framing; returns what is left to relay. */
+function endStream(readers: StreamReaders): Uint8Array {
+  readers.framer.end();
+  if (readers.monitor.malformed) {
+    throw new GatewayError(502, "The provider sent a malformed event stream.", { code: "upstream_malformed_stream" });
+  }
+  const rest = readers.filtered === undefined ? EMPTY : drain(readers.filtered);
+  if (readers.monitor.ending === undefined) {
+    throw new GatewayError(502, "The provider's stream ended before it was complete.", { code: "upstream_stream_truncated" });
+  }
+  return rest;
+}
+
+function drain(texts: string[]): Uint8Array {
+  if (texts.length === 0) return EMPTY;
+  const joined = texts.length === 1 ? (texts[0] as string) : texts.join("");
+  texts.length = 0;
+  return joined === "" ? EMPTY : Buffer.from(joined);
+}
+
+/**
+ * How a complete stream ended: a provider's own error or failed response is
+ * relayed as it is, but is not a success (nor cacheable); an incomplete
+ * response (a cut-off the client asked for) is a normal answer, not cacheable.
+ */
+function streamOutcome(monitor: StreamMonitor): RequestOutcome {
+  switch (monitor.ending) {
+    case "error":
+    case "failed":
+      return "upstream_failure";
+    case "incomplete":
+      return "incomplete";
+    default:
+      return "ok";
   }
 }
 
@@ -148,18 +219,6 @@ function createRecorder(limit: number): { push(chunk: Uint8Array): void; bytes()
   };
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
-
-/** Whether relayed bytes end on an event boundary (a blank line). */
-function endsEvent(bytes: Uint8Array): boolean {
-  const last = bytes[bytes.length - 1];
-  const before = bytes[bytes.length - 2];
-  return (last === LF && (before === LF || (before === CR && bytes[bytes.length - 3] === LF))) || (last === CR && before === CR);
-}
-
-function selectUsageReader(status: number, contentType: string | undefined, eventStream: boolean): UsageReader | undefined {
-  if (status >= 300) return undefined;
-  if (eventStream) return createSseUsageReader();
-  return contentType?.includes("json") ? createJsonUsageReader() : undefined;
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,66 +1,64 @@
 /**
- * Watches a provider's event stream for the two failures a byte relay cannot
- * see by itself: a stream that ends without its terminal event (truncated),
- * and lines that are not server-sent events at all (malformed). It checks
- * line prefixes only; no event is parsed as JSON.
+ * Watches a provider's event stream, line by line from the SSE framer, for
+ * what a byte relay cannot see by itself: a stream that ends without its
+ * terminal event (truncated), lines that are not server-sent events at all
+ * (malformed), and how the answer ended. It checks line prefixes only; no
+ * event is parsed as JSON.
  */
 
+/**
+ * How the stream said it ended: `done` (`data: [DONE]`), `completed`,
+ * `failed` or `incomplete` (the Responses API's final events; `incomplete` is
+ * a cut-off the client asked for, e.g. `max_output_tokens`), or `error` (an
+ * error event).
+ */
+export type StreamEnding = "done" | "completed" | "failed" | "incomplete" | "error";
+
 /** The state of one stream. */
-export interface SseMonitor {
-  /** Reads a chunk; returns false once a malformed line has been seen. */
-  push(chunk: Uint8Array): boolean;
-  /** Whether the stream's terminal event arrived: `[DONE]`, a final Responses event, or an error event. */
-  readonly complete: boolean;
-  /** Whether that terminal event said the answer failed: an error event, `response.failed` or `response.incomplete`. */
-  readonly failed: boolean;
+export interface StreamMonitor {
+  /** Judges one line; false once a malformed line has been seen. */
+  line(line: string): boolean;
+  /** The terminal event seen, if any. */
+  readonly ending: StreamEnding | undefined;
+  readonly malformed: boolean;
 }
 
-const FIELD = /^(?:data|event|id|retry)(?::|$)|^:|^$/;
-const TERMINAL_EVENTS = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
+const FIELD = /^(?:data|event|id|retry)(?::|$)|^:/;
+const ENDINGS: Readonly<Record<string, StreamEnding>> = {
+  "response.completed": "completed",
+  "response.failed": "failed",
+  "response.incomplete": "incomplete",
+  error: "error",
+};
 const TERMINAL_TYPE = /^\{\s*"type"\s*:\s*"(response\.completed|response\.failed|response\.incomplete|error)"/;
-const SUCCESS = "response.completed";
-/** A line longer than this without a newline is not an SSE stream we relay. */
-const MAX_LINE_CHARS = 4 * 1024 * 1024;
+const ERROR_OBJECT = /^\{\s*"error"\s*:/;
 
 /** Creates a monitor for one stream. */
-export function createSseMonitor(): SseMonitor {
-  const decoder = new TextDecoder();
-  let partial = "";
-  let complete = false;
-  let failed = false;
+export function createStreamMonitor(): StreamMonitor {
+  let ending: StreamEnding | undefined;
   let malformed = false;
-  const terminal = (event: string) => {
-    complete = true;
-    if (event !== SUCCESS && event !== "[DONE]") failed = true;
-  };
   return {
-    get complete() {
-      return complete;
+    get ending() {
+      return ending;
     },
-    get failed() {
-      return failed;
+    get malformed() {
+      return malformed;
     },
-    push(chunk) {
+    line(line) {
       if (malformed) return false;
-      const text = partial + decoder.decode(chunk, { stream: true });
-      const lines = text.split(/\r\n|\r|\n/);
-      partial = lines.pop() ?? "";
-      if (partial.length > MAX_LINE_CHARS) malformed = true;
-      for (const line of lines) {
-        if (!FIELD.test(line)) {
-          malformed = true;
-          break;
-        }
-        if (line.startsWith("data:")) {
-          const data = line.slice(line[5] === " " ? 6 : 5);
-          const type = TERMINAL_TYPE.exec(data)?.[1];
-          if (data === "[DONE]") terminal(data);
-          else if (data.startsWith('{"error"')) terminal("error");
-          else if (type !== undefined) terminal(type);
-          else if (data !== "" && data[0] !== "{" && data[0] !== "[") malformed = true;
-        } else if (line.startsWith("event:") && TERMINAL_EVENTS.has(line.slice(6).trim())) {
-          terminal(line.slice(6).trim());
-        }
+      if (!FIELD.test(line)) {
+        malformed = true;
+        return false;
+      }
+      if (line.startsWith("data:")) {
+        const data = line.slice(line[5] === " " ? 6 : 5);
+        const type = TERMINAL_TYPE.exec(data)?.[1];
+        if (data === "[DONE]") ending = "done";
+        else if (ERROR_OBJECT.test(data)) ending = "error";
+        else if (type !== undefined) ending = ENDINGS[type];
+        else if (data !== "" && data[0] !== "{" && data[0] !== "[") malformed = true;
+      } else if (line.startsWith("event:")) {
+        ending = ENDINGS[line.slice(6).trim()] ?? ending;
       }
       return !malformed;
     },

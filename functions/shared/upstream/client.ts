@@ -8,15 +8,10 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
-import type { ProviderResponse } from "../providers/types.ts";
+import type { ProviderResponse, UpstreamRequest } from "../providers/types.ts";
 
-/** One call to a provider. */
-export interface UpstreamCall {
-  /** Absolute URL: provider base URL + path + query, used as given (no normalisation). */
-  readonly url: string;
-  readonly method: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: Uint8Array;
+/** One call to a provider: the request, as its provider prepared and authorized it, with its bounds. */
+export interface UpstreamCall extends UpstreamRequest {
   /** Bound on TCP connection set-up. */
   readonly connectTimeoutMs: number;
   /** Bound from sending the request to the response headers. */

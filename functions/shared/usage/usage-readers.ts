@@ -88,44 +88,42 @@ function extractLastObject(text: string, pattern: RegExp): unknown {
   return undefined;
 }
 
-const NEWLINE = 0x0a;
-const USAGE_MARKERS = [Buffer.from('"usage":{'), Buffer.from('"usage": {')];
+/** A data line that carries a usage object: `"usage":{`, with any blanks around the colon. */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+
+/** Reads usage from the lines of an event stream (fed by the SSE framer). */
+export interface SseUsageReader {
+  line(line: string): void;
+  /** The last usage found, once the stream has ended. */
+  finish(): TokenUsage | undefined;
+  /** Data lines seen so far (a stream's chunks), for an estimate when no usage arrives. */
+  readonly dataLines: number;
+}
 
 /**
  * Usage of an SSE body: chat and completion chunks with `usage`, or the
- * Responses API's `response.completed` event. Only lines that carry a usage
- * object are decoded and parsed; the rest is scanned as bytes.
+ * Responses API's final event (`response.usage`). Only data lines that carry
+ * a usage object are parsed; the rest are passed over with one regex test.
  */
-export function createSseUsageReader(): UsageReader {
-  let pending: Uint8Array | undefined;
+export function createSseUsageReader(): SseUsageReader {
   let usage: TokenUsage | undefined;
+  let dataLines = 0;
   return {
-    push(chunk) {
-      const lastNewline = chunk.lastIndexOf(NEWLINE);
-      if (lastNewline === -1) {
-        pending = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-        return;
+    get dataLines() {
+      return dataLines;
+    },
+    line(line) {
+      if (!line.startsWith("data:")) return;
+      dataLines += 1;
+      if (!USAGE_OBJECT.test(line)) return;
+      try {
+        const event = JSON.parse(line.slice(5)) as Json;
+        const raw = event.usage ?? (event.response as Json | undefined)?.usage;
+        usage = normalizeUsage(raw) ?? usage;
+      } catch {
+        // A line that is not JSON carries no usage; the client sees it unchanged.
       }
-      const complete = pending === undefined ? chunk.subarray(0, lastNewline) : Buffer.concat([pending, chunk.subarray(0, lastNewline)]);
-      pending = lastNewline + 1 < chunk.byteLength ? chunk.subarray(lastNewline + 1) : undefined;
-      const bytes = Buffer.isBuffer(complete) ? complete : Buffer.from(complete.buffer, complete.byteOffset, complete.byteLength);
-      if (USAGE_MARKERS.some((marker) => bytes.includes(marker))) usage = readUsageLines(bytes.toString("utf8")) ?? usage;
     },
     finish: () => usage,
   };
-}
-
-function readUsageLines(text: string): TokenUsage | undefined {
-  let found: TokenUsage | undefined;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("data:") || !line.includes('"usage"')) continue;
-    try {
-      const event = JSON.parse(line.slice(5)) as Json;
-      const raw = event.usage ?? (event.response as Json | undefined)?.usage;
-      found = normalizeUsage(raw) ?? found;
-    } catch {
-      // A line that is not JSON carries no usage; the client sees it unchanged.
-    }
-  }
-  return found;
 }

@@ -1,0 +1,95 @@
+/**
+ * Relays a provider's answer to the client: its status and the headers that
+ * may cross, stamped with the gateway's own, and its body chunk by chunk.
+ * When the body ends, the usage is settled (read, or estimated for a client
+ * that left early), the caller's bookkeeping runs, and then the request's
+ * summary is ready: on Lambda the invocation must outlive that bookkeeping.
+ */
+import type { CacheDecision } from "../cache/cache-policy.ts";
+import type { GatewayConfig } from "../config/config.ts";
+import type { EndpointMatch } from "../endpoints/match.ts";
+import { headerValue, isEventStream, selectResponseHeaders, stampGatewayHeaders } from "../http/headers.ts";
+import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
+import type { RequestSummary } from "../observability/request-summary.ts";
+import { relayBody, type RelayResult } from "../streaming/relay.ts";
+import { estimateUsage } from "../usage/estimate.ts";
+import type { ProviderAnswer } from "./provider-call.ts";
+import type { RequestRecorder } from "./request-recorder.ts";
+import { timeLeftMs } from "./time-left.ts";
+
+/** A relayed answer's end, with its usage settled. */
+export interface AnswerResult extends RelayResult {
+  readonly usageEstimated: boolean;
+}
+
+/** What the relay of one answer needs. */
+export interface RelayAnswerContext {
+  readonly recorder: RequestRecorder;
+  readonly request: GatewayRequest;
+  readonly match: EndpointMatch;
+  readonly caching: CacheDecision;
+  readonly config: GatewayConfig;
+  readonly now: () => number;
+  /** Bookkeeping after the body has ended (cache, key charges); the summary waits for it. */
+  readonly afterEnd: (result: AnswerResult) => Promise<void>;
+}
+
+/** The response that relays a provider's answer. */
+export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext): GatewayResponse {
+  const { recorder, request, config, now } = context;
+  const { response } = answer;
+  recorder.upstreamHeaders(now());
+  const completion = Promise.withResolvers<RequestSummary>();
+  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching));
+  // A body the gateway may change, or that streams, goes out without the provider's length.
+  if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
+  const body = relayBody(response, {
+    endpoint: context.match.endpoint,
+    idleTimeoutMs: config.timeouts.idleMs,
+    remainingMs: timeLeftMs(config, request, recorder.startedAt, now),
+    signal: request.signal,
+    stripInjectedUsage: answer.usageInjected,
+    recordUpToBytes: context.caching.mode !== "bypass" && response.status < 300 ? config.cache.maxEntryBytes : undefined,
+    now,
+    onEnd: (relayed) => {
+      const result = settleUsage(relayed, context, response.status);
+      void context
+        .afterEnd(result)
+        .catch(() => undefined)
+        .finally(() =>
+          completion.resolve(
+            recorder.summary({
+              status: response.status,
+              outcome: result.outcome,
+              upstreamRequestId: headerValue(response.headers, "x-request-id"),
+              firstByteAt: result.firstByteAt,
+              upstreamEndedAt: result.upstreamEndedAt,
+              endedAt: result.endedAt,
+              usage: result.usage,
+              usageEstimated: result.usageEstimated || undefined,
+            }),
+          ),
+        );
+    },
+  });
+  return { status: response.status, headers, body, completed: completion.promise };
+}
+
+function cacheHeader(caching: CacheDecision): "MISS" | "BYPASS" {
+  return caching.mode === "bypass" ? "BYPASS" : "MISS";
+}
+
+/**
+ * The usage to record and charge: as the provider reported it, or, when the
+ * client left before it arrived, the gateway's estimate (see usage/estimate.ts).
+ */
+function settleUsage(relayed: RelayResult, context: RelayAnswerContext, status: number): AnswerResult {
+  const readsUsage = context.match.endpoint.usage !== "none" && status < 300;
+  if (relayed.usage !== undefined || relayed.outcome !== "client_aborted" || !readsUsage) return { ...relayed, usageEstimated: false };
+  const usage = estimateUsage({
+    requestBytes: context.request.body?.byteLength ?? 0,
+    dataEvents: relayed.dataEvents,
+    relayedBytes: relayed.relayedBytes,
+  });
+  return { ...relayed, usage, usageEstimated: true };
+}
