@@ -27,9 +27,15 @@ export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 5
 /** The most retries a request may ask for with `x-gateway-max-retries`. */
 export const MAX_RETRIES_LIMIT = 10;
 
-/** Whether a failure to get a response is worth another try (the request never reached the provider, or it hung up). */
+/**
+ * Whether a failure to get a response is worth another try: the connection
+ * failed or was refused, or the provider hung up without answering. A reply
+ * the gateway could not parse is not: it came after the request went out, so
+ * the provider may have done the work (and charged for it).
+ */
 export function isRetryableFailure(error: unknown): boolean {
-  return error instanceof UpstreamUnavailableError || (error instanceof UpstreamTimeoutError && error.code === "upstream_connect_timeout");
+  if (error instanceof UpstreamUnavailableError) return error.code !== "upstream_malformed_response";
+  return error instanceof UpstreamTimeoutError && error.code === "upstream_connect_timeout";
 }
 
 /** The longest wait a request may allow with `x-gateway-retry-max-delay-ms`. */
