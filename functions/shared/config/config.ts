@@ -7,7 +7,7 @@
  */
 import { DEFAULT_METRICS_NAMESPACE } from "../observability/metric-catalogue.ts";
 import { parsePriceTable, type PriceTable } from "../usage/pricing.ts";
-import { MAX_RETRIES_LIMIT, type RetryConfig } from "../routing/retry-policy.ts";
+import { MAX_RETRIES_LIMIT, type RetrySettings } from "../routing/retry-policy.ts";
 import type { CacheConfig } from "../cache/cache-policy.ts";
 import { parseKeyLimits, type KeyLimits } from "../access/key-limits.ts";
 
@@ -61,7 +61,7 @@ export interface GatewayConfig {
   /** Delay between the mock provider's stream chunks. */
   readonly mockChunkDelayMs: number;
   readonly observability: ObservabilityConfig;
-  readonly retry: RetryConfig;
+  readonly retry: RetrySettings;
   readonly cache: CacheConfig;
   /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
   readonly tableName?: string;
@@ -109,6 +109,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_RETRIES_LIMIT),
       baseDelayMs: readInt(env, "GATEWAY_RETRY_BASE_DELAY_MS", 250, 0),
       maxDelayMs: readInt(env, "GATEWAY_RETRY_MAX_DELAY_MS", 10_000, 0),
+      allowRequestHeaders: readBool(env, "GATEWAY_ALLOW_RETRY_HEADERS", true),
     }),
     cache: Object.freeze({
       defaultTtlSeconds: readInt(env, "GATEWAY_CACHE_TTL_SECONDS", 0, 0, 31_536_000),
