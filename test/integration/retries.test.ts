@@ -167,7 +167,12 @@ describe("x-gateway-retry-max-delay-ms", () => {
     expect(gap(1)).toBeGreaterThanOrEqual(380);
   });
 
-  it.each(["60001", "abc", "-1", "0x10", ""])("%j is refused with 400 before any upstream request", async (value) => {
+  it("20000, the highest a request may set, is accepted", async () => {
+    const { response } = await fixture.client.chat.completions.create(chat, { headers: { "x-gateway-retry-max-delay-ms": "20000" } }).withResponse();
+    expect(response.status).toBe(200);
+  });
+
+  it.each(["20001", "60000", "abc", "-1", "0x10", ""])("%j is refused with 400 before any upstream request", async (value) => {
     const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-retry-max-delay-ms": value } }));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.param).toBe("x-gateway-retry-max-delay-ms");
@@ -185,23 +190,52 @@ describe("x-gateway-max-retries", () => {
     expect(fixture.upstream.requests).toHaveLength(1);
   });
 
-  it("5 allows five retries, above the deployment's 2", async () => {
-    for (let index = 0; index < 5; index += 1) fixture.upstream.enqueue({ kind: "error", status: 503 });
-    const { data, response } = await fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "5" } }).withResponse();
+  it("3, the most a request may ask for, allows three retries, above the deployment's 2", async () => {
+    for (let index = 0; index < 3; index += 1) fixture.upstream.enqueue({ kind: "error", status: 503 });
+    const { data, response } = await fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": "3" } }).withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: Hi");
-    expect(response.headers.get("x-gateway-retries")).toBe("5");
-    expect(fixture.upstream.requests).toHaveLength(6);
+    expect(response.headers.get("x-gateway-retries")).toBe("3");
+    expect(fixture.upstream.requests).toHaveLength(4);
     const [summary] = await fixture.gateway.waitForSummaries(1);
-    expect(summary?.retries).toBe(5);
+    expect(summary?.retries).toBe(3);
   });
 
-  it.each(["11", "abc", "-1", "1.5", "", "0x3", "1e0"])("%j is refused with 400 before any upstream request", async (value) => {
+  it.each(["4", "10", "11", "abc", "-1", "1.5", "", "0x3", "1e0"])("%j is refused with 400 before any upstream request", async (value) => {
     const error = await rejectionOf(fixture.client.chat.completions.create(chat, { headers: { "x-gateway-max-retries": value } }));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.param).toBe("x-gateway-max-retries");
     expect(error.code).toBe("invalid_header");
     expect(error.type).toBe("invalid_request_error");
     expect(fixture.upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("GATEWAY_ALLOW_RETRY_HEADERS=false", () => {
+  const locked = useTestGateway(() => ({
+    OPENAI_BASE_URL: fixture.upstream.baseUrl,
+    GATEWAY_MAX_RETRIES: "1",
+    GATEWAY_RETRY_BASE_DELAY_MS: "10",
+    GATEWAY_ALLOW_RETRY_HEADERS: "false",
+  }));
+
+  it.each([
+    ["x-gateway-max-retries", "0"],
+    ["x-gateway-retry-max-delay-ms", "1000"],
+  ])("%s (even a valid %j) is refused with 400 naming it, before any upstream request", async (name, value) => {
+    const error = await rejectionOf(locked.client.chat.completions.create(chat, { headers: { [name]: value } }));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error.param).toBe(name);
+    expect(error.code).toBe("header_not_allowed");
+    expect(error.type).toBe("invalid_request_error");
+    expect(error.message).toContain(name);
+    expect(fixture.upstream.requests).toHaveLength(0);
+  });
+
+  it("without the headers, the deployment's own retries apply", async () => {
+    fixture.upstream.enqueue({ kind: "error", status: 503 });
+    const { response } = await locked.client.chat.completions.create(chat).withResponse();
+    expect(response.headers.get("x-gateway-retries")).toBe("1");
+    expect(fixture.upstream.requests).toHaveLength(2);
   });
 });
 
@@ -239,20 +273,18 @@ describe("backoff", () => {
   const BASE_MS = 50;
   /** Slack for the provider's answer and the gateway's own work around each wait (generous: 2 cores, other tests). */
   const SLACK_MS = 80;
+  const RETRIES = 5;
+  // Five retries: more than a request may ask for, so the deployment sets them.
   const backoff = useTestGateway(() => ({
     OPENAI_BASE_URL: fixture.upstream.baseUrl,
-    GATEWAY_MAX_RETRIES: "0",
+    GATEWAY_MAX_RETRIES: String(RETRIES),
     GATEWAY_RETRY_BASE_DELAY_MS: String(BASE_MS),
     GATEWAY_RETRY_MAX_DELAY_MS: "10000",
   }));
 
   it("waits within [0, base·2^n] before retry n, so the bound doubles each time", async () => {
-    const RETRIES = 5;
     for (let index = 0; index < RETRIES; index += 1) fixture.upstream.enqueue({ kind: "error", status: 503 });
-    const { response } = await backoff.gateway
-      .client("sk-caller", { "x-gateway-max-retries": String(RETRIES) })
-      .chat.completions.create(chat)
-      .withResponse();
+    const { response } = await backoff.client.chat.completions.create(chat).withResponse();
     expect(response.headers.get("x-gateway-retries")).toBe(String(RETRIES));
     expect(fixture.upstream.requests).toHaveLength(RETRIES + 1);
     const gaps = Array.from({ length: RETRIES }, (_, retry) => gap(retry + 1));

@@ -1,7 +1,7 @@
 /**
  * Raw HTTP/1.1 over `node:net`, for requests the openai SDK (or fetch) cannot
- * send: malformed bytes, lying content-lengths, odd methods. One request per
- * connection; the response is parsed by hand so nothing is normalised away.
+ * send: malformed bytes, lying content-lengths, odd methods, pipelined
+ * requests. The responses are parsed by hand so nothing is normalised away.
  */
 import net from "node:net";
 import { performance } from "node:perf_hooks";
@@ -78,7 +78,31 @@ const HEADER_END = Buffer.from("\r\n\r\n");
 
 /** Parses the first final response in `raw` (skipping 100 Continue and other 1xx). */
 export function parseRawResponse(raw: Buffer, head = false): RawResponse | undefined {
+  return parseResponseAt(raw, 0, head)?.response;
+}
+
+/**
+ * Parses the responses that follow one another on a keep-alive connection, in
+ * order, each framed by its own content-length or chunking. A response whose
+ * framing is wrong swallows (or leaves over) bytes of the next, which then
+ * does not parse: the list stops there.
+ */
+export function parseRawResponses(raw: Buffer): RawResponse[] {
+  const responses: RawResponse[] = [];
   let offset = 0;
+  while (offset < raw.length) {
+    const parsed = parseResponseAt(raw, offset, false);
+    if (parsed === undefined) break;
+    responses.push(parsed.response);
+    if (!parsed.response.complete || parsed.end === undefined) break;
+    offset = parsed.end;
+  }
+  return responses;
+}
+
+/** The first final response from `start`, and where it ends (undefined when it is framed by the connection's end). */
+function parseResponseAt(raw: Buffer, start: number, head: boolean): { response: RawResponse; end?: number } | undefined {
+  let offset = start;
   for (;;) {
     const end = raw.indexOf(HEADER_END, offset);
     if (end === -1) return undefined;
@@ -99,35 +123,45 @@ export function parseRawResponse(raw: Buffer, head = false): RawResponse | undef
       offset = bodyStart;
       continue;
     }
-    if (head || status === 204 || status === 304) return { status, headers, body: Buffer.alloc(0), complete: true };
+    if (head || status === 204 || status === 304) return { response: { status, headers, body: Buffer.alloc(0), complete: true }, end: bodyStart };
     const rest = raw.subarray(bodyStart);
     if (headers.get("transfer-encoding")?.toLowerCase().includes("chunked")) {
-      const { body, complete } = dechunk(rest);
-      return { status, headers, body, complete };
+      const { body, complete, length } = dechunkWithLength(rest);
+      return { response: { status, headers, body, complete }, end: bodyStart + length };
     }
     const length = headers.get("content-length");
     if (length !== undefined) {
       const size = Number(length);
-      return { status, headers, body: rest.subarray(0, size), complete: rest.length >= size };
+      return { response: { status, headers, body: rest.subarray(0, size), complete: rest.length >= size }, end: bodyStart + size };
     }
-    return { status, headers, body: rest, complete: true };
+    return { response: { status, headers, body: rest, complete: true } };
   }
 }
 
 /** Decodes a chunked body; `complete` once the zero-size chunk has been seen. */
 export function dechunk(data: Buffer): { body: Buffer; complete: boolean } {
+  const { body, complete } = dechunkWithLength(data);
+  return { body, complete };
+}
+
+/** {@link dechunk}, and how many bytes of `data` the chunked body took (trailer section included). */
+function dechunkWithLength(data: Buffer): { body: Buffer; complete: boolean; length: number } {
   const parts: Buffer[] = [];
   let offset = 0;
   for (;;) {
     const lineEnd = data.indexOf("\r\n", offset);
-    if (lineEnd === -1) return { body: Buffer.concat(parts), complete: false };
+    if (lineEnd === -1) return { body: Buffer.concat(parts), complete: false, length: data.length };
     const size = Number.parseInt(data.subarray(offset, lineEnd).toString("latin1").split(";")[0] ?? "", 16);
-    if (!Number.isFinite(size)) return { body: Buffer.concat(parts), complete: false };
-    if (size === 0) return { body: Buffer.concat(parts), complete: true };
+    if (!Number.isFinite(size)) return { body: Buffer.concat(parts), complete: false, length: data.length };
+    if (size === 0) {
+      // The last chunk's line ends where the (usually empty) trailer section begins; a blank line closes both.
+      const trailerEnd = data.indexOf(HEADER_END, lineEnd);
+      return { body: Buffer.concat(parts), complete: true, length: trailerEnd === -1 ? data.length : trailerEnd + HEADER_END.length };
+    }
     const start = lineEnd + 2;
     if (data.length < start + size) {
       parts.push(data.subarray(start));
-      return { body: Buffer.concat(parts), complete: false };
+      return { body: Buffer.concat(parts), complete: false, length: data.length };
     }
     parts.push(data.subarray(start, start + size));
     offset = start + size + 2;
@@ -142,12 +176,43 @@ export function buildRequest(
   body?: string | Buffer,
   contentLength?: number,
 ): Buffer {
+  return requestBytes("close", method, target, headers, body, contentLength);
+}
+
+/** {@link buildRequest} with `connection: keep-alive`: the server reads the next request on the same connection. */
+export function buildKeepAliveRequest(method: string, target: string, headers: Readonly<Record<string, string>>, body?: string | Buffer): Buffer {
+  return requestBytes("keep-alive", method, target, headers, body);
+}
+
+function requestBytes(
+  connection: "close" | "keep-alive",
+  method: string,
+  target: string,
+  headers: Readonly<Record<string, string>>,
+  body?: string | Buffer,
+  contentLength?: number,
+): Buffer {
   const bytes = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
-  let head = `${method} ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n`;
+  let head = `${method} ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: ${connection}\r\n`;
   for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
   if (bytes !== undefined || contentLength !== undefined) head += `content-length: ${contentLength ?? bytes?.length ?? 0}\r\n`;
   head += "\r\n";
   return bytes === undefined ? Buffer.from(head, "latin1") : Buffer.concat([Buffer.from(head, "latin1"), bytes]);
+}
+
+/** How a pipelined exchange went: the responses in order, as far as they parse. */
+export interface RawPipelineExchange extends Omit<RawExchange, "response"> {
+  readonly responses: RawResponse[];
+}
+
+/**
+ * Sends `requests` back to back on one connection (pipelined; end them with a
+ * request that closes it, see {@link buildRequest}) and reads until the server
+ * closes it (or the bound passes).
+ */
+export async function rawPipeline(port: number, requests: readonly Buffer[], options: { readonly timeoutMs?: number } = {}): Promise<RawPipelineExchange> {
+  const { response: _first, ...exchange } = await rawExchange(port, Buffer.concat(requests), options);
+  return { ...exchange, responses: parseRawResponses(exchange.raw) };
 }
 
 /** Splits an SSE body into its events (the text of each, without the blank line that ends it). */

@@ -29,7 +29,7 @@ describe("loadConfig defaults", () => {
       providerKeys: { openai: { apiKey: undefined, organization: undefined, project: undefined } },
     });
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
-    expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000 });
+    expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000, allowRequestHeaders: true });
     expect(config.tableName).toBeUndefined();
     expect(DEFAULT_MAX_BODY_BYTES).toBe(6 * 1024 * 1024);
   });
@@ -166,6 +166,22 @@ describe("invalid values throw a ConfigError naming the variable", () => {
 
   it.each(["11", "-1", "two"])("GATEWAY_MAX_RETRIES=%s", (value) => {
     expect(configErrorOf(() => loadConfig({ GATEWAY_MAX_RETRIES: value })).message).toContain("GATEWAY_MAX_RETRIES");
+  });
+
+  it("GATEWAY_MAX_RETRIES=10: a deployment may set more retries than a request may ask for", () => {
+    expect(loadConfig({ GATEWAY_MAX_RETRIES: "10" }).retry.maxRetries).toBe(10);
+  });
+
+  it.each([
+    ["false", false],
+    ["0", false],
+    ["true", true],
+  ])("GATEWAY_ALLOW_RETRY_HEADERS=%s", (value, allowed) => {
+    expect(loadConfig({ GATEWAY_ALLOW_RETRY_HEADERS: value }).retry.allowRequestHeaders).toBe(allowed);
+  });
+
+  it("GATEWAY_ALLOW_RETRY_HEADERS=no", () => {
+    expect(configErrorOf(() => loadConfig({ GATEWAY_ALLOW_RETRY_HEADERS: "no" })).variable).toBe("GATEWAY_ALLOW_RETRY_HEADERS");
   });
 
   it.each(["{", "[]", '{"gpt-4o": {"input": -1}}', '{"gpt-4o": {"output": 1}}'])("GATEWAY_PRICES=%s", (value) => {

@@ -24,7 +24,7 @@ export interface TimeoutConfig {
   readonly totalMs: number;
 }
 
-/** Retry settings of a deployment. */
+/** The retry settings one request runs with. */
 export interface RetryConfig {
   /** Retries after the first attempt (0 turns retrying off). */
   readonly maxRetries: number;
@@ -32,6 +32,12 @@ export interface RetryConfig {
   readonly baseDelayMs: number;
   /** Longest wait before a retry, computed or asked for by the provider. */
   readonly maxDelayMs: number;
+}
+
+/** Retry settings of a deployment: every request's defaults, and whether a request may change them. */
+export interface RetrySettings extends RetryConfig {
+  /** Whether requests may send `x-gateway-max-retries` and `x-gateway-retry-max-delay-ms` (`GATEWAY_ALLOW_RETRY_HEADERS`). */
+  readonly allowRequestHeaders: boolean;
 }
 
 /** The most retries a deployment may configure with `GATEWAY_MAX_RETRIES`. */
@@ -100,7 +106,7 @@ export interface GatewayConfig {
   /** Delay between the mock provider's stream chunks. */
   readonly mockChunkDelayMs: number;
   readonly observability: ObservabilityConfig;
-  readonly retry: RetryConfig;
+  readonly retry: RetrySettings;
   readonly cache: CacheConfig;
   /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
   readonly tableName?: string;
@@ -134,6 +140,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_CONFIGURED_RETRIES),
       baseDelayMs: readInt(env, "GATEWAY_RETRY_BASE_DELAY_MS", 250, 0),
       maxDelayMs: readInt(env, "GATEWAY_RETRY_MAX_DELAY_MS", 10_000, 0),
+      allowRequestHeaders: readBool(env, "GATEWAY_ALLOW_RETRY_HEADERS", true),
     }),
     cache: Object.freeze({
       defaultTtlSeconds: readInt(env, "GATEWAY_CACHE_TTL_SECONDS", 0, 0, 31_536_000),

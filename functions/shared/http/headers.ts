@@ -45,20 +45,47 @@ const FORWARDED_REQUEST_HEADERS = new Set([
   "x-client-request-id",
 ]);
 
-/** Connection-level headers that belong to one hop only (RFC 9110 §7.6.1), plus cookies of the provider's domain. */
-const DROPPED_RESPONSE_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "set-cookie",
-  "alt-svc",
+/**
+ * The provider's response headers that reach the client; every other header
+ * is dropped. The list is what describes the answer itself and what OpenAI's
+ * SDKs read; what concerns only the gateway's own account or connection
+ * stays with the gateway.
+ *
+ * Relayed:
+ * - `content-type`, `content-encoding`, `content-disposition` (file downloads), `cache-control`
+ * - `content-length`, except on an event stream: the gateway may change a
+ *   stream (it strips the usage it asked for, and ends a broken one with an
+ *   error event), so a stream goes out chunked
+ * - `x-request-id` (the provider's id, for support), `openai-version`,
+ *   `openai-processing-ms`, `openai-model`
+ * - `x-ratelimit-*`, `retry-after`, `retry-after-ms`, `x-should-retry`,
+ *   `openai-poll-after-ms` (the SDKs' retry and polling advice)
+ *
+ * Not relayed, among others: `www-authenticate` (a challenge for the gateway's
+ * key), `location`, `openai-organization` and `openai-project` (the account the
+ * gateway called with), `set-cookie`, `date` and `server` (the gateway's own
+ * answer has them), hop-by-hop headers (`connection`, `keep-alive`,
+ * `transfer-encoding`, …) and the provider's edge headers (`cf-ray`, `alt-svc`,
+ * `strict-transport-security`).
+ */
+const RELAYED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-disposition",
+  "cache-control",
+  "x-request-id",
+  "openai-version",
+  "openai-processing-ms",
+  "openai-model",
+  "retry-after",
+  "retry-after-ms",
+  "x-should-retry",
+  "openai-poll-after-ms",
 ]);
+
+/** Prefixes of relayed response header families. */
+const RELAYED_RESPONSE_HEADER_PREFIXES: readonly string[] = ["x-ratelimit-"];
 
 /** The first value of a header. */
 export function headerValue(headers: IncomingHeaders, name: string): string | undefined {
@@ -78,12 +105,14 @@ export function selectRequestHeaders(headers: IncomingHeaders): Record<string, s
   return selected;
 }
 
-/** The provider's response headers that reach the client: all but hop-by-hop ones. */
+/** The provider's response headers that reach the client: those on the allow-list above. */
 export function selectResponseHeaders(headers: IncomingHeaders): Record<string, string> {
-  const connectionTokens = headerValue(headers, "connection")?.toLowerCase().split(",").map((token) => token.trim());
+  const eventStream = headerValue(headers, "content-type")?.toLowerCase().startsWith("text/event-stream") ?? false;
   const selected: Record<string, string> = {};
   for (const name in headers) {
-    if (DROPPED_RESPONSE_HEADERS.has(name) || connectionTokens?.includes(name)) continue;
+    if (!RELAYED_RESPONSE_HEADERS.has(name) && !RELAYED_RESPONSE_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    // The provider's length is of the provider's body, which a stream's relay may change.
+    if (name === "content-length" && eventStream) continue;
     const value = headers[name];
     if (value !== undefined) selected[name] = Array.isArray(value) ? value.join(", ") : value;
   }

@@ -2,13 +2,14 @@
  * When and how long to wait before trying the provider again.
  *
  * Retries happen only before anything has been sent to the client: on 429,
- * 500, 502, 503, 504 and connection failures, never on other statuses. The
+ * 500, 502, 503, 504 and connection failures, never on other statuses nor on
+ * a reply that is not HTTP. The
  * wait is exponential backoff with full jitter, unless the provider says how
  * long (`retry-after-ms`, `retry-after` in seconds or as an HTTP date); a
  * provider wait longer than the cap is not worth waiting for, so the answer
  * goes to the client as it is.
  */
-import type { RetryConfig } from "../config/config.ts";
+import type { RetryConfig, RetrySettings } from "../config/config.ts";
 import { parseWholeNumber } from "../config/env-values.ts";
 import { InvalidRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
 import { headerValue, type IncomingHeaders } from "../http/headers.ts";
@@ -16,27 +17,51 @@ import { headerValue, type IncomingHeaders } from "../http/headers.ts";
 /** Statuses worth another try: rate limits and provider-side failures. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
-/** The most retries a request may ask for with `x-gateway-max-retries`. */
-export const MAX_RETRIES_LIMIT = 10;
-
-/** Whether a failure to get a response is worth another try (the request never reached the provider, or it hung up). */
-export function isRetryableFailure(error: unknown): boolean {
-  return error instanceof UpstreamUnavailableError || (error instanceof UpstreamTimeoutError && error.code === "upstream_connect_timeout");
-}
+/**
+ * The most retries a request may ask for with `x-gateway-max-retries`: fewer
+ * than a deployment may set, since every caller can send the header and each
+ * retry is another (billed) call to the provider.
+ */
+export const MAX_REQUEST_RETRIES = 3;
 
 /** The longest wait a request may allow with `x-gateway-retry-max-delay-ms`. */
-export const MAX_RETRY_DELAY_LIMIT_MS = 60_000;
+export const MAX_REQUEST_RETRY_DELAY_MS = 20_000;
+
+/** The request headers that change a request's retry settings. */
+const RETRY_HEADERS = ["x-gateway-max-retries", "x-gateway-retry-max-delay-ms"] as const;
+
+/**
+ * Whether a failure to get a response is worth another try: the connection
+ * failed or was refused, or the provider hung up without answering. A reply
+ * the gateway could not parse is not: it came after the request went out, so
+ * the provider may have done the work (and charged for it).
+ */
+export function isRetryableFailure(error: unknown): boolean {
+  if (error instanceof UpstreamUnavailableError) return error.code !== "upstream_malformed_response";
+  return error instanceof UpstreamTimeoutError && error.code === "upstream_connect_timeout";
+}
 
 /**
  * The retry settings of one request: the deployment's, with the attempts and
- * the cap replaced by `x-gateway-max-retries` and `x-gateway-retry-max-delay-ms` when sent.
- * @throws {InvalidRequestError} for a header that is not a whole number in range
+ * the cap replaced by `x-gateway-max-retries` (0 to {@link MAX_REQUEST_RETRIES})
+ * and `x-gateway-retry-max-delay-ms` (0 to {@link MAX_REQUEST_RETRY_DELAY_MS}) when sent.
+ * @throws {InvalidRequestError} for a header that is not a whole number in range,
+ *   or for either header when the deployment does not allow them
  */
-export function requestRetryConfig(headers: IncomingHeaders, config: RetryConfig): RetryConfig {
+export function requestRetryConfig(headers: IncomingHeaders, settings: RetrySettings): RetryConfig {
+  if (!settings.allowRequestHeaders) {
+    const sent = RETRY_HEADERS.find((name) => headerValue(headers, name) !== undefined);
+    if (sent !== undefined) {
+      throw new InvalidRequestError(`${sent} is not accepted: this gateway's retry settings cannot be changed per request.`, {
+        param: sent,
+        code: "header_not_allowed",
+      });
+    }
+  }
   return {
-    maxRetries: integerHeader(headers, "x-gateway-max-retries", MAX_RETRIES_LIMIT) ?? config.maxRetries,
-    baseDelayMs: config.baseDelayMs,
-    maxDelayMs: integerHeader(headers, "x-gateway-retry-max-delay-ms", MAX_RETRY_DELAY_LIMIT_MS) ?? config.maxDelayMs,
+    maxRetries: integerHeader(headers, "x-gateway-max-retries", MAX_REQUEST_RETRIES) ?? settings.maxRetries,
+    baseDelayMs: settings.baseDelayMs,
+    maxDelayMs: integerHeader(headers, "x-gateway-retry-max-delay-ms", MAX_REQUEST_RETRY_DELAY_MS) ?? settings.maxDelayMs,
   };
 }
 

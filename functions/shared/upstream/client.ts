@@ -4,10 +4,15 @@
  *
  * It stops at the response headers; the body is read (and bounded by the idle
  * and total timeouts) by the relay, which hands each chunk on as it arrives.
+ *
+ * No caller ever sees a 3xx: a redirect is a 502 `upstream_redirect`, never
+ * followed (it could lead anywhere, with the gateway's key) nor relayed (the
+ * client would follow it to the provider itself). A reply Node cannot parse
+ * as HTTP is a 502 `upstream_malformed_response`.
  */
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import { UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
+import { GatewayError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
 import type { ProviderResponse, UpstreamRequest } from "../providers/types.ts";
 
 /** One call to a provider: the request, as its provider prepared and authorized it, with its bounds. */
@@ -78,6 +83,16 @@ function send(
       { protocol, hostname, port, path, method: call.method, headers: call.headers, agent: agents[protocol] },
       (response) => {
         if (settled) return void response.destroy();
+        const status = response.statusCode ?? 502;
+        if (status >= 300 && status < 400) {
+          // A redirect means a misconfigured base URL, not load: its connection is not worth saving.
+          response.destroy();
+          return fail(
+            new GatewayError(502, `The provider answered with a redirect (${status}), which the gateway does not follow.`, {
+              code: "upstream_redirect",
+            }),
+          );
+        }
         settled = true;
         clearTimeout(firstByteTimer);
         resolve(wrapResponse(response, call.signal, onAbort));
@@ -102,6 +117,15 @@ function send(
       socket.once("close", () => clearTimeout(connectTimer));
     });
     request.on("error", (error: NodeJS.ErrnoException) => {
+      // Node's parser (llhttp) names its errors HPE_*: the provider did answer, with bytes that are not HTTP.
+      if (error.code?.startsWith("HPE_") === true) {
+        return fail(
+          new UpstreamUnavailableError(`The provider's answer is not valid HTTP (${error.code}).`, {
+            code: "upstream_malformed_response",
+            cause: error,
+          }),
+        );
+      }
       fail(
         new UpstreamUnavailableError(`The provider could not be reached (${error.code ?? error.message}).`, {
           cause: error,
