@@ -13,8 +13,11 @@ export interface CachedResponse {
   readonly body: Uint8Array;
 }
 
-/** Headers that describe the answer itself; ids, timings and rate limits belong to the first call only. */
-const KEPT_HEADERS = ["content-type", "openai-version", "openai-organization", "openai-project"];
+/**
+ * Headers that describe the answer itself; ids, timings and rate limits
+ * belong to the first call only, and account headers are never relayed.
+ */
+const KEPT_HEADERS = ["content-type", "openai-version"];
 
 /** The headers of an upstream answer that a replay keeps. */
 export function keptHeaders(headers: IncomingHeaders): Record<string, string> {

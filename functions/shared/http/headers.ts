@@ -27,7 +27,7 @@ export function stampGatewayHeaders(
 
 /** Whether a content type is a server-sent event stream. */
 export function isEventStream(contentType: string | undefined): boolean {
-  return contentType?.startsWith("text/event-stream") ?? false;
+  return contentType?.trimStart().toLowerCase().startsWith("text/event-stream") ?? false;
 }
 
 /** Incoming headers: lower-cased names, as Node and Function URLs give them. */
