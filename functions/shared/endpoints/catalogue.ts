@@ -49,85 +49,45 @@ export interface EndpointDefinition {
   readonly modelParam?: string;
 }
 
+type EndpointRow = Pick<EndpointDefinition, "name" | "method" | "path"> & Partial<EndpointDefinition>;
+
+/** A row with the defaults of a plain read: no body, a JSON answer, not cached, no usage, no state. */
+function endpoint(row: EndpointRow): EndpointDefinition {
+  return {
+    requestBody: row.method === "POST" ? "json" : "none",
+    response: "json",
+    cacheable: false,
+    usage: "none",
+    streamUsageOption: false,
+    stateful: false,
+    ...row,
+  };
+}
+
 /** Every endpoint the gateway forwards. */
 export const ENDPOINTS: readonly EndpointDefinition[] = [
-  {
+  endpoint({
     name: "chat.completions",
     method: "POST",
     path: "/chat/completions",
-    requestBody: "json",
     response: "json-or-sse",
     cacheable: true,
     usage: "completion",
     streamUsageOption: true,
-    stateful: false,
-  },
-  {
+  }),
+  endpoint({
     name: "completions",
     method: "POST",
     path: "/completions",
-    requestBody: "json",
     response: "json-or-sse",
     cacheable: true,
     usage: "completion",
     streamUsageOption: true,
-    stateful: false,
-  },
-  {
-    // Stored by default (`store: true`) and chained with `previous_response_id`: never cached.
-    name: "responses",
-    method: "POST",
-    path: "/responses",
-    requestBody: "json",
-    response: "json-or-sse",
-    cacheable: false,
-    usage: "response",
-    streamUsageOption: false,
-    stateful: true,
-  },
-  {
-    name: "embeddings",
-    method: "POST",
-    path: "/embeddings",
-    requestBody: "json",
-    response: "json",
-    cacheable: true,
-    usage: "embedding",
-    streamUsageOption: false,
-    stateful: false,
-  },
-  {
-    name: "moderations",
-    method: "POST",
-    path: "/moderations",
-    requestBody: "json",
-    response: "json",
-    cacheable: true,
-    usage: "none",
-    streamUsageOption: false,
-    stateful: false,
-  },
-  {
-    name: "models.list",
-    method: "GET",
-    path: "/models",
-    requestBody: "none",
-    response: "json",
-    cacheable: false,
-    usage: "none",
-    streamUsageOption: false,
-    stateful: false,
-  },
-  {
-    name: "models.retrieve",
-    method: "GET",
-    path: "/models/{model}",
-    requestBody: "none",
-    response: "json",
-    cacheable: false,
-    usage: "none",
-    streamUsageOption: false,
-    stateful: false,
-    modelParam: "model",
-  },
+  }),
+  // Stored by default (`store: true`) and chained with `previous_response_id`: never cached.
+  endpoint({ name: "responses", method: "POST", path: "/responses", response: "json-or-sse", usage: "response", stateful: true }),
+  endpoint({ name: "embeddings", method: "POST", path: "/embeddings", cacheable: true, usage: "embedding" }),
+  endpoint({ name: "moderations", method: "POST", path: "/moderations", cacheable: true }),
+  endpoint({ name: "models.list", method: "GET", path: "/models" }),
+  endpoint({ name: "models.retrieve", method: "GET", path: "/models/{model}", modelParam: "model" }),
 ];

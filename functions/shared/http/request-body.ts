@@ -6,6 +6,7 @@
  */
 import type { RequestBodyKind } from "../endpoints/catalogue.ts";
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
+import { hasMoreOpenings, nestingExceeds } from "./json-scan.ts";
 
 /** A parsed request body: always a JSON object. */
 export type JsonBody = Record<string, unknown>;
@@ -102,43 +103,6 @@ export function parseJsonBody(contentType: string | undefined, body: Uint8Array 
 }
 
 const MAX_DEPTH = 256;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-
-/**
- * Whether the text holds more than `limit` opening brackets at all, a cheap
- * necessary condition (native `indexOf`) that spares most bodies the full scan.
- */
-function hasMoreOpenings(text: string, limit: number): boolean {
-  let count = 0;
-  for (const bracket of ["{", "["]) {
-    for (let index = text.indexOf(bracket); index !== -1; index = text.indexOf(bracket, index + 1)) {
-      if (++count > limit) return true;
-    }
-  }
-  return false;
-}
-
-/** Whether objects and arrays nest deeper than `limit` (brackets inside strings do not count). */
-function nestingExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === BACKSLASH) index += 1;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) inString = true;
-    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
-      if (++depth > limit) return true;
-    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth -= 1;
-  }
-  return false;
-}
 
 function describe(value: unknown): string {
   if (value === null) return "null";

@@ -14,7 +14,7 @@
  */
 import type { EndpointDefinition } from "../endpoints/catalogue.ts";
 import type { JsonBody } from "../http/request-body.ts";
-import { objectMembers } from "./json-members.ts";
+import { objectMembers } from "../http/json-scan.ts";
 
 /** The request body to send upstream, and whether usage was added to it. */
 export interface UsageRequest {

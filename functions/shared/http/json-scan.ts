@@ -1,9 +1,9 @@
 /**
- * Finds the members of one JSON object in raw bytes, so a value can be
- * replaced or a member added without re-serialising the rest. The input has
- * been validated by `JSON.parse` already; this only walks its structure.
- * Structural characters are ASCII, and every byte of a multi-byte UTF-8
- * character is above 0x7f, so scanning bytes is safe.
+ * Walking JSON text without parsing it: how deep it nests (checked before
+ * parsing, so nothing recursive can overflow), and where one object's members
+ * lie in raw bytes (so a value can be replaced or a member added without
+ * re-serialising the rest). Structural characters are ASCII, and every byte
+ * of a multi-byte UTF-8 character is above 0x7f, so scanning bytes is safe.
  */
 
 /** Where one member's value lies: `bytes.subarray(valueStart, valueEnd)`. */
@@ -68,7 +68,7 @@ function skipValue(bytes: Uint8Array, index: number): number {
   return at;
 }
 
-/** Lists the members of the object whose opening brace is at `start`. */
+/** Lists the members of the object whose opening brace is at `start` (in a body `JSON.parse` accepted). */
 export function objectMembers(bytes: Uint8Array, start: number): ObjectMembers {
   const members = new Map<string, MemberSpan>();
   let index = skipBlanks(bytes, start + 1);
@@ -85,4 +85,35 @@ export function objectMembers(bytes: Uint8Array, start: number): ObjectMembers {
     if (bytes[index] === COMMA) index = skipBlanks(bytes, index + 1);
   }
   return Object.assign(members, { contentStart: start + 1 });
+}
+
+/**
+ * Whether the text holds more than `limit` opening brackets at all, a cheap
+ * necessary condition (native `indexOf`) that spares most bodies the full scan.
+ */
+export function hasMoreOpenings(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ["{", "["]) {
+    for (let index = text.indexOf(bracket); index !== -1; index = text.indexOf(bracket, index + 1)) {
+      if (++count > limit) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether objects and arrays nest deeper than `limit` (brackets inside strings do not count). */
+export function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === BACKSLASH) index += 1;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth -= 1;
+  }
+  return false;
 }
