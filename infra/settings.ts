@@ -2,9 +2,16 @@
  * Deployment settings from the CDK context (`cdk.json` or `-c key=value`),
  * validated once with errors that name the key.
  */
+import { SettingsError } from "./settings-error.ts";
+import { readBaseUrl, readCorsOrigins } from "./url-settings.ts";
+
+export { SettingsError };
 
 /** Who may call the Function URL. */
 export type FunctionUrlAuth = "NONE" | "AWS_IAM";
+
+/** What happens to the function's log group when the stack is deleted. */
+export type LogRemovalPolicy = "retain" | "destroy";
 
 /** Everything a deployment can set. */
 export interface GatewaySettings {
@@ -13,6 +20,8 @@ export interface GatewaySettings {
   /** Lambda timeout in seconds: the longest a stream can last. */
   readonly timeoutSeconds: number;
   readonly logRetentionDays: number;
+  /** Keep the log group (and the evidence in it) when the stack is deleted, or delete it. */
+  readonly logRemovalPolicy: LogRemovalPolicy;
   readonly authType: FunctionUrlAuth;
   /** Origins allowed by CORS; empty turns CORS off. */
   readonly corsAllowedOrigins: readonly string[];
@@ -47,6 +56,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   memorySize: 1024,
   timeoutSeconds: 600,
   logRetentionDays: 30,
+  logRemovalPolicy: "retain",
   authType: "NONE",
   corsAllowedOrigins: [],
   secretTtlSeconds: 300,
@@ -64,22 +74,17 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
-/** A context value is not usable. */
-export class SettingsError extends Error {
-  override name = "SettingsError";
-}
-
 type Context = (key: string) => unknown;
 
 /** Reads `gateway:*` keys through `tryGetContext` and validates them. */
 export function readGatewaySettings(context: Context): GatewaySettings {
-  const cors = context("gateway:corsAllowedOrigins");
   return {
     memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
     logRetentionDays: readRetention(context),
+    logRemovalPolicy: readLogRemovalPolicy(context),
     authType: readAuthType(context),
-    corsAllowedOrigins: cors === undefined ? [] : readStringList(cors, "gateway:corsAllowedOrigins"),
+    corsAllowedOrigins: readCorsOrigins(context),
     secretArn: readSecretArn(context),
     secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
     openaiBaseUrl: readBaseUrl(context),
@@ -148,6 +153,14 @@ function readRetention(context: Context): number {
   return days;
 }
 
+function readLogRemovalPolicy(context: Context): LogRemovalPolicy {
+  const raw = context("gateway:logRemovalPolicy") ?? DEFAULT_SETTINGS.logRemovalPolicy;
+  if (raw !== "retain" && raw !== "destroy") {
+    throw new SettingsError(`Context gateway:logRemovalPolicy must be "retain" or "destroy", got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
+}
+
 function readAuthType(context: Context): FunctionUrlAuth {
   const raw = context("gateway:authType") ?? DEFAULT_SETTINGS.authType;
   if (raw !== "NONE" && raw !== "AWS_IAM") {
@@ -156,13 +169,6 @@ function readAuthType(context: Context): FunctionUrlAuth {
   return raw;
 }
 
-function readStringList(raw: unknown, key: string): string[] {
-  const list = typeof raw === "string" ? raw.split(",").map((item) => item.trim()).filter(Boolean) : raw;
-  if (!Array.isArray(list) || !list.every((item) => typeof item === "string" && item.length > 0)) {
-    throw new SettingsError(`Context ${key} must be a list of strings (or a comma-separated string).`);
-  }
-  return list;
-}
 
 function readSecretArn(context: Context): string | undefined {
   const raw = context("gateway:secretArn");
@@ -173,11 +179,3 @@ function readSecretArn(context: Context): string | undefined {
   return raw;
 }
 
-function readBaseUrl(context: Context): string | undefined {
-  const raw = context("gateway:openaiBaseUrl");
-  if (raw === undefined || raw === "") return undefined;
-  if (typeof raw !== "string" || !/^https?:\/\/[^\s]+$/.test(raw)) {
-    throw new SettingsError(`Context gateway:openaiBaseUrl must be an http(s) URL, got ${JSON.stringify(raw)}.`);
-  }
-  return raw;
-}
