@@ -39,6 +39,7 @@ export class GatewayStack extends Stack {
       timeout: Duration.seconds(settings.timeoutSeconds),
       logRetention: settings.logRetentionDays as RetentionDays,
       logRemovalPolicy: settings.logRemovalPolicy === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      reservedConcurrency: settings.reservedConcurrency === false ? undefined : settings.reservedConcurrency,
       authType: settings.authType,
       cors: gatewayCors(settings.corsAllowedOrigins),
       environment: {
@@ -67,6 +68,7 @@ export class GatewayStack extends Stack {
       function: this.gateway.function,
       serverErrorRatePercent: settings.alarmServerErrorRatePercent,
       p99LatencyMs: settings.alarmP99LatencyMs,
+      authFailuresPerFiveMinutes: settings.alarmAuthFailuresPerFiveMinutes,
       createTopic: settings.alarmTopic,
       email: settings.alarmEmail,
     });

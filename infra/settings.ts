@@ -22,6 +22,12 @@ export interface GatewaySettings {
   readonly logRetentionDays: number;
   /** Keep the log group (and the evidence in it) when the stack is deleted, or delete it. */
   readonly logRemovalPolicy: LogRemovalPolicy;
+  /**
+   * The function's reserved concurrency: the most invocations that run at
+   * once, and so a ceiling on spend under a flood. `false` leaves the function
+   * on the account's unreserved pool.
+   */
+  readonly reservedConcurrency: number | false;
   readonly authType: FunctionUrlAuth;
   /** Origins allowed by CORS; empty turns CORS off. */
   readonly corsAllowedOrigins: readonly string[];
@@ -43,6 +49,8 @@ export interface GatewaySettings {
   readonly alarmEmail?: string;
   readonly alarmServerErrorRatePercent: number;
   readonly alarmP99LatencyMs: number;
+  /** Alarm when more than this many requests are refused with 401/403 in five minutes. */
+  readonly alarmAuthFailuresPerFiveMinutes: number;
   /** Shared response cache (DynamoDB) for requests that ask with x-gateway-cache-ttl. */
   readonly cache: boolean;
   /** Default cache TTL for every cacheable request; above 0 implies `cache`. */
@@ -57,6 +65,13 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   timeoutSeconds: 600,
   logRetentionDays: 30,
   logRemovalPolicy: "retain",
+  // 100 at once: a streaming request holds its slot for the whole stream, so
+  // this is 100 streams in flight or, at Lambda's 10 requests per second per
+  // slot, at most 1,000 quick answers per second. It caps the spend of a flood
+  // of bad keys (see README) while leaving the default account quota of 1,000
+  // room for other functions; Lambda refuses a reservation that leaves less
+  // than 100 unreserved, so a small account needs `false` or a lower number.
+  reservedConcurrency: 100,
   authType: "NONE",
   corsAllowedOrigins: [],
   secretTtlSeconds: 300,
@@ -65,6 +80,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   alarmTopic: false,
   alarmServerErrorRatePercent: 5,
   alarmP99LatencyMs: 60_000,
+  // One caller with a wrong key makes a handful of requests; 100 refusals in
+  // five minutes (one every three seconds) is a script or a scan.
+  alarmAuthFailuresPerFiveMinutes: 100,
   cache: false,
   cacheTtlSeconds: 0,
   keyLimits: false,
@@ -83,6 +101,7 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
     logRetentionDays: readRetention(context),
     logRemovalPolicy: readLogRemovalPolicy(context),
+    reservedConcurrency: readReservedConcurrency(context),
     authType: readAuthType(context),
     corsAllowedOrigins: readCorsOrigins(context),
     secretArn: readSecretArn(context),
@@ -95,6 +114,13 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     alarmEmail: readEmail(context),
     alarmServerErrorRatePercent: readNumber(context, "gateway:alarmServerErrorRatePercent", DEFAULT_SETTINGS.alarmServerErrorRatePercent, 1, 100),
     alarmP99LatencyMs: readNumber(context, "gateway:alarmP99LatencyMs", DEFAULT_SETTINGS.alarmP99LatencyMs, 100, 900_000),
+    alarmAuthFailuresPerFiveMinutes: readNumber(
+      context,
+      "gateway:alarmAuthFailuresPerFiveMinutes",
+      DEFAULT_SETTINGS.alarmAuthFailuresPerFiveMinutes,
+      1,
+      100_000_000,
+    ),
     cache: readBoolean(context, "gateway:cache", DEFAULT_SETTINGS.cache),
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
@@ -159,6 +185,22 @@ function readLogRemovalPolicy(context: Context): LogRemovalPolicy {
     throw new SettingsError(`Context gateway:logRemovalPolicy must be "retain" or "destroy", got ${JSON.stringify(raw)}.`);
   }
   return raw;
+}
+
+function readReservedConcurrency(context: Context): number | false {
+  const key = "gateway:reservedConcurrency";
+  const raw = context(key);
+  if (raw === false || raw === "false") return false;
+  // 0 is a valid Lambda value that stops every invocation: too easy to set by mistake.
+  if (raw === 0 || raw === "0") {
+    throw new SettingsError(`Context ${key} = 0 would refuse every request; use false to leave the function unreserved.`);
+  }
+  if (raw === undefined) return DEFAULT_SETTINGS.reservedConcurrency;
+  const value = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
+    throw new SettingsError(`Context ${key} must be an integer from 1 to 100000, or false to leave the function unreserved, got ${JSON.stringify(raw)}.`);
+  }
+  return value;
 }
 
 function readAuthType(context: Context): FunctionUrlAuth {

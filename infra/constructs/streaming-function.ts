@@ -30,6 +30,8 @@ export interface StreamingFunctionProps {
   readonly logRetention: RetentionDays;
   /** What deleting the stack does to the log group (default: keep it, with the evidence it holds). */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Reserved concurrency; none leaves the function on the account's unreserved pool. */
+  readonly reservedConcurrency?: number;
   readonly environment: Record<string, string>;
   readonly authType: FunctionUrlAuth;
   /** CORS of the Function URL; none turns CORS off. */
@@ -84,6 +86,7 @@ export class StreamingFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role,
       logGroup: this.logGroup,
       bundling: BUNDLING,
