@@ -51,6 +51,7 @@ export class GatewayStack extends Stack {
         GATEWAY_CACHE_TTL_SECONDS: String(settings.cacheTtlSeconds),
         ...(settings.openaiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: settings.openaiBaseUrl }),
         ...(settings.prices === undefined ? {} : { GATEWAY_PRICES: JSON.stringify(settings.prices) }),
+        ...(settings.mockProvider ? { GATEWAY_MOCK_PROVIDER: "true" } : {}),
       },
     });
     this.secret.grantRead(this.gateway.function);

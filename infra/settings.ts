@@ -57,6 +57,8 @@ export interface GatewaySettings {
   readonly cacheTtlSeconds: number;
   /** Enforce the gateway keys' limits from the secret across execution environments (DynamoDB counters). */
   readonly keyLimits: boolean;
+  /** Sets GATEWAY_MOCK_PROVIDER=true on the function (answers from the built-in mock provider, for smoke tests of a deployment). */
+  readonly mockProvider: boolean;
 }
 
 /** The context keys, with their defaults. */
@@ -86,6 +88,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   cache: false,
   cacheTtlSeconds: 0,
   keyLimits: false,
+  mockProvider: false,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -124,6 +127,7 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     cache: readBoolean(context, "gateway:cache", DEFAULT_SETTINGS.cache),
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
+    mockProvider: readBoolean(context, "gateway:mockProvider", DEFAULT_SETTINGS.mockProvider),
   };
 }
 

@@ -162,6 +162,17 @@ describe("settings from the context", () => {
     });
   });
 
+  it("sets GATEWAY_MOCK_PROVIDER=true only with gateway:mockProvider", () => {
+    synth({ "gateway:mockProvider": true }).template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ GATEWAY_MOCK_PROVIDER: "true" }) },
+    });
+    synth({ "gateway:mockProvider": "false" }).template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Environment: { Variables: Match.objectLike({ GATEWAY_MOCK_PROVIDER: Match.absent() }) },
+    });
+    expect(readGatewaySettings(() => undefined).mockProvider).toBe(false);
+  });
+
   it("never repeats a password given in gateway:openaiBaseUrl", () => {
     const read = () => readGatewaySettings((name) => (name === "gateway:openaiBaseUrl" ? "https://user:sk-hunter2@proxy.example.com/v1" : undefined));
     expect(read).toThrow(/openaiBaseUrl must not hold a user name or password/);
@@ -175,6 +186,7 @@ describe("settings from the context", () => {
     ["gateway:openaiBaseUrl", "api.openai.com/v1", /gateway:openaiBaseUrl must be an absolute https:\/\/ URL/],
     ["gateway:openaiBaseUrl", "https://proxy.example.com/v1?api-version=1", /openaiBaseUrl must not have a query or fragment/],
     ["gateway:logRemovalPolicy", "snapshot", /logRemovalPolicy must be "retain" or "destroy"/],
+    ["gateway:mockProvider", "on", /gateway:mockProvider must be true or false/],
     ["gateway:memorySize", 64, /memorySize must be an integer from 128/],
     ["gateway:timeoutSeconds", 1000, /timeoutSeconds must be an integer from 10 to 900/],
     ["gateway:logRetentionDays", 2, /logRetentionDays must be one of/],
