@@ -2,7 +2,7 @@
  * The gateway's stack: its secret, its streaming function behind a Function
  * URL, its dashboard and alarms, and the outputs a user needs to call it.
  */
-import { CfnOutput, Duration, Fn, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Secret, type ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
@@ -11,6 +11,7 @@ import { GatewayDashboard } from "./constructs/gateway-dashboard.ts";
 import { GatewayMetrics } from "./constructs/gateway-metrics.ts";
 import { GatewayTable } from "./constructs/gateway-table.ts";
 import { StreamingFunction } from "./constructs/streaming-function.ts";
+import { gatewayCors } from "./gateway-cors.ts";
 import type { GatewaySettings } from "./settings.ts";
 
 /** Props of the gateway stack. */
@@ -37,8 +38,10 @@ export class GatewayStack extends Stack {
       memorySize: settings.memorySize,
       timeout: Duration.seconds(settings.timeoutSeconds),
       logRetention: settings.logRetentionDays as RetentionDays,
+      logRemovalPolicy: settings.logRemovalPolicy === "destroy" ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      reservedConcurrency: settings.reservedConcurrency === false ? undefined : settings.reservedConcurrency,
       authType: settings.authType,
-      corsAllowedOrigins: settings.corsAllowedOrigins,
+      cors: gatewayCors(settings.corsAllowedOrigins),
       environment: {
         GATEWAY_SECRET_ID: this.secret.secretArn,
         GATEWAY_SECRET_TTL_SECONDS: String(settings.secretTtlSeconds),
@@ -48,6 +51,7 @@ export class GatewayStack extends Stack {
         GATEWAY_CACHE_TTL_SECONDS: String(settings.cacheTtlSeconds),
         ...(settings.openaiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: settings.openaiBaseUrl }),
         ...(settings.prices === undefined ? {} : { GATEWAY_PRICES: JSON.stringify(settings.prices) }),
+        ...(settings.mockProvider ? { GATEWAY_MOCK_PROVIDER: "true" } : {}),
       },
     });
     this.secret.grantRead(this.gateway.function);
@@ -65,6 +69,7 @@ export class GatewayStack extends Stack {
       function: this.gateway.function,
       serverErrorRatePercent: settings.alarmServerErrorRatePercent,
       p99LatencyMs: settings.alarmP99LatencyMs,
+      authFailuresPerFiveMinutes: settings.alarmAuthFailuresPerFiveMinutes,
       createTopic: settings.alarmTopic,
       email: settings.alarmEmail,
     });

@@ -2,9 +2,16 @@
  * Deployment settings from the CDK context (`cdk.json` or `-c key=value`),
  * validated once with errors that name the key.
  */
+import { SettingsError } from "./settings-error.ts";
+import { readBaseUrl, readCorsOrigins } from "./url-settings.ts";
+
+export { SettingsError };
 
 /** Who may call the Function URL. */
 export type FunctionUrlAuth = "NONE" | "AWS_IAM";
+
+/** What happens to the function's log group when the stack is deleted. */
+export type LogRemovalPolicy = "retain" | "destroy";
 
 /** Everything a deployment can set. */
 export interface GatewaySettings {
@@ -13,6 +20,14 @@ export interface GatewaySettings {
   /** Lambda timeout in seconds: the longest a stream can last. */
   readonly timeoutSeconds: number;
   readonly logRetentionDays: number;
+  /** Keep the log group (and the evidence in it) when the stack is deleted, or delete it. */
+  readonly logRemovalPolicy: LogRemovalPolicy;
+  /**
+   * The function's reserved concurrency: the most invocations that run at
+   * once, and so a ceiling on spend under a flood. `false` leaves the function
+   * on the account's unreserved pool.
+   */
+  readonly reservedConcurrency: number | false;
   readonly authType: FunctionUrlAuth;
   /** Origins allowed by CORS; empty turns CORS off. */
   readonly corsAllowedOrigins: readonly string[];
@@ -34,12 +49,16 @@ export interface GatewaySettings {
   readonly alarmEmail?: string;
   readonly alarmServerErrorRatePercent: number;
   readonly alarmP99LatencyMs: number;
+  /** Alarm when more than this many requests are refused with 401/403 in five minutes. */
+  readonly alarmAuthFailuresPerFiveMinutes: number;
   /** Shared response cache (DynamoDB) for requests that ask with x-gateway-cache-ttl. */
   readonly cache: boolean;
   /** Default cache TTL for every cacheable request; above 0 implies `cache`. */
   readonly cacheTtlSeconds: number;
   /** Enforce the gateway keys' limits from the secret across execution environments (DynamoDB counters). */
   readonly keyLimits: boolean;
+  /** Sets GATEWAY_MOCK_PROVIDER=true on the function (answers from the built-in mock provider, for smoke tests of a deployment). */
+  readonly mockProvider: boolean;
 }
 
 /** The context keys, with their defaults. */
@@ -47,6 +66,14 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   memorySize: 1024,
   timeoutSeconds: 600,
   logRetentionDays: 30,
+  logRemovalPolicy: "retain",
+  // 100 at once: a streaming request holds its slot for the whole stream, so
+  // this is 100 streams in flight or, at Lambda's 10 requests per second per
+  // slot, at most 1,000 quick answers per second. It caps the spend of a flood
+  // of bad keys (see README) while leaving the default account quota of 1,000
+  // room for other functions; Lambda refuses a reservation that leaves less
+  // than 100 unreserved, so a small account needs `false` or a lower number.
+  reservedConcurrency: 100,
   authType: "NONE",
   corsAllowedOrigins: [],
   secretTtlSeconds: 300,
@@ -55,31 +82,31 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   alarmTopic: false,
   alarmServerErrorRatePercent: 5,
   alarmP99LatencyMs: 60_000,
+  // One caller with a wrong key makes a handful of requests; 100 refusals in
+  // five minutes (one every three seconds) is a script or a scan.
+  alarmAuthFailuresPerFiveMinutes: 100,
   cache: false,
   cacheTtlSeconds: 0,
   keyLimits: false,
+  mockProvider: false,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
-/** A context value is not usable. */
-export class SettingsError extends Error {
-  override name = "SettingsError";
-}
-
 type Context = (key: string) => unknown;
 
 /** Reads `gateway:*` keys through `tryGetContext` and validates them. */
 export function readGatewaySettings(context: Context): GatewaySettings {
-  const cors = context("gateway:corsAllowedOrigins");
   return {
     memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
     logRetentionDays: readRetention(context),
+    logRemovalPolicy: readLogRemovalPolicy(context),
+    reservedConcurrency: readReservedConcurrency(context),
     authType: readAuthType(context),
-    corsAllowedOrigins: cors === undefined ? [] : readStringList(cors, "gateway:corsAllowedOrigins"),
+    corsAllowedOrigins: readCorsOrigins(context),
     secretArn: readSecretArn(context),
     secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
     openaiBaseUrl: readBaseUrl(context),
@@ -90,9 +117,17 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     alarmEmail: readEmail(context),
     alarmServerErrorRatePercent: readNumber(context, "gateway:alarmServerErrorRatePercent", DEFAULT_SETTINGS.alarmServerErrorRatePercent, 1, 100),
     alarmP99LatencyMs: readNumber(context, "gateway:alarmP99LatencyMs", DEFAULT_SETTINGS.alarmP99LatencyMs, 100, 900_000),
+    alarmAuthFailuresPerFiveMinutes: readNumber(
+      context,
+      "gateway:alarmAuthFailuresPerFiveMinutes",
+      DEFAULT_SETTINGS.alarmAuthFailuresPerFiveMinutes,
+      1,
+      100_000_000,
+    ),
     cache: readBoolean(context, "gateway:cache", DEFAULT_SETTINGS.cache),
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
+    mockProvider: readBoolean(context, "gateway:mockProvider", DEFAULT_SETTINGS.mockProvider),
   };
 }
 
@@ -148,6 +183,30 @@ function readRetention(context: Context): number {
   return days;
 }
 
+function readLogRemovalPolicy(context: Context): LogRemovalPolicy {
+  const raw = context("gateway:logRemovalPolicy") ?? DEFAULT_SETTINGS.logRemovalPolicy;
+  if (raw !== "retain" && raw !== "destroy") {
+    throw new SettingsError(`Context gateway:logRemovalPolicy must be "retain" or "destroy", got ${JSON.stringify(raw)}.`);
+  }
+  return raw;
+}
+
+function readReservedConcurrency(context: Context): number | false {
+  const key = "gateway:reservedConcurrency";
+  const raw = context(key);
+  if (raw === false || raw === "false") return false;
+  // 0 is a valid Lambda value that stops every invocation: too easy to set by mistake.
+  if (raw === 0 || raw === "0") {
+    throw new SettingsError(`Context ${key} = 0 would refuse every request; use false to leave the function unreserved.`);
+  }
+  if (raw === undefined) return DEFAULT_SETTINGS.reservedConcurrency;
+  const value = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
+    throw new SettingsError(`Context ${key} must be an integer from 1 to 100000, or false to leave the function unreserved, got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
 function readAuthType(context: Context): FunctionUrlAuth {
   const raw = context("gateway:authType") ?? DEFAULT_SETTINGS.authType;
   if (raw !== "NONE" && raw !== "AWS_IAM") {
@@ -156,13 +215,6 @@ function readAuthType(context: Context): FunctionUrlAuth {
   return raw;
 }
 
-function readStringList(raw: unknown, key: string): string[] {
-  const list = typeof raw === "string" ? raw.split(",").map((item) => item.trim()).filter(Boolean) : raw;
-  if (!Array.isArray(list) || !list.every((item) => typeof item === "string" && item.length > 0)) {
-    throw new SettingsError(`Context ${key} must be a list of strings (or a comma-separated string).`);
-  }
-  return list;
-}
 
 function readSecretArn(context: Context): string | undefined {
   const raw = context("gateway:secretArn");
@@ -173,11 +225,3 @@ function readSecretArn(context: Context): string | undefined {
   return raw;
 }
 
-function readBaseUrl(context: Context): string | undefined {
-  const raw = context("gateway:openaiBaseUrl");
-  if (raw === undefined || raw === "") return undefined;
-  if (typeof raw !== "string" || !/^https?:\/\/[^\s]+$/.test(raw)) {
-    throw new SettingsError(`Context gateway:openaiBaseUrl must be an http(s) URL, got ${JSON.stringify(raw)}.`);
-  }
-  return raw;
-}

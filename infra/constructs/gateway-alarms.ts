@@ -1,6 +1,7 @@
 /**
- * Alarms on what pages an operator: the 5xx rate, p99 latency and Lambda
- * throttles, with an optional SNS topic (and e-mail subscription) to notify.
+ * Alarms on what pages an operator: the 5xx rate, p99 latency, Lambda
+ * throttles and a flood of refused keys, with an optional SNS topic (and
+ * e-mail subscription) that every one of them notifies.
  */
 import { Duration, Validations } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
@@ -19,6 +20,8 @@ export interface GatewayAlarmsProps {
   readonly serverErrorRatePercent: number;
   /** Alarm when p99 latency stays above this many ms for 3 periods of 5 minutes. */
   readonly p99LatencyMs: number;
+  /** Alarm when more than this many requests are refused with 401/403 in 5 minutes. */
+  readonly authFailuresPerFiveMinutes: number;
   /** Create an SNS topic for the alarms (implied by an e-mail address). */
   readonly createTopic: boolean;
   /** Subscribe this address to the topic. */
@@ -30,6 +33,9 @@ export class GatewayAlarms extends Construct {
   readonly serverErrorRate: Alarm;
   readonly p99Latency: Alarm;
   readonly throttles: Alarm;
+  readonly authFailures: Alarm;
+  /** Every alarm above: the topic, when there is one, is told of each. */
+  readonly all: readonly Alarm[];
   readonly topic?: Topic;
 
   constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
@@ -54,13 +60,23 @@ export class GatewayAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.throttles = new Alarm(this, "Throttles", {
-      alarmDescription: "The gateway function is being throttled: raise its concurrency or the account limit.",
+      alarmDescription:
+        "The gateway function is being throttled (callers get 429): traffic reached its reserved concurrency or the account limit. Raise gateway:reservedConcurrency if the traffic is genuine.",
       metric: props.function.metricThrottles({ statistic: "Sum", period: Duration.minutes(1) }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    this.authFailures = new Alarm(this, "AuthFailures", {
+      alarmDescription: `More than ${props.authFailuresPerFiveMinutes} requests refused with 401/403 in 5 minutes: a leaked or revoked key still in use, or someone trying keys. Each refusal is a billed Lambda invocation.`,
+      metric: props.metrics.total("authFailures", "Sum", period),
+      threshold: props.authFailuresPerFiveMinutes,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.all = [this.serverErrorRate, this.p99Latency, this.throttles, this.authFailures];
     if (props.createTopic || props.email !== undefined) {
       this.topic = new Topic(this, "Topic", { displayName: "AI gateway alarms", enforceSSL: true });
       Validations.of(this.topic).acknowledge({
@@ -70,7 +86,7 @@ export class GatewayAlarms extends Construct {
       });
       if (props.email !== undefined) this.topic.addSubscription(new EmailSubscription(props.email));
       const action = new SnsAction(this.topic);
-      for (const alarm of [this.serverErrorRate, this.p99Latency, this.throttles]) {
+      for (const alarm of this.all) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
       }

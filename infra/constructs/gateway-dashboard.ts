@@ -6,7 +6,7 @@
  *   Requests | Error rate % | Latency p50/p90/p99 | Time to first token p50/p99
  *   Tokens by model | Estimated cost by model | Gateway overhead & upstream | Retries, timeouts, stream errors
  *   Lambda Duration | Throttles | ConcurrentExecutions | Errors
- *   Cache hits and misses | Cache hit rate | Rate-limited requests
+ *   Cache hits and misses | Cache hit rate | Refused: bad keys (401/403), key limits (429)
  */
 import { Aws, Duration } from "aws-cdk-lib";
 import { Dashboard, GraphWidget, MathExpression, Metric, Stats, TextWidget, type GraphWidgetProps, type IWidget } from "aws-cdk-lib/aws-cloudwatch";
@@ -101,7 +101,10 @@ export class GatewayDashboard extends Construct {
         ],
         leftYAxis: { min: 0, max: 100 },
       }),
-      graph("Rate-limited requests (gateway key limits)", { left: [metrics.total("rateLimited", "Sum")], leftYAxis: { min: 0 } }),
+      graph("Refused: bad keys (401/403), key limits (429)", {
+        left: [metrics.total("authFailures", "Sum"), metrics.total("rateLimited", "Sum")],
+        leftYAxis: { min: 0 },
+      }),
     );
     this.url = `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboard.dashboardName}`;
   }

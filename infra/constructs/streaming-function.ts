@@ -1,8 +1,9 @@
 /**
  * A Node.js Lambda function for response streaming, with its defaults built
  * in: nodejs24.x on arm64, an ESM bundle (minified, source maps, every
- * dependency inside), its own log group with retention, a role that may write
- * only to that log group, and a Function URL in RESPONSE_STREAM mode.
+ * dependency inside), its own log group with retention (kept when the stack
+ * is deleted unless told otherwise), a role that may write only to that log
+ * group, and a Function URL in RESPONSE_STREAM mode.
  */
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
@@ -10,7 +11,6 @@ import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import {
   Architecture,
   FunctionUrlAuthType,
-  HttpMethod,
   InvokeMode,
   Runtime,
   type FunctionUrl,
@@ -28,10 +28,14 @@ export interface StreamingFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly logRetention: RetentionDays;
+  /** What deleting the stack does to the log group (default: keep it, with the evidence it holds). */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** Reserved concurrency; none leaves the function on the account's unreserved pool. */
+  readonly reservedConcurrency?: number;
   readonly environment: Record<string, string>;
   readonly authType: FunctionUrlAuth;
-  /** Origins allowed by CORS on the Function URL; none turns CORS off. */
-  readonly corsAllowedOrigins: readonly string[];
+  /** CORS of the Function URL; none turns CORS off. */
+  readonly cors?: FunctionUrlCorsOptions;
 }
 
 /** The project root, where package-lock.json lives. */
@@ -62,7 +66,7 @@ export class StreamingFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamingFunctionProps) {
     super(scope, id);
-    this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention, removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN });
     const role = new Role(this, "Role", {
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
       description: "Runs the gateway function: writes its own logs, reads what it is granted.",
@@ -82,6 +86,7 @@ export class StreamingFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role,
       logGroup: this.logGroup,
       bundling: BUNDLING,
@@ -90,28 +95,7 @@ export class StreamingFunction extends Construct {
     this.url = this.function.addFunctionUrl({
       authType: props.authType === "AWS_IAM" ? FunctionUrlAuthType.AWS_IAM : FunctionUrlAuthType.NONE,
       invokeMode: InvokeMode.RESPONSE_STREAM,
-      cors: corsOptions(props.corsAllowedOrigins),
+      cors: props.cors,
     });
   }
-}
-
-function corsOptions(origins: readonly string[]): FunctionUrlCorsOptions | undefined {
-  if (origins.length === 0) return undefined;
-  return {
-    allowedOrigins: [...origins],
-    allowedMethods: [HttpMethod.GET, HttpMethod.POST],
-    allowedHeaders: [
-      "authorization",
-      "content-type",
-      "cache-control",
-      "x-provider",
-      "openai-organization",
-      "openai-project",
-      "openai-beta",
-      "x-gateway-*",
-      "x-stainless-*",
-    ],
-    exposedHeaders: ["x-request-id", "x-gateway-*", "openai-processing-ms", "x-ratelimit-*", "retry-after", "retry-after-ms"],
-    maxAge: Duration.hours(1),
-  };
 }

@@ -42,6 +42,7 @@ export const METRICS = {
   cacheHits: { name: "CacheHits", unit: "Count", description: "Answers served from the response cache." },
   cacheMisses: { name: "CacheMisses", unit: "Count", description: "Cacheable requests that went to the provider." },
   rateLimited: { name: "RateLimited", unit: "Count", description: "Requests refused with 429 by a gateway key's own limits." },
+  authFailures: { name: "AuthFailures", unit: "Count", description: "Requests refused with 401 or 403 by the gateway's own access checks." },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** A metric's key in {@link METRICS}. */

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
+import type { RequestOutcome, RequestSummary } from "../../functions/shared/observability/request-summary.ts";
+import { DEFAULT_PRICES } from "../../functions/shared/usage/pricing.ts";
+
+/** A finished non-streamed request that ended with `status` and `outcome`. */
+function summary(status: number, outcome: RequestOutcome, errorCode?: string): RequestSummary {
+  return {
+    requestId: "r1",
+    method: "POST",
+    path: "/v1/chat/completions",
+    endpoint: "chat.completions",
+    provider: "openai",
+    model: "gpt-4o",
+    stream: false,
+    status,
+    outcome,
+    errorCode,
+    retries: 0,
+    totalMs: 1,
+  };
+}
+
+const authFailures = (request: RequestSummary) => measureRequest(request, DEFAULT_PRICES, new ModelDimensionLimiter()).values.authFailures;
+
+describe("the AuthFailures count", () => {
+  it.each([
+    [401, "invalid_api_key"],
+    [403, "forbidden"],
+  ])("counts a %i the gateway answered itself", (status, code) => {
+    expect(authFailures(summary(status, "gateway_error", code))).toBe(1);
+  });
+
+  it.each<[number, RequestOutcome]>([
+    [401, "provider_error"],
+    [403, "provider_error"],
+    [400, "gateway_error"],
+    [404, "gateway_error"],
+    [429, "gateway_error"],
+    [502, "gateway_error"],
+    [200, "ok"],
+  ])("does not count a %i with outcome %s", (status, outcome) => {
+    expect(authFailures(summary(status, outcome))).toBe(0);
+  });
+});
