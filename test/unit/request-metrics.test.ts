@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { measureRequest, ModelDimensionLimiter } from "../../functions/shared/observability/request-metrics.ts";
 import type { RequestOutcome, RequestSummary } from "../../functions/shared/observability/request-summary.ts";
-import { DEFAULT_PRICES } from "../../functions/shared/usage/pricing.ts";
 
 /** A finished non-streamed request that ended with `status` and `outcome`. */
 function summary(status: number, outcome: RequestOutcome, errorCode?: string): RequestSummary {
@@ -21,7 +20,7 @@ function summary(status: number, outcome: RequestOutcome, errorCode?: string): R
   };
 }
 
-const authFailures = (request: RequestSummary) => measureRequest(request, DEFAULT_PRICES, new ModelDimensionLimiter()).values.authFailures;
+const authFailures = (request: RequestSummary) => measureRequest(request, new ModelDimensionLimiter()).values.authFailures;
 
 describe("the AuthFailures count", () => {
   it.each([
