@@ -155,8 +155,16 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   );
 }
 
+/**
+ * `npm start`'s environment: `env` with the mock provider on unless `GATEWAY_MOCK_PROVIDER` is set,
+ * so the quickstart works out of the box (the Lambda function reads `env` as is: mock off).
+ */
+export function localEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.GATEWAY_MOCK_PROVIDER?.trim() ? env : { ...env, GATEWAY_MOCK_PROVIDER: "true" };
+}
+
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(localEnvironment(process.env));
   const server = await startLocalServer({ config, server: loadServerConfig() });
   const credentials = config.credentials;
   const keys =
@@ -165,7 +173,8 @@ async function main(): Promise<void> {
       : credentials.gatewayKeys.length > 0
         ? `${credentials.gatewayKeys.length} gateway key(s)${credentials.allowPassthrough ? " + passthrough" : ""}`
         : "passthrough (callers send their own provider key)";
-  console.log(`AI gateway listening on ${server.url}/v1 (providers: openai → ${config.openaiBaseUrl}, mock; keys: ${keys})`);
+  const mock = config.mockProvider ? ", mock" : "";
+  console.log(`AI gateway listening on ${server.url}/v1 (providers: openai → ${config.openaiBaseUrl}${mock}; keys: ${keys})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

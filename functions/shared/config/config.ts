@@ -60,6 +60,11 @@ export interface GatewayConfig {
   readonly credentials: CredentialsConfig;
   /** Delay between the mock provider's stream chunks. */
   readonly mockChunkDelayMs: number;
+  /**
+   * Whether `x-provider: mock` is served (`GATEWAY_MOCK_PROVIDER`, default false): the mock answers
+   * without a provider key, so it is a development tool that a deployment only gets when asked for.
+   */
+  readonly mockProvider: boolean;
   readonly observability: ObservabilityConfig;
   readonly retry: RetryConfig;
   readonly cache: CacheConfig;
@@ -104,6 +109,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     timeouts: Object.freeze(timeouts),
     credentials: Object.freeze(readCredentials(env)),
     mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
+    mockProvider: readBool(env, "GATEWAY_MOCK_PROVIDER", false),
     observability: Object.freeze(readObservability(env)),
     retry: Object.freeze({
       maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_RETRIES_LIMIT),

@@ -24,12 +24,10 @@ export interface ProviderRegistry {
 /** Builds the registry from the configuration: one entry per provider module. */
 export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
   const providers = new Map<string, Provider>();
-  for (const provider of [
-    createOpenAIProvider(config.openaiBaseUrl),
-    createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }),
-  ]) {
-    providers.set(provider.name, provider);
-  }
+  const modules: Provider[] = [createOpenAIProvider(config.openaiBaseUrl)];
+  // The mock answers anyone without a provider key: a development tool, served only when enabled.
+  if (config.mockProvider) modules.push(createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }));
+  for (const provider of modules) providers.set(provider.name, provider);
   const names = [...providers.keys()].sort();
   return {
     names,
