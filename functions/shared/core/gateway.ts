@@ -65,6 +65,13 @@ export interface GatewayResponse {
 export interface Gateway {
   readonly providers: ProviderRegistry;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
+  /**
+   * Checks the caller from the headers alone, so an adapter can refuse a stranger before reading
+   * its body. Needs only method, path and headers (`body` may be undefined).
+   * @throws {AuthenticationError} the same 401 {@link Gateway.handle} would answer; nothing else:
+   *   a request the route, the provider or the credential store would refuse passes, and `handle` answers it
+   */
+  precheck(request: GatewayRequest): Promise<void>;
   /** The error response for a request an adapter rejected before the core saw it. */
   fail(request: GatewayRequest, error: unknown): GatewayResponse;
   /** Releases pooled connections. */
@@ -233,12 +240,26 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     };
   }
 
+  async function precheck(request: GatewayRequest): Promise<void> {
+    let credentials: Credentials;
+    let needsProviderKey: boolean;
+    try {
+      matchRoute(request.method, request.path);
+      needsProviderKey = providers.resolve(headerValue(request.headers, "x-provider")).kind === "http";
+      credentials = await store.get();
+    } catch {
+      // Refused for another reason (route, provider, credential store): handle() answers it, as before.
+      return;
+    }
+    authenticate(headerValue(request.headers, "authorization"), credentials, needsProviderKey);
+  }
+
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */
   function fail(request: GatewayRequest, error: unknown): GatewayResponse {
     return answerError(createRequestContext(randomUUID(), now(), request), error, now);
   }
 
-  return { providers, handle, fail, close: () => upstream.close() };
+  return { providers, handle, precheck, fail, close: () => upstream.close() };
 }
 
 function modelOfPath(route: Route): string | undefined {
