@@ -76,6 +76,12 @@ export interface GatewayConfig {
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
+  /** Most connections open at once (`GATEWAY_MAX_CONNECTIONS`); more are dropped as they come. */
+  readonly maxConnections: number;
+  /** Longest a client may take to send its request headers (`GATEWAY_HEADERS_TIMEOUT_MS`); 408 past it. */
+  readonly headersTimeoutMs: number;
+  /** Longest a client may take to send its whole request, headers and body (`GATEWAY_REQUEST_TIMEOUT_MS`); 408 past it. */
+  readonly requestTimeoutMs: number;
 }
 
 /** A setting is missing or has a value the gateway cannot use. */
@@ -125,11 +131,28 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   });
 }
 
-/** Reads `HOST` and `PORT` for the local server (default 127.0.0.1:3000). */
+/** Node keeps these bounds as 32-bit milliseconds; a day is more than any client needs. */
+const MAX_SERVER_TIMEOUT_MS = 86_400_000;
+
+/**
+ * Reads the local server's settings: `HOST` and `PORT` (default 127.0.0.1:3000) and its bounds on
+ * clients: 512 connections, 10 s to send the headers, 60 s to send the whole request.
+ */
 export function loadServerConfig(env: Env = process.env): ServerConfig {
+  const headersTimeoutMs = readInt(env, "GATEWAY_HEADERS_TIMEOUT_MS", 10_000, 1, MAX_SERVER_TIMEOUT_MS);
+  const requestTimeoutMs = readInt(env, "GATEWAY_REQUEST_TIMEOUT_MS", 60_000, 1, MAX_SERVER_TIMEOUT_MS);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      "GATEWAY_HEADERS_TIMEOUT_MS",
+      `GATEWAY_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than GATEWAY_REQUEST_TIMEOUT_MS (${requestTimeoutMs}).`,
+    );
+  }
   return Object.freeze({
     host: readString(env, "HOST") ?? "127.0.0.1",
     port: readInt(env, "PORT", 3000, 0, 65_535),
+    maxConnections: readInt(env, "GATEWAY_MAX_CONNECTIONS", 512, 1, 1_000_000),
+    headersTimeoutMs,
+    requestTimeoutMs,
   });
 }
 
