@@ -1,32 +1,60 @@
 /**
- * Reads a Node request body into memory, up to a limit.
+ * Reads a Node request body into memory, up to a limit and within a deadline.
  */
 import type { IncomingMessage } from "node:http";
-import { InvalidRequestError, PayloadTooLargeError } from "../shared/http/errors.ts";
+import { GatewayError, InvalidRequestError, PayloadTooLargeError } from "../shared/http/errors.ts";
+
+/** 408: the client took longer than the server allows to send its request. */
+export class RequestTimeoutError extends GatewayError {
+  constructor(limitMs: number) {
+    super(408, `The request was not received within ${limitMs} ms.`, { code: "request_timeout" });
+  }
+}
+
+/** Options of {@link readRequestBody}. */
+export interface ReadBodyOptions {
+  /** Stops reading; the body read fails with the signal's reason (e.g. a {@link RequestTimeoutError}). */
+  readonly signal?: AbortSignal;
+  /** Called once the declared size is accepted, just before reading (e.g. to send `100 Continue`). */
+  readonly onStart?: () => void;
+}
 
 /**
  * Reads the whole body, refusing early (by `content-length`) or as soon as the
  * bytes read pass `maxBytes`, so an oversized body is never held in memory.
+ * On a refusal or an abort it stops reading without destroying the request, so
+ * that the error can still be answered on the connection.
  * @returns the body, or undefined when it is empty
  * @throws {PayloadTooLargeError}
  * @throws {InvalidRequestError} when the body ends early or its framing is broken
  */
-export async function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+export function readRequestBody(request: IncomingMessage, maxBytes: number, options: ReadBodyOptions = {}): Promise<Buffer | undefined> {
+  const { signal } = options;
   const declared = Number(request.headers["content-length"]);
-  if (declared > maxBytes) throw new PayloadTooLargeError(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of request as AsyncIterable<Buffer>) {
+  if (declared > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  options.onStart?.();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (error: unknown) => {
+      request.off("data", onData).off("end", onEnd).off("error", onBroken).off("close", onBroken);
+      signal?.removeEventListener("abort", onAbort);
+      if (error === undefined) return resolve(size === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      request.pause();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.byteLength;
-      if (size > maxBytes) throw new PayloadTooLargeError(maxBytes);
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof PayloadTooLargeError) throw error;
+      if (size > maxBytes) settle(new PayloadTooLargeError(maxBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(undefined);
     // A body cut short or badly framed is the client's fault, not the gateway's.
-    throw new InvalidRequestError("The request body could not be read completely.", { code: "incomplete_body", cause: error });
-  }
-  if (size === 0) return undefined;
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    const onBroken = (cause?: unknown) =>
+      settle(new InvalidRequestError("The request body could not be read completely.", { code: "incomplete_body", cause }));
+    const onAbort = () => settle(signal?.reason);
+    request.on("data", onData).on("end", onEnd).on("error", onBroken).on("close", onBroken);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }

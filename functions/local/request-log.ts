@@ -7,14 +7,15 @@ import type { RequestSummary } from "../shared/observability/request-summary.ts"
 /**
  * Formats a request as one concise line, e.g.
  * `POST /v1/chat/completions openai gpt-4o 200 412.3ms ttfb=95.1ms tokens=12+30=42 cost=$0.000330 ok id=3f2a…`,
- * with the same numbers the Lambda function publishes as metrics.
+ * with the same numbers the Lambda function publishes as metrics. Every text
+ * field goes through {@link logField}: a request cannot forge, split or clear lines.
  */
 export function formatRequestLine(summary: RequestSummary, metrics: RequestMetrics): string {
   const parts = [
-    summary.method,
-    summary.path,
-    summary.provider ?? "-",
-    summary.model ?? "-",
+    logField(summary.method),
+    logField(summary.path),
+    summary.provider === undefined ? "-" : logField(summary.provider),
+    summary.model === undefined ? "-" : logField(summary.model),
     String(summary.status),
     `${summary.totalMs.toFixed(1)}ms`,
     `ttfb=${summary.firstByteMs === undefined ? "-" : `${summary.firstByteMs.toFixed(1)}ms`}`,
@@ -27,8 +28,38 @@ export function formatRequestLine(summary: RequestSummary, metrics: RequestMetri
   if (cost !== undefined) parts.push(`cost=$${cost.toFixed(6)}`);
   if (summary.retries > 0) parts.push(`retries=${summary.retries}`);
   if (summary.cache === "hit") parts.push("cache=hit");
-  parts.push(summary.outcome);
-  if (summary.errorCode !== undefined) parts.push(`code=${summary.errorCode}`);
-  parts.push(`id=${summary.requestId}`);
+  parts.push(logField(summary.outcome));
+  if (summary.errorCode !== undefined) parts.push(`code=${logField(summary.errorCode)}`);
+  parts.push(`id=${logField(summary.requestId)}`);
   return parts.join(" ");
+}
+
+/**
+ * Backslash, quote, and every character a terminal or a log reader could take
+ * for something else: controls (C0, DEL, C1 such as NEL), format characters
+ * (bidi overrides, zero-width), line and paragraph separators, spaces other
+ * than U+0020, lone surrogates, private-use and unassigned code points.
+ */
+const UNSAFE = /[\\"\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
+const NAMED: Readonly<Record<string, string>> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * A value from a request as one unambiguous field of the line: unsafe
+ * characters escaped visibly (`\n`, `\x1b`, `\u202e`, `\\`), and the value
+ * quoted when it holds a space or a quote, is empty, or is `-` (the mark of a
+ * missing value), so fields split on spaces stay what they are.
+ * @example logField('gpt-4o\n200 ok') // '"gpt-4o\\n200 ok"'
+ */
+export function logField(value: string): string {
+  const escaped = value.replace(UNSAFE, escapeCharacter);
+  return escaped === "" || escaped === "-" || /[ "]/.test(escaped) ? `"${escaped}"` : escaped;
+}
+
+function escapeCharacter(character: string): string {
+  const named = NAMED[character];
+  if (named !== undefined) return named;
+  const code = character.codePointAt(0) ?? 0;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, "0")}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, "0")}`;
+  return `\\u{${code.toString(16)}}`;
 }

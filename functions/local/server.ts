@@ -3,6 +3,13 @@
  *
  * Keys come from the environment (or from Secrets Manager when
  * `GATEWAY_SECRET_ID` is set); each request is logged on one line.
+ *
+ * A caller cannot make the server hold memory it is not allowed to use: its
+ * key is checked from the headers before the body is read (a stranger gets its
+ * 401 and the connection is closed, the body unread; with `Expect:
+ * 100-continue` it is never even invited to send it), connections are capped
+ * (`GATEWAY_MAX_CONNECTIONS`; more are dropped), and so is the time to send
+ * the headers and the whole request (408 `request_timeout` past them).
  */
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -18,13 +25,14 @@ import type { GatewayRequest, GatewayResponse } from "../shared/http/wire.ts";
 import type { RequestSummary } from "../shared/observability/request-summary.ts";
 import { writeBody } from "../shared/http/write-body.ts";
 import { measureRequest, ModelDimensionLimiter, type RequestMetrics } from "../shared/observability/request-metrics.ts";
-import { readRequestBody } from "./read-body.ts";
+import { readRequestBody, RequestTimeoutError } from "./read-body.ts";
 import { formatRequestLine } from "./request-log.ts";
 
 /** Options of the local server. */
 export interface LocalServerOptions {
   readonly config: GatewayConfig;
-  readonly server: ServerConfig;
+  /** Address and bounds; bounds left out are {@link loadServerConfig}'s defaults. */
+  readonly server: Pick<ServerConfig, "host" | "port"> & Partial<ServerConfig>;
   readonly credentials?: CredentialStore;
   /** The cache and quota store (default: the one the configuration names; memory locally). */
   readonly store?: GatewayStore;
@@ -51,8 +59,29 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => console.log(formatRequestLine(summary, metrics)));
   const models = new ModelDimensionLimiter();
+  const limits: ServerConfig = { ...loadServerConfig({}), ...options.server };
+  // Requests whose body is being awaited, so that a request timeout is answered by their handler.
+  const receiving = new WeakMap<Socket, AbortController>();
+  // The latest response on each connection, so that a client error never writes into one under way.
+  const responses = new WeakMap<Socket, ServerResponse>();
 
-  async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+  /** The body, once the caller passed the precheck: a stranger's body is never read. */
+  async function receive(incoming: IncomingMessage, outgoing: ServerResponse, request: GatewayRequest, expectsContinue: boolean) {
+    const deadline = new AbortController();
+    receiving.set(incoming.socket, deadline);
+    try {
+      await gateway.precheck(request);
+      return await readRequestBody(incoming, config.maxBodyBytes, {
+        signal: deadline.signal,
+        onStart: expectsContinue ? () => outgoing.writeContinue() : undefined,
+      });
+    } finally {
+      receiving.delete(incoming.socket);
+    }
+  }
+
+  async function serve(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue = false): Promise<void> {
+    responses.set(incoming.socket, outgoing);
     const controller = new AbortController();
     outgoing.once("close", () => {
       if (!outgoing.writableFinished) controller.abort(new Error("client disconnected"));
@@ -68,10 +97,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     };
     let response: GatewayResponse;
     try {
-      const body = await readRequestBody(incoming, config.maxBodyBytes);
+      const body = await receive(incoming, outgoing, request, expectsContinue);
       response = await gateway.handle({ ...request, body });
     } catch (error) {
-      // The rest of an oversized body is never read, so the connection cannot be reused.
+      // The rest of a refused body is never read, so the connection cannot be reused.
       outgoing.shouldKeepAlive = false;
       response = gateway.fail(request, error);
     }
@@ -83,19 +112,39 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     onRequest(summary, measureRequest(summary, models));
   }
 
-  // Node would answer a request without Host (RFC 9112 requires one) or with an
-  // unknown Expect itself, with an empty body: the gateway answers in OpenAI's shape instead.
-  const server = http.createServer({ requireHostHeader: false }, (incoming, outgoing) => {
+  const acceptRequest = (incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue = false) => {
     if (incoming.headers.host === undefined) return answerPlain(outgoing, 400, "The request has no Host header.", "missing_host");
-    serve(incoming, outgoing).catch((error: unknown) => {
+    serve(incoming, outgoing, expectsContinue).catch((error: unknown) => {
       console.error("local server: unexpected failure", error);
       outgoing.destroy();
     });
-  });
+  };
+  // Node would answer a request without Host (RFC 9112 requires one), with an unknown Expect,
+  // or past a time bound itself, with an empty body: the gateway answers in OpenAI's shape instead.
+  const server = http.createServer(
+    {
+      requireHostHeader: false,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both bounds on this period (30 s by default): a fraction of the shorter keeps them close.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(10, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    acceptRequest,
+  );
+  server.maxConnections = limits.maxConnections;
+  // The key is checked before the client is invited to send its body.
+  server.on("checkContinue", (incoming: IncomingMessage, outgoing: ServerResponse) => acceptRequest(incoming, outgoing, true));
   server.on("checkExpectation", (incoming: IncomingMessage, outgoing: ServerResponse) =>
     answerPlain(outgoing, 417, `Expect: ${String(incoming.headers.expect).slice(0, 64)} is not supported.`, "expectation_failed"),
   );
-  server.on("clientError", answerClientError);
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    // A request whose body is awaited answers its own 408, logged like any other request.
+    if (timedOut && receiving.has(socket)) return receiving.get(socket)?.abort(new RequestTimeoutError(limits.requestTimeoutMs));
+    const answering = responses.get(socket);
+    if (answering !== undefined && answering.headersSent && !answering.writableFinished) return void socket.destroy();
+    answerClientError(error, socket, timedOut ? limits.headersTimeoutMs : 0);
+  });
   const sockets = new Set<Socket>();
   server.on("connection", (socket) => {
     sockets.add(socket);
@@ -128,6 +177,12 @@ function splitTarget(target: string): [string, string] {
   return index === -1 ? [target, ""] : [target.slice(0, index), target.slice(index + 1)];
 }
 
+function clientErrorOf(error: NodeJS.ErrnoException, timeoutMs: number): GatewayError {
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return new RequestTimeoutError(timeoutMs);
+  if (error.code === "HPE_HEADER_OVERFLOW") return new GatewayError(431, "The request headers are too large.", { code: "headers_too_large" });
+  return new GatewayError(400, "The request is malformed and cannot be parsed as HTTP.", { code: "malformed_request" });
+}
+
 /** Answers a request the server refuses before the core sees it, and closes the connection. */
 function answerPlain(outgoing: ServerResponse, status: number, message: string, code: string): void {
   const { headers, body } = errorResponse(new GatewayError(status, message, { code }), randomUUID());
@@ -136,28 +191,32 @@ function answerPlain(outgoing: ServerResponse, status: number, message: string, 
   outgoing.end(body);
 }
 
-/** Requests Node's parser refuses (bad header bytes, headers too large) still get OpenAI's error shape. */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || (error as { code?: string }).code === "ECONNRESET") return void socket.destroy();
-  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
-  const status = tooLarge ? 431 : 400;
-  const { headers, body } = errorResponse(
-    new GatewayError(status, tooLarge ? "The request headers are too large." : "The request is malformed and cannot be parsed as HTTP.", {
-      code: tooLarge ? "headers_too_large" : "malformed_request",
-    }),
-    randomUUID(),
-  );
+/**
+ * Requests Node's parser refuses (bad header bytes, headers too large) or that
+ * pass a time bound before the core sees them still get OpenAI's error shape.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, timeoutMs: number): void {
+  if (!socket.writable || error.code === "ECONNRESET") return void socket.destroy();
+  const { status, headers, body } = errorResponse(clientErrorOf(error, timeoutMs), randomUUID());
   const head = Object.entries({ ...headers, connection: "close" }).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${head.join("")}\r\n`), body]));
 }
 
 function describeProviders(config: GatewayConfig): string {
   const http = Object.entries(config.providers).map(([name, settings]) => `${name} → ${settings.baseUrl}`);
-  return [...http, "mock"].join(", ");
+  return [...http, ...(config.mockProvider ? ["mock"] : [])].join(", ");
+}
+
+/**
+ * `npm start`'s environment: `env` with the mock provider on unless `GATEWAY_MOCK_PROVIDER` is set,
+ * so the quickstart works out of the box (the Lambda function reads `env` as is: mock off).
+ */
+export function localEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.GATEWAY_MOCK_PROVIDER?.trim() ? env : { ...env, GATEWAY_MOCK_PROVIDER: "true" };
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(localEnvironment(process.env));
   const server = await startLocalServer({ config, server: loadServerConfig() });
   const credentials = config.credentials;
   const keys =

@@ -15,7 +15,7 @@ const AUTH = { authorization: "Bearer sk-caller" };
 const JSON_TYPE = { "content-type": "application/json" };
 const chat = { model: "gpt-4o", messages: [{ role: "user" as const, content: "Hi" }] };
 
-const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" }, env: { GATEWAY_MAX_RETRIES: "0" } });
+const fixture = useFakeUpstreamAndGateway({ upstream: { requireAuth: "Bearer sk-caller" }, env: { GATEWAY_MAX_RETRIES: "0", GATEWAY_MOCK_PROVIDER: "true" } });
 const gatewayPort = () => Number(new URL(fixture.gateway.url).port);
 let consoleError: MockInstance<typeof console.error>;
 

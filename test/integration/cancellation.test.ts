@@ -98,7 +98,7 @@ describe("a client that leaves in mid-stream", () => {
   });
 
   it("the same for the mock provider: its stream stops being produced", async () => {
-    const mockGateway = await startTestGateway({ GATEWAY_MOCK_CHUNK_DELAY_MS: "30" });
+    const mockGateway = await startTestGateway({ GATEWAY_MOCK_PROVIDER: "true", GATEWAY_MOCK_CHUNK_DELAY_MS: "30" });
     try {
       const controller = new AbortController();
       const long = { model: "mock-gpt-4o", messages: [{ role: "user" as const, content: "word ".repeat(150) }] };

@@ -34,7 +34,7 @@ interface Finding {
 }
 
 const fixture = useFakeUpstreamAndGateway({
-  env: { GATEWAY_MAX_RETRIES: "0", GATEWAY_MOCK_CHUNK_DELAY_MS: "0", GATEWAY_FIRST_BYTE_TIMEOUT_MS: "1500" },
+  env: { GATEWAY_MAX_RETRIES: "0", GATEWAY_MOCK_PROVIDER: "true", GATEWAY_MOCK_CHUNK_DELAY_MS: "0", GATEWAY_FIRST_BYTE_TIMEOUT_MS: "1500" },
 });
 let consoleError: MockInstance<typeof console.error>;
 const results: { fuzzCase: FuzzCase; exchange: RawExchange }[] = [];

@@ -17,6 +17,10 @@ const CURL_JSON = `curl http://localhost:3000/v1/chat/completions -H "Content-Ty
   -H "x-provider: openai" -H "Authorization: Bearer $OPENAI_API_KEY" \\
   -d '{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!"}]}'`;
 
+/** The README's mock example, which needs no key and no network. */
+const CURL_MOCK = `curl -N http://localhost:3000/v1/chat/completions -H "Content-Type: application/json" \\
+  -H "x-provider: mock" -d '{"model":"mock-gpt-4o","messages":[{"role":"user","content":"Hello!"}],"stream":true}'`;
+
 const fake = useFakeUpstream({ requireAuth: "Bearer sk-from-the-shell" });
 let server: ChildProcess;
 let port: number;
@@ -83,8 +87,20 @@ describe("npm start", () => {
     expect(completion.choices[0]?.message.content).toBe("Echo: Hello!");
   });
 
+  it("serves the README's mock example out of the box (GATEWAY_MOCK_PROVIDER unset)", async () => {
+    const stdout = await curl(CURL_MOCK);
+    const events = stdout.split("\n\n").filter(Boolean);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    const text = events
+      .slice(0, -1)
+      .map((event) => (JSON.parse(event.slice("data: ".length)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? "")
+      .join("");
+    expect(text).toBe("This is a mock response to: Hello!");
+    expect(output.join("\n")).toMatch(/providers: openai → \S+, mock;/);
+  });
+
   it("logs one concise line per request with status, latency, time to first byte and tokens", async () => {
-    const requestLines = () => output.filter((line) => line.startsWith("POST /v1/chat/completions"));
+    const requestLines = () => output.filter((line) => line.startsWith("POST /v1/chat/completions openai"));
     // A line is written once the response has ended, so it may trail curl's exit a little.
     for (let attempt = 0; attempt < 100 && requestLines().length < 2; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 10));
     const lines = requestLines();

@@ -2,7 +2,7 @@
  * The in-process `mock` provider (`x-provider: mock`): OpenAI-shaped,
  * deterministic answers with no provider key and no network.
  */
-import OpenAI, { AuthenticationError, NotFoundError } from "openai";
+import OpenAI, { AuthenticationError, BadRequestError, NotFoundError } from "openai";
 import { describe, expect, it } from "vitest";
 import { MOCK_MODELS } from "../../functions/shared/providers/mock.ts";
 import { closedPortUrl, useTestGateway } from "../support/gateway-fixture.ts";
@@ -14,7 +14,7 @@ const REPLY_WORDS = REPLY.split(/(?=\s)/);
 
 // OPENAI_BASE_URL is a port nothing listens on: any request that reached "openai" would fail loudly.
 // Passthrough mode: the SDK sends "Bearer unused", which the mock ignores.
-const fixture = useTestGateway(async () => ({ OPENAI_BASE_URL: await closedPortUrl(), GATEWAY_MOCK_CHUNK_DELAY_MS: "1" }), {
+const fixture = useTestGateway(async () => ({ OPENAI_BASE_URL: await closedPortUrl(), GATEWAY_MOCK_PROVIDER: "true", GATEWAY_MOCK_CHUNK_DELAY_MS: "1" }), {
   apiKey: "unused",
   headers: { "x-provider": "mock" },
 });
@@ -215,6 +215,7 @@ describe("no key needed for the mock", () => {
     const managed = await startTestGateway({
       OPENAI_BASE_URL: await closedPortUrl(),
       GATEWAY_API_KEYS: "gw-mock-key-0123456789",
+      GATEWAY_MOCK_PROVIDER: "true",
       GATEWAY_MOCK_CHUNK_DELAY_MS: "0",
     });
     try {
@@ -229,6 +230,36 @@ describe("no key needed for the mock", () => {
       expect(summary).toMatchObject({ provider: "mock", keyId: "env-1", status: 200 });
     } finally {
       await managed.close();
+    }
+  });
+});
+
+describe("the mock is a development tool: served only when GATEWAY_MOCK_PROVIDER enables it", () => {
+  it.each([
+    ["unset", {}],
+    ["false", { GATEWAY_MOCK_PROVIDER: "false" }],
+  ])("%s: x-provider: mock answers 400 unknown_provider like any unknown provider, and the list leaves it out", async (_label, env) => {
+    const closed = await startTestGateway({ OPENAI_BASE_URL: await closedPortUrl(), ...env });
+    try {
+      const response = await fetch(`${closed.baseURL}chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-provider": "mock" },
+        body: JSON.stringify({ model: "mock-gpt-4o", messages }),
+      });
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { message: string; param: string; code: string; type: string } };
+      expect(error).toMatchObject({ type: "invalid_request_error", param: "x-provider", code: "unknown_provider" });
+      expect(error.message).toContain("Supported providers: openai.");
+      expect(error.message.replace('"mock"', "")).not.toMatch(/mock/i);
+      const sdkError = await closed
+        .client("sk-anything", { "x-provider": "MOCK" })
+        .models.list()
+        .catch((caught: unknown) => caught);
+      expect(sdkError).toBeInstanceOf(BadRequestError);
+      const summaries = await closed.waitForSummaries(2);
+      expect(summaries.map((summary) => summary.status)).toEqual([400, 400]);
+    } finally {
+      await closed.close();
     }
   });
 });

@@ -46,8 +46,8 @@ describe("loadConfig defaults", () => {
   });
 
   it("the local server defaults to 127.0.0.1:3000", () => {
-    expect(loadServerConfig({})).toEqual({ host: "127.0.0.1", port: 3000 });
-    expect(loadServerConfig({ HOST: "0.0.0.0", PORT: "0" })).toEqual({ host: "0.0.0.0", port: 0 });
+    expect(loadServerConfig({})).toMatchObject({ host: "127.0.0.1", port: 3000 });
+    expect(loadServerConfig({ HOST: "0.0.0.0", PORT: "0" })).toMatchObject({ host: "0.0.0.0", port: 0 });
   });
 });
 

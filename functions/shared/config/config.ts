@@ -105,6 +105,11 @@ export interface GatewayConfig {
   readonly credentials: CredentialsConfig;
   /** Delay between the mock provider's stream chunks. */
   readonly mockChunkDelayMs: number;
+  /**
+   * Whether `x-provider: mock` is served (`GATEWAY_MOCK_PROVIDER`, default false): the mock answers
+   * without a provider key, so it is a development tool that a deployment only gets when asked for.
+   */
+  readonly mockProvider: boolean;
   readonly observability: ObservabilityConfig;
   readonly retry: RetrySettings;
   readonly cache: CacheConfig;
@@ -116,6 +121,12 @@ export interface GatewayConfig {
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
+  /** Most connections open at once (`GATEWAY_MAX_CONNECTIONS`); more are dropped as they come. */
+  readonly maxConnections: number;
+  /** Longest a client may take to send its request headers (`GATEWAY_HEADERS_TIMEOUT_MS`); 408 past it. */
+  readonly headersTimeoutMs: number;
+  /** Longest a client may take to send its whole request, headers and body (`GATEWAY_REQUEST_TIMEOUT_MS`); 408 past it. */
+  readonly requestTimeoutMs: number;
 }
 
 /** Lambda caps request payloads at 6 MB; the local server applies the same limit. */
@@ -135,6 +146,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     timeouts: Object.freeze(timeouts),
     credentials: Object.freeze(readCredentials(env)),
     mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
+    mockProvider: readBool(env, "GATEWAY_MOCK_PROVIDER", false),
     observability: Object.freeze(readObservability(env)),
     retry: Object.freeze({
       maxRetries: readInt(env, "GATEWAY_MAX_RETRIES", 2, 0, MAX_CONFIGURED_RETRIES),
@@ -151,11 +163,28 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   });
 }
 
-/** Reads `HOST` and `PORT` for the local server (default 127.0.0.1:3000). */
+/** Node keeps these bounds as 32-bit milliseconds; a day is more than any client needs. */
+const MAX_SERVER_TIMEOUT_MS = 86_400_000;
+
+/**
+ * Reads the local server's settings: `HOST` and `PORT` (default 127.0.0.1:3000) and its bounds on
+ * clients: 512 connections, 10 s to send the headers, 60 s to send the whole request.
+ */
 export function loadServerConfig(env: Env = process.env): ServerConfig {
+  const headersTimeoutMs = readInt(env, "GATEWAY_HEADERS_TIMEOUT_MS", 10_000, 1, MAX_SERVER_TIMEOUT_MS);
+  const requestTimeoutMs = readInt(env, "GATEWAY_REQUEST_TIMEOUT_MS", 60_000, 1, MAX_SERVER_TIMEOUT_MS);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      "GATEWAY_HEADERS_TIMEOUT_MS",
+      `GATEWAY_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than GATEWAY_REQUEST_TIMEOUT_MS (${requestTimeoutMs}).`,
+    );
+  }
   return Object.freeze({
     host: readString(env, "HOST") ?? "127.0.0.1",
     port: readInt(env, "PORT", 3000, 0, 65_535),
+    maxConnections: readInt(env, "GATEWAY_MAX_CONNECTIONS", 512, 1, 1_000_000),
+    headersTimeoutMs,
+    requestTimeoutMs,
   });
 }
 

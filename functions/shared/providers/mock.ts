@@ -1,10 +1,25 @@
 /**
  * The `mock` provider: deterministic OpenAI answers made in-process, so the
- * quickstart works with no key and no network (`x-provider: mock`).
+ * quickstart works with no key and no network (`x-provider: mock`). A
+ * development tool: the registry serves it only when `GATEWAY_MOCK_PROVIDER`
+ * enables it.
  *
  * Answers follow OpenAI's wire: chat completions and completions (streamed
  * and not, with `usage` and the `stream_options.include_usage` chunk),
  * embeddings (float or base64), moderations and models.
+ *
+ * Its work and its answers are bounded whatever the request ({@link MOCK_LIMITS}),
+ * so a small request cannot make a huge answer or hold the event loop: every
+ * answer is under 1 MB and made in milliseconds. Past a cap the mock answers
+ * 400 in OpenAI's shape, naming the parameter, with code `mock_limit_exceeded`:
+ * - `model`: at most 256 characters (it is repeated in every stream chunk);
+ * - `input` of embeddings and moderations: at most 2,048 items (OpenAI's own limit for embeddings);
+ * - embeddings: at most 32,768 numbers in all, inputs × dimensions (2,048 inputs of
+ *   the default 16 dimensions, or 10 of 3,072); `dimensions` itself must be an
+ *   integer from 1 to 3,072 (400 `invalid_value` otherwise, as OpenAI's).
+ *
+ * Bounded by construction: one choice whatever `n`, and a reply that echoes at
+ * most 200 characters of the prompt, so a stream has at most ~110 chunks.
  */
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,6 +31,20 @@ export interface MockProviderOptions {
   /** Pause between stream chunks, so a stream looks like one (0 for none). */
   readonly chunkDelayMs: number;
 }
+
+/** The mock's caps (see the module's comment). */
+export const MOCK_LIMITS = Object.freeze({
+  /** Longest `model` name. */
+  modelChars: 256,
+  /** Most items in an embeddings or moderations `input`. */
+  inputs: 2048,
+  /** Largest embedding `dimensions`. */
+  dimensions: 3072,
+  /** Most numbers in one embeddings answer (inputs × dimensions). */
+  embeddingValues: 32_768,
+  /** Most characters of the prompt the reply echoes. */
+  echoChars: 200,
+});
 
 /** The models the mock lists; any other model name is still answered. */
 export const MOCK_MODELS = ["mock-gpt-4o", "mock-gpt-4o-mini", "mock-text-embedding-3-small"] as const;
@@ -31,6 +60,8 @@ export function createMockProvider(options: MockProviderOptions): LocalProvider 
     kind: "local",
     name: "mock",
     answer(request) {
+      const refusal = checkModel(request.body ?? {});
+      if (refusal !== undefined) return refusal;
       switch (request.endpoint.endpoint.name) {
         case "chat.completions":
           return answerChat(request, options);
@@ -45,14 +76,7 @@ export function createMockProvider(options: MockProviderOptions): LocalProvider 
         case "models.retrieve":
           return json(200, modelObject(modelOfPath(request.endpoint) ?? ""));
         default:
-          return json(404, {
-            error: {
-              message: `The mock provider does not implement ${request.endpoint.upstreamPath}.`,
-              type: "invalid_request_error",
-              param: null,
-              code: "unsupported_endpoint",
-            },
-          });
+          return errorAnswer(404, `The mock provider does not implement ${request.endpoint.upstreamPath}.`, null, "unsupported_endpoint");
       }
     },
   };
@@ -118,8 +142,21 @@ function answerCompletion(request: LocalProviderRequest, options: MockProviderOp
 }
 
 function answerEmbeddings(body: Json): ProviderResponse {
-  const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ""];
-  const dimensions = typeof body.dimensions === "number" && body.dimensions > 0 ? Math.min(body.dimensions, 3072) : EMBEDDING_DIMENSIONS;
+  const inputs = inputsOf(body);
+  if (inputs.length > MOCK_LIMITS.inputs) return tooManyInputs(inputs.length);
+  const dimensions = body.dimensions ?? EMBEDDING_DIMENSIONS;
+  if (typeof dimensions !== "number" || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > MOCK_LIMITS.dimensions) {
+    return errorAnswer(400, `dimensions must be an integer from 1 to ${MOCK_LIMITS.dimensions}.`, "dimensions", "invalid_value");
+  }
+  if (inputs.length * dimensions > MOCK_LIMITS.embeddingValues) {
+    return errorAnswer(
+      400,
+      `The mock provider answers at most ${MOCK_LIMITS.embeddingValues} embedding numbers per request (inputs × dimensions); ` +
+        `this request asks for ${inputs.length} × ${dimensions}. Send fewer inputs or fewer dimensions.`,
+      "input",
+      LIMIT_CODE,
+    );
+  }
   const base64 = body.encoding_format === "base64";
   let promptTokens = 0;
   const data = inputs.map((input, index) => {
@@ -141,7 +178,8 @@ function answerEmbeddings(body: Json): ProviderResponse {
 }
 
 function answerModerations(body: Json): ProviderResponse {
-  const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ""];
+  const inputs = inputsOf(body);
+  if (inputs.length > MOCK_LIMITS.inputs) return tooManyInputs(inputs.length);
   const categories = ["harassment", "hate", "self-harm", "sexual", "violence"];
   const flags = Object.fromEntries(categories.map((name) => [name, false]));
   const scores = Object.fromEntries(categories.map((name) => [name, 0.0001]));
@@ -150,6 +188,25 @@ function answerModerations(body: Json): ProviderResponse {
     model: modelOf(body, "omni-moderation-latest"),
     results: inputs.map(() => ({ flagged: false, categories: flags, category_scores: scores })),
   });
+}
+
+const LIMIT_CODE = "mock_limit_exceeded";
+
+function checkModel(body: Json): ProviderResponse | undefined {
+  if (typeof body.model !== "string" || body.model.length <= MOCK_LIMITS.modelChars) return undefined;
+  return errorAnswer(400, `The mock provider accepts model names of at most ${MOCK_LIMITS.modelChars} characters.`, "model", LIMIT_CODE);
+}
+
+function inputsOf(body: Json): readonly unknown[] {
+  return Array.isArray(body.input) ? body.input : [body.input ?? ""];
+}
+
+function tooManyInputs(count: number): ProviderResponse {
+  return errorAnswer(400, `The mock provider accepts at most ${MOCK_LIMITS.inputs} inputs per request; this request has ${count}.`, "input", LIMIT_CODE);
+}
+
+function errorAnswer(status: number, message: string, param: string | null, code: string): ProviderResponse {
+  return json(status, { error: { message, type: "invalid_request_error", param, code } });
 }
 
 function modelObject(id: string): Json {
@@ -180,7 +237,7 @@ function lastUserText(messages: unknown): string {
 
 /** The reply, already split into the words a stream sends one by one. */
 function replyWords(prompt: string): string[] {
-  const echo = prompt.trim().slice(0, 200) || "nothing";
+  const echo = prompt.trim().slice(0, MOCK_LIMITS.echoChars) || "nothing";
   const text = `This is a mock response to: ${echo}`;
   return text.split(/(?=\s)/);
 }

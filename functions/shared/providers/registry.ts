@@ -27,7 +27,8 @@ export interface ProviderRegistry {
 export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
   const providers = new Map<string, Provider>();
   for (const [name, settings] of Object.entries(config.providers)) providers.set(name, createOpenAIProvider(settings, name));
-  providers.set("mock", createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }));
+  // The mock answers anyone without a provider key: a development tool, served only when enabled.
+  if (config.mockProvider) providers.set("mock", createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }));
   const names = [...providers.keys()].sort();
   const find = (headerValue: string | undefined) => providers.get(headerValue?.trim().toLowerCase() || DEFAULT_PROVIDER);
   return {
