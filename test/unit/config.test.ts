@@ -129,10 +129,12 @@ describe("invalid values throw a ConfigError naming the variable", () => {
     "GATEWAY_IDLE_TIMEOUT_MS",
     "GATEWAY_TOTAL_TIMEOUT_MS",
     "GATEWAY_MAX_BODY_BYTES",
+    "GATEWAY_SECRET_TIMEOUT_MS",
   ];
   for (const name of positiveInts) {
     it.each(["abc", "1.5", "0", "-1", "NaN", "Infinity", "9007199254740993", "0x10", "1e3", "+5"])(`${name}=%s`, (value) => {
-      const error = configErrorOf(() => loadConfig({ [name]: value }));
+      // The secret's settings are read only when the secret is used.
+      const error = configErrorOf(() => loadConfig({ GATEWAY_SECRET_ID: "gw/secret", [name]: value }));
       expect(error.message).toContain(name);
       expect(error.message).toContain(JSON.stringify(value));
     });
@@ -187,12 +189,17 @@ describe("invalid values throw a ConfigError naming the variable", () => {
 });
 
 describe("GATEWAY_SECRET_ID", () => {
-  it("switches credentials to Secrets Manager with a 300 s default TTL", () => {
+  it("switches credentials to Secrets Manager with a 300 s default TTL and a 3 s bound on each fetch", () => {
     expect(loadConfig({ GATEWAY_SECRET_ID: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw" }).credentials).toEqual({
       source: "secrets-manager",
       secretId: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw",
       ttlMs: 300_000,
+      timeoutMs: 3_000,
     });
+  });
+
+  it("reads GATEWAY_SECRET_TIMEOUT_MS", () => {
+    expect(loadConfig({ GATEWAY_SECRET_ID: "s", GATEWAY_SECRET_TIMEOUT_MS: " 250 " }).credentials).toMatchObject({ timeoutMs: 250 });
   });
 
   it("reads the TTL in seconds (0 allowed) and wins over environment keys", () => {
@@ -202,7 +209,7 @@ describe("GATEWAY_SECRET_ID", () => {
       GATEWAY_API_KEYS: "gw-key",
       OPENAI_API_KEY: "sk-env",
     });
-    expect(config.credentials).toEqual({ source: "secrets-manager", secretId: "gw/secret", ttlMs: 0 });
+    expect(config.credentials).toEqual({ source: "secrets-manager", secretId: "gw/secret", ttlMs: 0, timeoutMs: 3_000 });
     expect(loadConfig({ GATEWAY_SECRET_ID: "s", GATEWAY_SECRET_TTL_SECONDS: "60" }).credentials).toMatchObject({ ttlMs: 60_000 });
   });
 });

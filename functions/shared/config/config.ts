@@ -40,6 +40,8 @@ export type CredentialsConfig =
       readonly secretId: string;
       /** How long a fetched secret is trusted before it is fetched again. */
       readonly ttlMs: number;
+      /** The longest one fetch of the secret may take, retries included (`GATEWAY_SECRET_TIMEOUT_MS`). */
+      readonly timeoutMs: number;
     };
 
 /** Metrics and cost settings. */
@@ -134,6 +136,7 @@ function readCredentials(env: Env): CredentialsConfig {
       source: "secrets-manager",
       secretId,
       ttlMs: readInt(env, "GATEWAY_SECRET_TTL_SECONDS", 300, 0) * 1000,
+      timeoutMs: readInt(env, "GATEWAY_SECRET_TIMEOUT_MS", 3_000, 1),
     };
   }
   const gatewayKeys = (readString(env, "GATEWAY_API_KEYS") ?? "")
