@@ -31,6 +31,7 @@ describe("loadConfig defaults", () => {
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
     expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000 });
     expect(config.tableName).toBeUndefined();
+    expect(config.storeTimeoutMs).toBe(1_000);
     expect(DEFAULT_MAX_BODY_BYTES).toBe(6 * 1024 * 1024);
   });
 
@@ -62,6 +63,7 @@ describe("loadConfig reads valid values", () => {
       GATEWAY_MOCK_CHUNK_DELAY_MS: "0",
     });
     expect(config.timeouts).toEqual({ connectMs: 100, firstByteMs: 200, idleMs: 300, totalMs: 400 });
+    expect(loadConfig({ GATEWAY_STORE_TIMEOUT_MS: " 150 " }).storeTimeoutMs).toBe(150);
     expect(config.maxBodyBytes).toBe(1024);
     expect(config.mockChunkDelayMs).toBe(0);
   });
@@ -129,6 +131,7 @@ describe("invalid values throw a ConfigError naming the variable", () => {
     "GATEWAY_IDLE_TIMEOUT_MS",
     "GATEWAY_TOTAL_TIMEOUT_MS",
     "GATEWAY_MAX_BODY_BYTES",
+    "GATEWAY_STORE_TIMEOUT_MS",
     "GATEWAY_SECRET_TIMEOUT_MS",
   ];
   for (const name of positiveInts) {

@@ -67,6 +67,8 @@ export interface GatewayConfig {
   readonly cache: CacheConfig;
   /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
   readonly tableName?: string;
+  /** The longest one call to that table may take, retries included (`GATEWAY_STORE_TIMEOUT_MS`). */
+  readonly storeTimeoutMs: number;
 }
 
 /** Settings of the local HTTP server only. */
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxEntryBytes: readInt(env, "GATEWAY_CACHE_MAX_ENTRY_BYTES", 4 * 1024 * 1024, 1),
     }),
     tableName: readString(env, "GATEWAY_TABLE_NAME"),
+    storeTimeoutMs: readInt(env, "GATEWAY_STORE_TIMEOUT_MS", 1_000, 1),
   });
 }
 
