@@ -142,4 +142,16 @@ describe("gateway keys with passthrough allowed", () => {
     expect(rejection(undefined, mixed, true).message).toContain("You didn't provide an API key");
     expect(authenticate(undefined, mixed, false)).toEqual({ mode: "anonymous" });
   });
+  it("carries the key's allowAccountHeaders to the caller", () => {
+    const keys = createCredentials({
+      providers: {},
+      gatewayKeys: [
+        { id: "operator", key: KEY_A, allowAccountHeaders: true },
+        { id: "tenant", key: KEY_B },
+      ],
+      allowPassthrough: true,
+    });
+    expect(authenticate(`Bearer ${KEY_A}`, keys, true)).toMatchObject({ mode: "managed", keyId: "operator", allowAccountHeaders: true });
+    expect(authenticate(`Bearer ${KEY_B}`, keys, true)).toMatchObject({ mode: "managed", keyId: "tenant", allowAccountHeaders: false });
+  });
 });

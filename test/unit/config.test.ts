@@ -26,6 +26,7 @@ describe("loadConfig defaults", () => {
       gatewayKeys: [],
       allowPassthrough: true,
       keyLimits: {},
+      allowAccountHeaders: false,
       openai: { apiKey: undefined, organization: undefined, project: undefined },
     });
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
@@ -66,6 +67,10 @@ describe("loadConfig reads valid values", () => {
     expect(loadConfig({ GATEWAY_STORE_TIMEOUT_MS: " 150 " }).storeTimeoutMs).toBe(150);
     expect(config.maxBodyBytes).toBe(1024);
     expect(config.mockChunkDelayMs).toBe(0);
+  });
+
+  it("reads GATEWAY_ALLOW_ACCOUNT_HEADERS for the local gateway keys", () => {
+    expect(loadConfig({ GATEWAY_API_KEYS: "gw-key", GATEWAY_ALLOW_ACCOUNT_HEADERS: "true" }).credentials).toMatchObject({ allowAccountHeaders: true });
   });
 
   it("splits GATEWAY_API_KEYS on commas, drops blanks, and turns passthrough off", () => {
@@ -149,6 +154,10 @@ describe("invalid values throw a ConfigError naming the variable", () => {
 
   it.each(["yes", "no", "2", "on"])("GATEWAY_ALLOW_PASSTHROUGH=%s", (value) => {
     expect(configErrorOf(() => loadConfig({ GATEWAY_ALLOW_PASSTHROUGH: value })).message).toContain("GATEWAY_ALLOW_PASSTHROUGH");
+  });
+
+  it.each(["yes", "2"])("GATEWAY_ALLOW_ACCOUNT_HEADERS=%s", (value) => {
+    expect(configErrorOf(() => loadConfig({ GATEWAY_ALLOW_ACCOUNT_HEADERS: value })).message).toContain("GATEWAY_ALLOW_ACCOUNT_HEADERS");
   });
 
   it.each(["-1", "65536", "http", "80.5"])("PORT=%s", (value) => {

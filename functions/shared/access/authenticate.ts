@@ -2,6 +2,7 @@
  * Who is calling: a holder of a gateway key (managed mode: the gateway calls
  * the provider with its own key) or a caller bringing its own provider key
  * (passthrough: its `Authorization` goes upstream unchanged).
+
  */
 import { timingSafeEqual } from "node:crypto";
 import { digestKey, type Credentials, type GatewayKeyDigest } from "./credentials.ts";
@@ -16,6 +17,8 @@ export type Caller =
       /** The key's SHA-256 (hex): who the caller is, whatever id the key is listed under. */
       readonly keyDigest: string;
       readonly limits?: KeyLimits;
+      /** Whether the caller's own `OpenAI-Organization`/`OpenAI-Project` go upstream (absent: no, the configured ones do). */
+      readonly allowAccountHeaders?: boolean;
     }
   | { readonly mode: "passthrough"; readonly authorization: string }
   /** Passthrough without a key, allowed only for providers that need none (the mock). */
@@ -36,7 +39,9 @@ export function authenticate(
   const token = authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1]?.trim();
   if (token !== undefined && credentials.gatewayKeys.length > 0) {
     const key = findGatewayKey(token, credentials);
-    if (key !== undefined) return { mode: "managed", keyId: key.id, keyDigest: key.digest.toString("hex"), limits: key.limits };
+    if (key !== undefined) {
+      return { mode: "managed", keyId: key.id, keyDigest: key.digest.toString("hex"), limits: key.limits, allowAccountHeaders: key.allowAccountHeaders };
+    }
   }
   if (!credentials.allowPassthrough) {
     throw new AuthenticationError(

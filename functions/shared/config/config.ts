@@ -32,6 +32,8 @@ export type CredentialsConfig =
       readonly allowPassthrough: boolean;
       /** Limits by key id (`env-1`, …), `*` for every key. */
       readonly keyLimits: Readonly<Record<string, KeyLimits>>;
+      /** Whether holders of these gateway keys may send their own `OpenAI-Organization`/`OpenAI-Project` (`GATEWAY_ALLOW_ACCOUNT_HEADERS`). */
+      readonly allowAccountHeaders: boolean;
       readonly openai: { readonly apiKey?: string; readonly organization?: string; readonly project?: string };
     }
   | {
@@ -151,6 +153,7 @@ function readCredentials(env: Env): CredentialsConfig {
     gatewayKeys,
     allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
     keyLimits: readKeyLimits(env),
+    allowAccountHeaders: readBool(env, "GATEWAY_ALLOW_ACCOUNT_HEADERS", false),
     openai: {
       apiKey: readString(env, "OPENAI_API_KEY"),
       organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),

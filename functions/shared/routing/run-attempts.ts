@@ -113,7 +113,8 @@ export function createHttpProviderCaller(dependencies: HttpProviderCallerDepende
 
   function send(call: HttpProviderCall, credentials: Credentials, keyIndex: number): Promise<UpstreamResponse> {
     const { provider, route, request, caller } = call;
-    const headers = selectRequestHeaders(request.headers);
+    // A tenant must not steer the operator's key to another organization or project, unless its key's entry allows it.
+    const headers = selectRequestHeaders(request.headers, { accountHeaders: caller.mode !== "managed" || caller.allowAccountHeaders === true });
     if (caller.mode === "managed") {
       const keys = credentials.providers[provider.name];
       const apiKey = keyOf(credentials, provider.name, keyIndex);
@@ -121,7 +122,7 @@ export function createHttpProviderCaller(dependencies: HttpProviderCallerDepende
         throw new ConfigurationError(`The gateway has no API key for provider ${provider.name}.`);
       }
       const auth = provider.authHeaders({ apiKey, organization: keys.organization, project: keys.project });
-      // The client's own organization/project headers, if any, win over the configured ones.
+      // Account headers the caller may send win over the configured ones.
       for (const name in auth) headers[name] ??= auth[name] as string;
     } else if (caller.mode === "passthrough") {
       headers.authorization = caller.authorization;
