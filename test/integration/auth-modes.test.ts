@@ -286,6 +286,20 @@ describe("gateway keys with GATEWAY_ALLOW_PASSTHROUGH=true", () => {
     const summaries = await fixture.gateway.waitForSummaries(2);
     expect(summaries.map((summary) => summary.keyId)).toEqual(["env-1", undefined]);
   });
+
+  it("refuses a token that looks like a gateway key but matches none with 401, and sends nothing upstream", async () => {
+    const typo = `${KEY_ONE.slice(0, -1)}x`;
+    for (const authorization of [`Bearer ${typo}`, `bearer  ${typo} `, `Bearer ${KEY_ONE.toUpperCase()}`, typo, `Bearer gw-revoked-key-0123456789`]) {
+      const response = await send(fixture.gateway.baseURL, "chat/completions", { headers: { authorization }, body: JSON.stringify(chat) });
+      expect(response.status, authorization).toBe(401);
+      expect(JSON.parse(response.text)).toEqual({
+        error: { message: "Incorrect gateway key provided.", type: "invalid_request_error", param: null, code: "invalid_api_key" },
+      });
+      expect(exposed(response)).not.toContain(typo);
+    }
+    expect(fixture.upstream.requests).toHaveLength(0);
+  });
+
   it("passes the caller's account headers through with its own key, and drops them with a gateway key", async () => {
     await accountClient(fixture.gateway.baseURL, "sk-caller-own").models.list();
     await accountClient(fixture.gateway.baseURL, KEY_ONE).models.list();
