@@ -65,12 +65,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // The latest response on each connection, so that a client error never writes into one under way.
   const responses = new WeakMap<Socket, ServerResponse>();
 
-  /** The body, once the caller passed the precheck: a stranger's body is never read. */
-  async function receive(incoming: IncomingMessage, outgoing: ServerResponse, request: GatewayRequest, expectsContinue: boolean) {
+  /** Reads the body when the core asks, which it does once the caller is known: a stranger's body is never read. */
+  async function receive(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue: boolean) {
     const deadline = new AbortController();
     receiving.set(incoming.socket, deadline);
     try {
-      await gateway.precheck(request);
       return await readRequestBody(incoming, config.maxBodyBytes, {
         signal: deadline.signal,
         onStart: expectsContinue ? () => outgoing.writeContinue() : undefined,
@@ -93,17 +92,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       query,
       headers: incoming.headers,
       body: undefined,
+      readBody: () => receive(incoming, outgoing, expectsContinue),
       signal: controller.signal,
     };
-    let response: GatewayResponse;
-    try {
-      const body = await receive(incoming, outgoing, request, expectsContinue);
-      response = await gateway.handle({ ...request, body });
-    } catch (error) {
-      // The rest of a refused body is never read, so the connection cannot be reused.
-      outgoing.shouldKeepAlive = false;
-      response = gateway.fail(request, error);
-    }
+    const response = await gateway.handle(request);
+    // The rest of a body the core refused, or never asked for, is not read: the connection cannot be reused.
+    if (!incoming.complete) outgoing.shouldKeepAlive = false;
     outgoing.writeHead(response.status, response.headers);
     // Headers of a stream go out at once: the first event may be seconds away.
     if (isEventStream(response.headers["content-type"])) outgoing.flushHeaders();

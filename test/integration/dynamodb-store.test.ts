@@ -16,6 +16,12 @@ import { ensureMinuteLeft, postJson, startStoreGateway, type StoreGateway } from
 
 const TABLE = "gateway-test";
 const KB = 1024;
+/**
+ * dynalite answers concurrent calls one after another: on busy cores the last
+ * of 200 (or of 30 requests' quota checks) wait past the default 1 s bound,
+ * which store-timeouts.test.ts tests on its own.
+ */
+const CONCURRENT_TIMEOUT_MS = 30_000;
 
 let dynamo: LocalDynamoDb;
 
@@ -127,7 +133,7 @@ describe("values", () => {
 
 describe("counters", () => {
   it("200 concurrent add(key, 1) give exactly 200, every returned total distinct", async () => {
-    const store = createDynamoDbStore({ tableName: TABLE, client: dynamo.client() });
+    const store = createDynamoDbStore({ tableName: TABLE, client: dynamo.client(), timeoutMs: CONCURRENT_TIMEOUT_MS });
     const key = `counter-${randomUUID()}`;
     const totals = await Promise.all(Array.from({ length: 200 }, () => store.add(key, 1, 120)));
     expect(new Set(totals).size).toBe(200);
@@ -136,8 +142,8 @@ describe("counters", () => {
   });
 
   it("two stores over the same table (two execution environments) share a counter", async () => {
-    const first = createDynamoDbStore({ tableName: TABLE, client: dynamo.client() });
-    const second = createDynamoDbStore({ tableName: TABLE, client: dynamo.client() });
+    const first = createDynamoDbStore({ tableName: TABLE, client: dynamo.client(), timeoutMs: CONCURRENT_TIMEOUT_MS });
+    const second = createDynamoDbStore({ tableName: TABLE, client: dynamo.client(), timeoutMs: CONCURRENT_TIMEOUT_MS });
     const key = `counter-${randomUUID()}`;
     const totals = await Promise.all(Array.from({ length: 100 }, (_, index) => (index % 2 === 0 ? first : second).add(key, 3, 120)));
     expect(new Set(totals).size).toBe(100);
@@ -175,7 +181,7 @@ describe("two gateway servers sharing one DynamoDB table", () => {
         GATEWAY_KEY_LIMITS: JSON.stringify({ "env-3": { requestsPerMinute: 10 } }),
         GATEWAY_TABLE_NAME: TABLE,
       },
-      { store: createDynamoDbStore({ tableName: TABLE, client: dynamo.client() }) },
+      { store: createDynamoDbStore({ tableName: TABLE, client: dynamo.client(), timeoutMs: CONCURRENT_TIMEOUT_MS }) },
     );
   const first = useGateway(startServer);
   const second = useGateway(startServer);

@@ -8,11 +8,33 @@ const PROVIDER_KEY = "sk-provider-very-secret-1";
 const ROTATED_KEY = "sk-provider-very-secret-2";
 const secretWith = (openai: unknown) => JSON.stringify({ openai, gatewayKeys: [{ id: "ops", key: GATEWAY_KEY }] });
 
-const fixture = useGatewayFunctionWithSecret({ secretId: SECRET_ARN, env: { GATEWAY_SECRET_TTL_SECONDS: "300" }, apiKey: GATEWAY_KEY });
+const SECRET_TIMEOUT_MS = 1_000;
+const fixture = useGatewayFunctionWithSecret({
+  secretId: SECRET_ARN,
+  env: { GATEWAY_SECRET_TTL_SECONDS: "300", GATEWAY_SECRET_TIMEOUT_MS: String(SECRET_TIMEOUT_MS) },
+  apiKey: GATEWAY_KEY,
+});
 
 const chat = () => fixture.client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] });
 
 describe("provider keys from Secrets Manager", () => {
+  it("a Secrets Manager that never answers costs a request GATEWAY_SECRET_TIMEOUT_MS and a 503; the next request tries again", async () => {
+    fixture.secrets.setHanging(true);
+    const started = performance.now();
+    let error = await rejectionOf(chat());
+    expect(performance.now() - started).toBeLessThan(SECRET_TIMEOUT_MS + 5_000);
+    expect(error).toMatchObject({ status: 503, code: "secret_unavailable" });
+    expect(error.message).toContain(`Secrets Manager did not answer within ${SECRET_TIMEOUT_MS} ms`);
+    expect(error.headers?.get("retry-after")).toBe("1");
+    expect(fixture.secrets.hungCalls).toBeGreaterThanOrEqual(1);
+
+    fixture.secrets.setHanging(false);
+    const callsBefore = fixture.secrets.calls;
+    error = await rejectionOf(chat());
+    expect(error.status).toBe(500);
+    expect(fixture.secrets.calls).toBe(callsBefore + 1);
+  });
+
   // One execution environment walks through the faults in order: a failed fetch is never cached.
   it("names each secret fault without its content, and recovers once it is gone", async () => {
     fixture.secrets.setFault("ThrottlingException");

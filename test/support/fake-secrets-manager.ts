@@ -1,7 +1,8 @@
 /**
  * A Secrets Manager endpoint on 127.0.0.1 for the real AWS SDK client
  * (`AWS_ENDPOINT_URL_SECRETS_MANAGER`): it answers `GetSecretValue` in the
- * service's awsJson1_1 protocol, and can be told to fail like the service does.
+ * service's awsJson1_1 protocol, and can be told to fail like the service does,
+ * or to hang: read the request and never answer.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,6 +33,12 @@ export interface FakeSecretsManager {
   setSecret(secretId: string, value: string): void;
   /** Makes every call fail with this fault until cleared with undefined. */
   setFault(fault: SecretsManagerFault | undefined): void;
+  /** While on, every call is read and never answered (connections stay open until the client gives up). */
+  setHanging(hanging: boolean): void;
+  /** Calls received while hanging, answered never. */
+  readonly hungCalls: number;
+  /** Resolves when `count` calls have been received while hanging, in all. */
+  hungCallCount(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +47,9 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
   const secrets = new Map<string, string>();
   let fault: SecretsManagerFault | undefined;
   let calls = 0;
+  let hanging = false;
+  let hungCalls = 0;
+  const hungWaiters = new Set<() => void>();
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -55,6 +65,11 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
       };
       if (target !== "secretsmanager.GetSecretValue") {
         return answer(400, { __type: "UnknownOperationException", message: String(target) }, "UnknownOperationException");
+      }
+      if (hanging) {
+        hungCalls += 1;
+        for (const waiter of [...hungWaiters]) waiter();
+        return;
       }
       calls += 1;
       if (fault !== undefined) return answer(FAULT_STATUS[fault], { __type: fault, message: `injected ${fault}` }, fault);
@@ -85,6 +100,22 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
     setFault: (next) => {
       fault = next;
     },
+    setHanging: (next) => {
+      hanging = next;
+    },
+    get hungCalls() {
+      return hungCalls;
+    },
+    hungCallCount: (count) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (hungCalls < count) return;
+          hungWaiters.delete(check);
+          resolve();
+        };
+        hungWaiters.add(check);
+        check();
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

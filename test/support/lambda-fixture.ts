@@ -57,7 +57,7 @@ export interface GatewayFunctionWithSecret {
 /**
  * The gateway function reading its keys from a fake Secrets Manager and calling
  * a fake OpenAI upstream. Before each test the upstream is reset and any
- * Secrets Manager fault cleared.
+ * Secrets Manager fault (or hang) cleared.
  */
 export function useGatewayFunctionWithSecret(options: GatewayFunctionWithSecretOptions): GatewayFunctionWithSecret {
   const fake = useFakeUpstream(options.upstream);
@@ -67,7 +67,13 @@ export function useGatewayFunctionWithSecret(options: GatewayFunctionWithSecretO
       if (options.secret !== undefined) manager.setSecret(options.secretId, options.secret);
       return manager;
     },
-    { what: "the fake Secrets Manager", reset: (manager) => manager.setFault(undefined) },
+    {
+      what: "the fake Secrets Manager",
+      reset: (manager) => {
+        manager.setFault(undefined);
+        manager.setHanging(false);
+      },
+    },
   );
   const fn = useGatewayFunction(() => ({
     GATEWAY_SECRET_ID: options.secretId,

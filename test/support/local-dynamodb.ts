@@ -6,7 +6,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 
 interface DynaliteOptions {
   readonly createTableMs?: number;
@@ -29,6 +29,20 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
+/**
+ * A real DynamoDBClient for a local endpoint (region us-east-1, dummy
+ * credentials, one attempt, no request timeout of its own), with `overrides`.
+ */
+export function localDynamoDbClient(endpoint: string, overrides: DynamoDBClientConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+    maxAttempts: 1,
+    ...overrides,
+  });
+}
+
 /** Starts dynalite on 127.0.0.1 with an in-memory backend. */
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -39,12 +53,7 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: DynamoDBClient[] = [];
   const client = () => {
-    const created = new DynamoDBClient({
-      endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
-      maxAttempts: 1,
-    });
+    const created = localDynamoDbClient(endpoint);
     clients.push(created);
     return created;
   };

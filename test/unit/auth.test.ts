@@ -142,4 +142,38 @@ describe("gateway keys with passthrough allowed", () => {
     expect(rejection(undefined, mixed, true).message).toContain("You didn't provide an API key");
     expect(authenticate(undefined, mixed, false)).toEqual({ mode: "anonymous" });
   });
+
+  it("refuses a token with the gateway key prefix that matches no key, in any case, with or without Bearer, never echoing it", () => {
+    const typo = `${KEY_A.slice(0, -1)}x`;
+    for (const authorization of [`Bearer ${typo}`, ` bearer\t${typo} `, `Bearer ${KEY_A.toUpperCase()}`, typo, `  Gw-${typo.slice(3)}`]) {
+      const error = rejection(authorization, mixed);
+      expect(error).toMatchObject({ status: 401, code: "invalid_api_key", message: "Incorrect gateway key provided." });
+      expect(JSON.stringify(error.toJSON())).not.toContain(typo.slice(3));
+    }
+  });
+
+  it("passes through tokens that merely contain the prefix elsewhere", () => {
+    for (const authorization of ["Bearer sk-gw-lookalike", "Bearer sk-proj-abc", "Basic Z3ctdXNlcjpwYXNz"]) {
+      expect(authenticate(authorization, mixed, true)).toEqual({ mode: "passthrough", authorization });
+    }
+  });
+
+  it("carries the key's allowAccountHeaders to the caller", () => {
+    const keys = createCredentials({
+      providers: {},
+      gatewayKeys: [
+        { id: "operator", key: KEY_A, allowAccountHeaders: true },
+        { id: "tenant", key: KEY_B },
+      ],
+      allowPassthrough: true,
+    });
+    expect(authenticate(`Bearer ${KEY_A}`, keys, true)).toMatchObject({ mode: "managed", keyId: "operator", allowAccountHeaders: true });
+    expect(authenticate(`Bearer ${KEY_B}`, keys, true)).toMatchObject({ mode: "managed", keyId: "tenant", allowAccountHeaders: false });
+  });
+});
+
+describe("passthrough only (no gateway keys)", () => {
+  it("passes a token with the gateway key prefix through: there is no gateway key to mistake it for", () => {
+    expect(authenticate(`Bearer ${KEY_A}`, passthrough, true)).toEqual({ mode: "passthrough", authorization: `Bearer ${KEY_A}` });
+  });
 });

@@ -26,11 +26,13 @@ describe("loadConfig defaults", () => {
       gatewayKeys: [],
       allowPassthrough: true,
       keyLimits: {},
+      allowAccountHeaders: false,
       providerKeys: { openai: { apiKey: undefined, organization: undefined, project: undefined } },
     });
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
     expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000, allowRequestHeaders: true });
     expect(config.tableName).toBeUndefined();
+    expect(config.storeTimeoutMs).toBe(1_000);
     expect(DEFAULT_MAX_BODY_BYTES).toBe(6 * 1024 * 1024);
   });
 
@@ -62,8 +64,13 @@ describe("loadConfig reads valid values", () => {
       GATEWAY_MOCK_CHUNK_DELAY_MS: "0",
     });
     expect(config.timeouts).toEqual({ connectMs: 100, firstByteMs: 200, idleMs: 300, totalMs: 400 });
+    expect(loadConfig({ GATEWAY_STORE_TIMEOUT_MS: " 150 " }).storeTimeoutMs).toBe(150);
     expect(config.maxBodyBytes).toBe(1024);
     expect(config.mockChunkDelayMs).toBe(0);
+  });
+
+  it("reads GATEWAY_ALLOW_ACCOUNT_HEADERS for the local gateway keys", () => {
+    expect(loadConfig({ GATEWAY_API_KEYS: "gw-key", GATEWAY_ALLOW_ACCOUNT_HEADERS: "true" }).credentials).toMatchObject({ allowAccountHeaders: true });
   });
 
   it("splits GATEWAY_API_KEYS on commas, drops blanks, and turns passthrough off", () => {
@@ -129,10 +136,13 @@ describe("invalid values throw a ConfigError naming the variable", () => {
     "GATEWAY_IDLE_TIMEOUT_MS",
     "GATEWAY_TOTAL_TIMEOUT_MS",
     "GATEWAY_MAX_BODY_BYTES",
+    "GATEWAY_STORE_TIMEOUT_MS",
+    "GATEWAY_SECRET_TIMEOUT_MS",
   ];
   for (const name of positiveInts) {
     it.each(["abc", "1.5", "0", "-1", "NaN", "Infinity", "9007199254740993", "0x10", "1e3", "+5"])(`${name}=%s`, (value) => {
-      const error = configErrorOf(() => loadConfig({ [name]: value }));
+      // The secret's settings are read only when the secret is used.
+      const error = configErrorOf(() => loadConfig({ GATEWAY_SECRET_ID: "gw/secret", [name]: value }));
       expect(error.message).toContain(name);
       expect(error.message).toContain(JSON.stringify(value));
     });
@@ -144,6 +154,10 @@ describe("invalid values throw a ConfigError naming the variable", () => {
 
   it.each(["yes", "no", "2", "on"])("GATEWAY_ALLOW_PASSTHROUGH=%s", (value) => {
     expect(configErrorOf(() => loadConfig({ GATEWAY_ALLOW_PASSTHROUGH: value })).message).toContain("GATEWAY_ALLOW_PASSTHROUGH");
+  });
+
+  it.each(["yes", "2"])("GATEWAY_ALLOW_ACCOUNT_HEADERS=%s", (value) => {
+    expect(configErrorOf(() => loadConfig({ GATEWAY_ALLOW_ACCOUNT_HEADERS: value })).message).toContain("GATEWAY_ALLOW_ACCOUNT_HEADERS");
   });
 
   it.each(["-1", "65536", "http", "80.5"])("PORT=%s", (value) => {
@@ -203,12 +217,17 @@ describe("invalid values throw a ConfigError naming the variable", () => {
 });
 
 describe("GATEWAY_SECRET_ID", () => {
-  it("switches credentials to Secrets Manager with a 300 s default TTL", () => {
+  it("switches credentials to Secrets Manager with a 300 s default TTL and a 3 s bound on each fetch", () => {
     expect(loadConfig({ GATEWAY_SECRET_ID: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw" }).credentials).toEqual({
       source: "secrets-manager",
       secretId: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gw",
       ttlMs: 300_000,
+      timeoutMs: 3_000,
     });
+  });
+
+  it("reads GATEWAY_SECRET_TIMEOUT_MS", () => {
+    expect(loadConfig({ GATEWAY_SECRET_ID: "s", GATEWAY_SECRET_TIMEOUT_MS: " 250 " }).credentials).toMatchObject({ timeoutMs: 250 });
   });
 
   it("reads the TTL in seconds (0 allowed) and wins over environment keys", () => {
@@ -218,7 +237,7 @@ describe("GATEWAY_SECRET_ID", () => {
       GATEWAY_API_KEYS: "gw-key",
       OPENAI_API_KEY: "sk-env",
     });
-    expect(config.credentials).toEqual({ source: "secrets-manager", secretId: "gw/secret", ttlMs: 0 });
+    expect(config.credentials).toEqual({ source: "secrets-manager", secretId: "gw/secret", ttlMs: 0, timeoutMs: 3_000 });
     expect(loadConfig({ GATEWAY_SECRET_ID: "s", GATEWAY_SECRET_TTL_SECONDS: "60" }).credentials).toMatchObject({ ttlMs: 60_000 });
   });
 });

@@ -35,8 +35,8 @@ describe("parseSecret: valid documents", () => {
       openai: { apiKeys: ["sk-live-provider-key"], organization: "org-acme", project: "proj_acme" },
     });
     expect(credentials.gatewayKeys).toEqual([
-      { id: "team-a", digest: digestKey(GW_ONE) },
-      { id: "team_b.2", digest: digestKey(GW_TWO) },
+      { id: "team-a", digest: digestKey(GW_ONE), allowAccountHeaders: false },
+      { id: "team_b.2", digest: digestKey(GW_TWO), allowAccountHeaders: false },
     ]);
     expect(credentials.allowPassthrough).toBe(true);
     expect(Object.isFrozen(credentials)).toBe(true);
@@ -73,8 +73,8 @@ describe("parseSecret: valid documents", () => {
       JSON.stringify({ openai: { apiKey: "sk-a" }, gatewayKey: GENERATED, gatewayKeys: [{ id: "team-a", key: GW_ONE }] }),
     );
     expect(credentials.gatewayKeys).toEqual([
-      { id: "default", digest: digestKey(GENERATED) },
-      { id: "team-a", digest: digestKey(GW_ONE) },
+      { id: "default", digest: digestKey(GENERATED), allowAccountHeaders: false },
+      { id: "team-a", digest: digestKey(GW_ONE), allowAccountHeaders: false },
     ]);
     expect(authenticate(`Bearer ${GENERATED}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "default" });
     expect(authenticate(`Bearer ${GW_ONE}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "team-a" });
@@ -82,8 +82,29 @@ describe("parseSecret: valid documents", () => {
 
   it("reads gatewayKey alone", () => {
     const credentials = parseSecret(JSON.stringify({ openai: { apiKey: "sk-a" }, gatewayKey: GENERATED }));
-    expect(credentials.gatewayKeys).toEqual([{ id: "default", digest: digestKey(GENERATED) }]);
+    expect(credentials.gatewayKeys).toEqual([{ id: "default", digest: digestKey(GENERATED), allowAccountHeaders: false }]);
     expect(credentials.providers).not.toHaveProperty("gatewayKey");
+  });
+
+  it("reads allowAccountHeaders per gateway key (default false) and carries it to the caller", () => {
+    const credentials = parseSecret(
+      JSON.stringify({
+        openai: { apiKey: "sk-a" },
+        gatewayKeys: [
+          { id: "operator", key: GW_ONE, allowAccountHeaders: true },
+          { id: "tenant", key: GW_TWO, allowAccountHeaders: false },
+        ],
+        gatewayKey: GENERATED,
+      }),
+    );
+    expect(credentials.gatewayKeys.map(({ id, allowAccountHeaders }) => [id, allowAccountHeaders])).toEqual([
+      ["default", false],
+      ["operator", true],
+      ["tenant", false],
+    ]);
+    expect(authenticate(`Bearer ${GW_ONE}`, credentials, true)).toMatchObject({ keyId: "operator", allowAccountHeaders: true });
+    expect(authenticate(`Bearer ${GW_TWO}`, credentials, true)).toMatchObject({ keyId: "tenant", allowAccountHeaders: false });
+    expect(authenticate(`Bearer ${GENERATED}`, credentials, true)).toMatchObject({ keyId: "default", allowAccountHeaders: false });
   });
 });
 
@@ -134,6 +155,12 @@ describe("parseSecret: malformed documents throw SecretFormatError naming the fi
       "field gatewayKeys repeats the id default",
     ],
     ["allowPassthrough as a string", { openai: { apiKey: "sk-secret-provider-value" }, allowPassthrough: "true" }, "field allowPassthrough"],
+    [
+      "allowAccountHeaders as a string",
+      { gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", allowAccountHeaders: "true" }] },
+      "field gatewayKeys[0].allowAccountHeaders must be true or false",
+    ],
+    ["allowAccountHeaders as a number", { gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", allowAccountHeaders: 1 }] }, "field gatewayKeys[0].allowAccountHeaders"],
   ])("%s", (_name, document, fieldMessage) => {
     const error = formatErrorOf(document);
     expect(error.message).toContain(fieldMessage);

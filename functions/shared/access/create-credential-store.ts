@@ -13,6 +13,6 @@ export function createCredentialStore(
   onFetchError?: (error: GatewayError) => void,
 ): CredentialStore {
   return config.source === "secrets-manager"
-    ? createSecretsManagerStore({ secretId: config.secretId, ttlMs: config.ttlMs, onFetchError })
+    ? createSecretsManagerStore({ secretId: config.secretId, ttlMs: config.ttlMs, timeoutMs: config.timeoutMs, onFetchError })
     : createEnvCredentialStore(config);
 }

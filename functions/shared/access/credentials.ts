@@ -18,6 +18,12 @@ export interface GatewayKeyDigest {
   readonly digest: Buffer;
   /** Requests and tokens the key may use; none means unlimited. */
   readonly limits?: KeyLimits;
+  /**
+   * Whether its holders may send their own `OpenAI-Organization` and
+   * `OpenAI-Project` with the gateway's provider key; otherwise the configured
+   * ones apply and the caller's are dropped.
+   */
+  readonly allowAccountHeaders: boolean;
 }
 
 /** The credentials in force for a request. */
@@ -46,15 +52,28 @@ export function digestKey(key: string): Buffer {
   return createHash("sha256").update(key).digest();
 }
 
+/** A gateway key as configured, before it is hashed. */
+export interface GatewayKeyInput {
+  readonly id: string;
+  readonly key: string;
+  readonly limits?: KeyLimits;
+  /** Default false. */
+  readonly allowAccountHeaders?: boolean;
+}
+
 /** Builds credentials from plain gateway keys. */
 export function createCredentials(input: {
   providers: Record<string, ProviderKeys>;
-  gatewayKeys: readonly { id: string; key: string; limits?: KeyLimits }[];
+  gatewayKeys: readonly GatewayKeyInput[];
   allowPassthrough: boolean;
 }): Credentials {
   return Object.freeze({
     providers: Object.freeze({ ...input.providers }),
-    gatewayKeys: Object.freeze(input.gatewayKeys.map(({ id, key, limits }) => Object.freeze({ id, digest: digestKey(key), limits }))),
+    gatewayKeys: Object.freeze(
+      input.gatewayKeys.map(({ id, key, limits, allowAccountHeaders }) =>
+        Object.freeze({ id, digest: digestKey(key), limits, allowAccountHeaders: allowAccountHeaders === true }),
+      ),
+    ),
     allowPassthrough: input.allowPassthrough,
   });
 }

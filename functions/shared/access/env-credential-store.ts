@@ -1,6 +1,7 @@
 /**
  * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`
- * (with `GATEWAY_KEY_LIMITS`), `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
+ * (with `GATEWAY_KEY_LIMITS` and `GATEWAY_ALLOW_ACCOUNT_HEADERS`),
+ * `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
  */
 import type { CredentialsConfig } from "../config/config.ts";
 import { createCredentials, type CredentialStore, type ProviderKeys } from "./credentials.ts";
@@ -15,7 +16,7 @@ export function createEnvCredentialStore(config: Extract<CredentialsConfig, { so
     providers,
     gatewayKeys: config.gatewayKeys.map((key, index) => {
       const id = `env-${index + 1}`;
-      return { id, key, limits: config.keyLimits[id] ?? config.keyLimits["*"] };
+      return { id, key, limits: config.keyLimits[id] ?? config.keyLimits["*"], allowAccountHeaders: config.allowAccountHeaders };
     }),
     allowPassthrough: config.allowPassthrough,
   });

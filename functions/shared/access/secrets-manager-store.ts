@@ -1,9 +1,12 @@
 /**
  * Credentials from one AWS Secrets Manager secret, cached per execution
  * environment with a TTL so that a rotated key takes effect without a redeploy.
+ * Every fetch has a deadline (see stores/deadline.ts): a Secrets Manager that
+ * never answers costs a request at most that long, never the gateway.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../http/errors.ts";
+import { boundedClientOptions, DependencyTimeoutError, withDeadline } from "../stores/deadline.ts";
 import { parseSecret, SecretFormatError } from "./parse-secret.ts";
 import type { Credentials, CredentialStore } from "./credentials.ts";
 
@@ -13,8 +16,12 @@ export interface SecretsManagerStoreOptions {
   readonly secretId: string;
   /** How long a fetched secret is used before it is fetched again. */
   readonly ttlMs: number;
+  /** The longest one fetch may take, retries included (`GATEWAY_SECRET_TIMEOUT_MS`; default 3 s). */
+  readonly timeoutMs?: number;
   /** A provider 401 refetches the secret at most this often. */
   readonly minRefreshIntervalMs?: number;
+  /** After a failed fetch, the last good secret serves this long before the next try (default 30 s). */
+  readonly retryAfterFailureMs?: number;
   /** The client to use (tests pass one with a local endpoint). */
   readonly client?: SecretsManagerClient;
   /** Told of every failed fetch, with the error (the secret's content is never in it). */
@@ -29,29 +36,39 @@ interface CacheEntry {
 
 /**
  * Creates the store. A failed fetch is not cached: the next request tries
- * again. When a TTL refresh fails while an older copy exists, the older copy
- * keeps serving, since the keys in it were valid minutes ago.
+ * again. When a TTL refresh fails (or passes its deadline) while an older copy
+ * exists, the older copy keeps serving, since the keys in it were valid
+ * minutes ago, and the next try waits `retryAfterFailureMs`, so that a stuck
+ * Secrets Manager does not hold every request for the deadline.
  */
 export function createSecretsManagerStore(options: SecretsManagerStoreOptions): CredentialStore {
-  let client = options.client;
   const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  let client = options.client;
   const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 1_000;
+  const retryAfterFailureMs = options.retryAfterFailureMs ?? 30_000;
   // The cache of this execution environment: one secret, replaced whole.
   let cache: CacheEntry | undefined;
+  // Until when the cached copy serves after a failed refresh.
+  let retryAt = 0;
   let inFlight: Promise<Credentials> | undefined;
 
   function fetchSecret(): Promise<Credentials> {
     inFlight ??= (async () => {
       try {
-        client ??= createClient();
-        const credentials = await readSecret(client, options.secretId);
+        const current = (client ??= new SecretsManagerClient(boundedClientOptions(timeoutMs)));
+        const credentials = await withDeadline("Secrets Manager GetSecretValue", timeoutMs, (abortSignal) =>
+          readSecret(current, options.secretId, abortSignal),
+        );
         cache = { credentials, fetchedAt: now() };
+        retryAt = 0;
         return credentials;
       } catch (error) {
         const gatewayError = describeFailure(error);
         options.onFetchError?.(gatewayError);
-        if (cache !== undefined && !(error instanceof SecretFormatError)) return cache.credentials;
-        throw gatewayError;
+        if (cache === undefined || error instanceof SecretFormatError) throw gatewayError;
+        retryAt = now() + retryAfterFailureMs;
+        return cache.credentials;
       } finally {
         inFlight = undefined;
       }
@@ -59,24 +76,26 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
     return inFlight;
   }
 
+  /** The cached copy if it may answer: younger than `maxAgeMs`, or serving out a failed refresh. */
+  function cachedCopy(maxAgeMs: number): Credentials | undefined {
+    if (cache === undefined) return undefined;
+    return now() - cache.fetchedAt < maxAgeMs || now() < retryAt ? cache.credentials : undefined;
+  }
+
   return {
     get() {
-      if (cache !== undefined && now() - cache.fetchedAt < options.ttlMs) return Promise.resolve(cache.credentials);
-      return fetchSecret();
+      const cached = cachedCopy(options.ttlMs);
+      return cached === undefined ? fetchSecret() : Promise.resolve(cached);
     },
     refresh() {
-      if (cache !== undefined && now() - cache.fetchedAt < minRefreshIntervalMs) return Promise.resolve(cache.credentials);
-      return fetchSecret();
+      const cached = cachedCopy(minRefreshIntervalMs);
+      return cached === undefined ? fetchSecret() : Promise.resolve(cached);
     },
   };
 }
 
-function createClient(): SecretsManagerClient {
-  return new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
-}
-
-async function readSecret(client: SecretsManagerClient, secretId: string): Promise<Credentials> {
-  const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+async function readSecret(client: SecretsManagerClient, secretId: string, abortSignal: AbortSignal): Promise<Credentials> {
+  const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal });
   if (output.SecretString === undefined) throw new SecretFormatError("the secret has no string value (binary secrets are not supported)");
   return parseSecret(output.SecretString);
 }
@@ -93,6 +112,12 @@ const CONFIGURATION_FAULTS: Readonly<Record<string, string>> = {
 function describeFailure(error: unknown): GatewayError {
   if (error instanceof SecretFormatError) {
     return new ConfigurationError(`The gateway's secret is malformed: ${error.message}.`, { code: "secret_malformed" });
+  }
+  if (error instanceof DependencyTimeoutError) {
+    return new DependencyUnavailableError(`Secrets Manager did not answer within ${error.timeoutMs} ms; try again.`, {
+      code: "secret_unavailable",
+      headers: { "retry-after": "1" },
+    });
   }
   const name = error instanceof Error ? error.name : "UnknownError";
   const configurationFault = CONFIGURATION_FAULTS[name];

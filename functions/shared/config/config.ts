@@ -75,6 +75,8 @@ export type CredentialsConfig =
       readonly allowPassthrough: boolean;
       /** Limits by key id (`env-1`, …), `*` for every key. */
       readonly keyLimits: Readonly<Record<string, KeyLimits>>;
+      /** Whether holders of these gateway keys may send their own `OpenAI-Organization`/`OpenAI-Project` (`GATEWAY_ALLOW_ACCOUNT_HEADERS`). */
+      readonly allowAccountHeaders: boolean;
       /** Provider keys by provider name (`OPENAI_API_KEY`… for `openai`). */
       readonly providerKeys: Readonly<Record<string, ProviderKeySettings>>;
     }
@@ -84,6 +86,8 @@ export type CredentialsConfig =
       readonly secretId: string;
       /** How long a fetched secret is trusted before it is fetched again. */
       readonly ttlMs: number;
+      /** The longest one fetch of the secret may take, retries included (`GATEWAY_SECRET_TIMEOUT_MS`). */
+      readonly timeoutMs: number;
     };
 
 /** Metrics and cost settings. */
@@ -115,6 +119,8 @@ export interface GatewayConfig {
   readonly cache: CacheConfig;
   /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
   readonly tableName?: string;
+  /** The longest one call to that table may take, retries included (`GATEWAY_STORE_TIMEOUT_MS`). */
+  readonly storeTimeoutMs: number;
 }
 
 /** Settings of the local HTTP server only. */
@@ -160,6 +166,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxEntryBytes: readInt(env, "GATEWAY_CACHE_MAX_ENTRY_BYTES", 4 * 1024 * 1024, 1),
     }),
     tableName: readString(env, "GATEWAY_TABLE_NAME"),
+    storeTimeoutMs: readInt(env, "GATEWAY_STORE_TIMEOUT_MS", 1_000, 1),
   });
 }
 
@@ -195,6 +202,7 @@ function readCredentials(env: Env): CredentialsConfig {
       source: "secrets-manager",
       secretId,
       ttlMs: readInt(env, "GATEWAY_SECRET_TTL_SECONDS", 300, 0) * 1000,
+      timeoutMs: readInt(env, "GATEWAY_SECRET_TIMEOUT_MS", 3_000, 1),
     };
   }
   const gatewayKeys = (readString(env, "GATEWAY_API_KEYS") ?? "")
@@ -206,6 +214,7 @@ function readCredentials(env: Env): CredentialsConfig {
     gatewayKeys,
     allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
     keyLimits: readKeyLimits(env),
+    allowAccountHeaders: readBool(env, "GATEWAY_ALLOW_ACCOUNT_HEADERS", false),
     providerKeys: {
       openai: {
         apiKey: readString(env, "OPENAI_API_KEY"),

@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
-import type { Credentials, CredentialStore } from "../access/credentials.ts";
+import type { CredentialStore } from "../access/credentials.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
 import { createResponseCache } from "../cache/response-cache.ts";
@@ -39,13 +39,6 @@ import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
 export interface Gateway {
   readonly providers: ProviderRegistry;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
-  /**
-   * Checks the caller from the headers alone, so an adapter can refuse a stranger before reading
-   * its body. Needs only method, path and headers (`body` may be undefined).
-   * @throws {AuthenticationError} the same 401 {@link Gateway.handle} would answer; nothing else:
-   *   a request the route, the provider or the credential store would refuse passes, and `handle` answers it
-   */
-  precheck(request: GatewayRequest): Promise<void>;
   /** The error response for a request an adapter rejected before the core saw it. */
   fail(request: GatewayRequest, error: unknown): GatewayResponse;
   /** Releases pooled connections. */
@@ -87,7 +80,8 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
       recorder.caller(caller);
       const provider = providers.resolve(providerName);
-      const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), request.body, config.maxBodyBytes);
+      const raw = request.readBody === undefined ? request.body : await request.readBody();
+      const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
       recorder.target(provider.name, typeof json?.model === "string" ? json.model : modelOfPath(match), json?.stream === true);
       // Every header the gateway reads is checked before anything is counted or served.
@@ -118,24 +112,10 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     await Promise.all(work);
   }
 
-  /** The caller's 401 from the headers alone, so an adapter can refuse a stranger before reading its body. */
-  async function precheck(request: GatewayRequest): Promise<void> {
-    let credentials: Credentials;
-    try {
-      matchEndpoint(request.method, request.path);
-      credentials = await credentialStore.get();
-    } catch {
-      // Refused for another reason (endpoint, credential store): handle() answers it, as always.
-      return;
-    }
-    const provider = providers.find(headerValue(request.headers, "x-provider"));
-    authenticate(headerValue(request.headers, "authorization"), credentials, provider?.kind !== "local");
-  }
-
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */
   function fail(request: GatewayRequest, error: unknown): GatewayResponse {
     return answerError(new RequestRecorder(randomUUID(), now(), request, config.observability.prices), request.signal, error, now);
   }
 
-  return { providers, handle, precheck, fail, close: () => upstream.close() };
+  return { providers, handle, fail, close: () => upstream.close() };
 }

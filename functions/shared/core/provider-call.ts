@@ -57,7 +57,8 @@ export function createProviderCaller(dependencies: { config: GatewayConfig; now:
     const base: Omit<ProviderCall, "body"> = {
       endpoint: match,
       query: request.query,
-      headers: selectRequestHeaders(request.headers),
+      // A tenant must not steer the operator's key to another organization or project, unless its key allows it.
+      headers: selectRequestHeaders(request.headers, { accountHeaders: caller.mode !== "managed" || caller.allowAccountHeaders === true }),
       model: typeof json?.model === "string" ? json.model : modelOfPath(match),
     };
     const injects = (candidate: Provider) => withUsage?.injected === true && candidate.kind === "http" && candidate.capabilities.streamUsageOption;

@@ -33,12 +33,13 @@ export function isEventStream(contentType: string | undefined): boolean {
 /** Incoming headers: lower-cased names, as Node and Function URLs give them. */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-/** Request headers a client may send to the provider through the gateway (besides auth). */
+/** Which OpenAI account (organization, project) a provider key is used for. */
+const ACCOUNT_HEADERS = new Set(["openai-organization", "openai-project"]);
+
+/** Request headers a client may send to the provider through the gateway (besides auth and account headers). */
 const FORWARDED_REQUEST_HEADERS = new Set([
   "accept",
   "content-type",
-  "openai-organization",
-  "openai-project",
   "openai-beta",
   "idempotency-key",
   "user-agent",
@@ -93,11 +94,17 @@ export function headerValue(headers: IncomingHeaders, name: string): string | un
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The client's headers that go upstream: content negotiation, OpenAI account headers and SDK telemetry. */
-export function selectRequestHeaders(headers: IncomingHeaders): Record<string, string> {
+/** What {@link selectRequestHeaders} keeps besides the always forwarded headers. */
+export interface RequestHeaderOptions {
+  /** Whether the client's `OpenAI-Organization` and `OpenAI-Project` go too. */
+  readonly accountHeaders: boolean;
+}
+
+/** The client's headers that go upstream: content negotiation, SDK telemetry and, if allowed, OpenAI account headers. */
+export function selectRequestHeaders(headers: IncomingHeaders, options: RequestHeaderOptions): Record<string, string> {
   const selected: Record<string, string> = {};
   for (const name in headers) {
-    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith("x-stainless-")) {
+    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith("x-stainless-") || (options.accountHeaders && ACCOUNT_HEADERS.has(name))) {
       const value = headerValue(headers, name);
       if (value !== undefined) selected[name] = value;
     }

@@ -20,6 +20,11 @@ export interface GatewayRequest {
   /** Lower-cased header names. */
   readonly headers: IncomingHeaders;
   readonly body: Uint8Array | undefined;
+  /**
+   * Reads the body when the core asks for it, instead of `body`: only once the
+   * caller is known, so a stranger's body is never read (or held in memory).
+   */
+  readonly readBody?: () => Promise<Uint8Array | undefined>;
   /** Fires when the client goes away; the upstream call is aborted with it. */
   readonly signal: AbortSignal;
   /** Wall-clock deadline (ms since epoch) the response must finish by, e.g. Lambda's remaining time. */

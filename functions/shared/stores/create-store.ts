@@ -6,7 +6,9 @@ import { createDynamoDbStore } from "./dynamodb-store.ts";
 import { createMemoryStore } from "./memory-store.ts";
 import type { GatewayStore } from "./types.ts";
 
-/** DynamoDB when `GATEWAY_TABLE_NAME` is set, else memory. */
+/** DynamoDB when `GATEWAY_TABLE_NAME` is set (each call bounded by `GATEWAY_STORE_TIMEOUT_MS`), else memory. */
 export function createGatewayStore(config: GatewayConfig): GatewayStore {
-  return config.tableName === undefined ? createMemoryStore() : createDynamoDbStore({ tableName: config.tableName });
+  return config.tableName === undefined
+    ? createMemoryStore()
+    : createDynamoDbStore({ tableName: config.tableName, timeoutMs: config.storeTimeoutMs });
 }

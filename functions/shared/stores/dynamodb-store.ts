@@ -2,10 +2,13 @@
  * The DynamoDB store: one on-demand table keyed by `pk`, with a TTL attribute
  * `expiresAt` (epoch seconds). Counters use `ADD`, so concurrent execution
  * environments agree; values are gzip-compressed, and a value still too large
- * for an item (400 KB) is skipped.
+ * for an item (400 KB) is skipped. Every call has a deadline (see
+ * deadline.ts): past it the call fails like any store failure, which the
+ * cache and the key limits skip.
  */
 import { gzipSync, gunzipSync } from "node:zlib";
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { boundedClientOptions, withDeadline } from "./deadline.ts";
 import type { GatewayStore } from "./types.ts";
 
 /** Options of the DynamoDB store. */
@@ -13,6 +16,8 @@ export interface DynamoDbStoreOptions {
   readonly tableName: string;
   /** The client to use (tests pass one with a local endpoint). */
   readonly client?: DynamoDBClient;
+  /** The longest one call may take, retries included (`GATEWAY_STORE_TIMEOUT_MS`; default 1 s). */
+  readonly timeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -22,16 +27,19 @@ const MAX_VALUE_BYTES = 380 * 1024;
 /** Creates the store; its client is created on first use. */
 export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore {
   const now = options.now ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? 1_000;
   let client = options.client;
-  const getClient = () =>
-    (client ??= new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } }));
+  /** Runs one call on the client (created on first use) within the deadline. */
+  const bounded = <T>(operation: string, call: (client: DynamoDBClient, abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    const current = (client ??= new DynamoDBClient(boundedClientOptions(timeoutMs)));
+    return withDeadline(`DynamoDB ${operation}`, timeoutMs, (abortSignal) => call(current, abortSignal));
+  };
   const expiry = (ttlSeconds: number) => String(Math.ceil(now() / 1000) + ttlSeconds);
 
   return {
     async get(key) {
-      const output = await getClient().send(
-        new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false }),
-      );
+      const read = new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false });
+      const output = await bounded("GetItem", (dynamo, abortSignal) => dynamo.send(read, { abortSignal }));
       const item = output.Item;
       // TTL deletion is lazy (it can take days): an expired item is treated as gone.
       if (item?.v?.B === undefined || Number(item.expiresAtMs?.N ?? Number(item.expiresAt?.N) * 1000) <= now()) return undefined;
@@ -42,32 +50,27 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       const useCompressed = compressed.byteLength < value.byteLength;
       const stored = useCompressed ? compressed : value;
       if (stored.byteLength > MAX_VALUE_BYTES) return false;
-      await getClient().send(
-        new PutItemCommand({
-          TableName: options.tableName,
-          Item: {
-            pk: { S: key },
-            v: { B: stored },
-            z: { BOOL: useCompressed },
-            // Seconds for DynamoDB's own TTL deletion; milliseconds for reads, which must not outlive the TTL.
-            expiresAt: { N: expiry(ttlSeconds) },
-            expiresAtMs: { N: String(now() + ttlSeconds * 1000) },
-          },
-        }),
-      );
+      const item = {
+        pk: { S: key },
+        v: { B: stored },
+        z: { BOOL: useCompressed },
+        // Seconds for DynamoDB's own TTL deletion; milliseconds for reads, which must not outlive the TTL.
+        expiresAt: { N: expiry(ttlSeconds) },
+        expiresAtMs: { N: String(now() + ttlSeconds * 1000) },
+      };
+      await bounded("PutItem", (dynamo, abortSignal) => dynamo.send(new PutItemCommand({ TableName: options.tableName, Item: item }), { abortSignal }));
       return true;
     },
     async add(key, amount, ttlSeconds) {
-      const output = await getClient().send(
-        new UpdateItemCommand({
-          TableName: options.tableName,
-          Key: { pk: { S: key } },
-          UpdateExpression: "ADD #count :amount SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)",
-          ExpressionAttributeNames: { "#count": "c", "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":amount": { N: String(amount) }, ":expiresAt": { N: expiry(ttlSeconds) } },
-          ReturnValues: "UPDATED_NEW",
-        }),
-      );
+      const update = new UpdateItemCommand({
+        TableName: options.tableName,
+        Key: { pk: { S: key } },
+        UpdateExpression: "ADD #count :amount SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)",
+        ExpressionAttributeNames: { "#count": "c", "#expiresAt": "expiresAt" },
+        ExpressionAttributeValues: { ":amount": { N: String(amount) }, ":expiresAt": { N: expiry(ttlSeconds) } },
+        ReturnValues: "UPDATED_NEW",
+      });
+      const output = await bounded("UpdateItem", (dynamo, abortSignal) => dynamo.send(update, { abortSignal }));
       return Number(output.Attributes?.c?.N ?? amount);
     },
   };

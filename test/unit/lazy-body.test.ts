@@ -1,7 +1,7 @@
 /**
- * Gateway.precheck: the caller checked from the headers alone, before an
- * adapter reads the body. It throws exactly the 401 handle() would answer and
- * nothing else: whatever else handle() would refuse, it leaves to handle().
+ * A lazy body (GatewayRequest.readBody) is read only once the caller is
+ * known: a stranger gets its 401 from the headers alone, and an adapter never
+ * reads (or holds) its body. Whatever else handle() refuses, it answers as ever.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createCredentials, type CredentialStore } from "../../functions/shared/access/credentials.ts";
@@ -32,12 +32,18 @@ function request(headers: Record<string, string>, method = "POST", path = "/v1/c
   return { method, path, query: "", headers, body: undefined, signal: new AbortController().signal };
 }
 
-/** What precheck did: "passed", or the error it threw. */
+/** What handle() did with a lazy body: "passed" when it read the body, else the status it answered without reading it. */
 async function precheckOf(gateway: Gateway, incoming: GatewayRequest): Promise<unknown> {
-  return gateway.precheck(incoming).then(
-    () => "passed",
-    (error: unknown) => error,
-  );
+  let read = false;
+  const response = await gateway.handle({
+    ...incoming,
+    readBody: async () => {
+      read = true;
+      return Buffer.from("not json");
+    },
+  });
+  if (read) return "passed";
+  return response.status === 401 ? new AuthenticationError((JSON.parse(Buffer.concat([...(response.body as Iterable<Uint8Array>)]).toString()) as { error: { message: string } }).error.message) : response.status;
 }
 
 /** The status handle() answers (with a JSON body, so that a request that passes does not reach a provider). */
@@ -46,7 +52,7 @@ async function statusOf(gateway: Gateway, incoming: GatewayRequest): Promise<num
   return response.status;
 }
 
-describe("precheck in managed mode", () => {
+describe("a lazy body in managed mode", () => {
   const gateway = () => gatewayWith(false);
 
   it.each([
@@ -69,9 +75,9 @@ describe("precheck in managed mode", () => {
   it.each([
     ["an unknown path (404)", request({}, "POST", "/v1/nowhere"), 404],
     ["a wrong method (405)", request({}, "GET", "/v1/chat/completions"), 405],
-  ])("%s passes precheck even without a key: handle() answers it as before", async (_label, incoming, status) => {
+  ])("%s is answered as before, without the body being read", async (_label, incoming, status) => {
     const subject = gateway();
-    expect(await precheckOf(subject, incoming)).toBe("passed");
+    expect(await precheckOf(subject, incoming)).toBe(status);
     expect(await statusOf(subject, incoming)).toBe(status);
   });
 
@@ -82,18 +88,18 @@ describe("precheck in managed mode", () => {
     expect(await statusOf(subject, incoming)).toBe(401);
   });
 
-  it("a failing credential store passes precheck: handle() answers its 503", async () => {
+  it("a failing credential store: handle() answers its 503 without reading the body", async () => {
     const failing: CredentialStore = {
       get: () => Promise.reject(new DependencyUnavailableError("Secrets Manager is unavailable.")),
       refresh: () => Promise.reject(new DependencyUnavailableError("Secrets Manager is unavailable.")),
     };
     const subject = gatewayWith(false, failing);
-    expect(await precheckOf(subject, request({}))).toBe("passed");
+    expect(await precheckOf(subject, request({}))).toBe(503);
     expect(await statusOf(subject, request({}))).toBe(503);
   });
 });
 
-describe("precheck in passthrough mode", () => {
+describe("a lazy body in passthrough mode", () => {
   it("any Authorization passes (the provider judges it); none is a 401 for openai, fine for the mock", async () => {
     const subject = gatewayWith(true);
     expect(await precheckOf(subject, request({ authorization: "Bearer sk-anything" }))).toBe("passed");
