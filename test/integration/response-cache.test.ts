@@ -5,6 +5,7 @@
  * one caller never getting another caller's answer.
  */
 import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { BadRequestError, InternalServerError, RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
 import { fakeReply, type Behaviour } from "../support/fake-openai.ts";
@@ -27,20 +28,25 @@ function chatBody(text: string, extra: Record<string, unknown> = {}) {
   return { model: "gpt-4o", messages: [{ role: "user" as const, content: text }], ...extra };
 }
 
+/** A complete chat completion's JSON text. */
+function chatJson(content: string): string {
+  return JSON.stringify({
+    id: `chatcmpl-raw-${randomUUID()}`,
+    object: "chat.completion",
+    created: 1_700_000_000,
+    model: "gpt-4o",
+    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  });
+}
+
 /** A complete chat completion answer the fake sends as is, to tell it apart from the fake's echo. */
 function rawChat(content: string, match?: Behaviour["match"]): Behaviour {
   return {
     kind: "raw",
     status: 200,
     headers: { "content-type": "application/json", "x-request-id": "req_raw" },
-    body: JSON.stringify({
-      id: `chatcmpl-raw-${randomUUID()}`,
-      object: "chat.completion",
-      created: 1_700_000_000,
-      model: "gpt-4o",
-      choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
-      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    }),
+    body: chatJson(content),
     ...(match === undefined ? {} : { match }),
   };
 }
@@ -282,6 +288,44 @@ describe("errors are never stored", () => {
     // Replaying the failure for the next 60 s would turn one provider hiccup into a minute of errors.
     expect(cacheHeader(next)).toBe("MISS");
     expect(next.text).not.toContain('"error"');
+    expect(fixture.upstream.requests).toHaveLength(2);
+  });
+});
+
+describe("only what can be replayed faithfully is kept", () => {
+  it("a gzip-encoded answer is relayed (the SDK decodes it) but not stored: the next request goes upstream", async () => {
+    const text = unique();
+    const client = fixture.gateway.client("sk-a", TTL);
+    for (let index = 0; index < 2; index += 1) {
+      fixture.upstream.enqueue({
+        kind: "raw",
+        status: 200,
+        headers: { "content-type": "application/json", "content-encoding": "gzip", "x-request-id": "req_gzip" },
+        body: gzipSync(chatJson(`zipped ${index}`)),
+      });
+      const { data, response } = await client.chat.completions.create(chatBody(text)).withResponse();
+      expect(data.choices[0]?.message.content).toBe(`zipped ${index}`);
+      expect(cacheHeader(response)).toBe("MISS");
+      await fixture.gateway.waitForSummaries(index + 1);
+    }
+    expect(fixture.upstream.requests).toHaveLength(2);
+  });
+
+  it.each([
+    ['{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}'],
+    [' \n{ "error" : { "message": "Overloaded", "type": "server_error", "param": null, "code": null } }'],
+  ])("a 200 whose body is an OpenAI error object (%j) is relayed but not stored", async (errorBody) => {
+    const text = unique();
+    const body = chatBody(text);
+    fixture.upstream.enqueue({ kind: "raw", status: 200, headers: { "content-type": "application/json", "x-request-id": "req_200_error" }, body: errorBody });
+    const failed = await postJson(fixture.gateway.baseURL, "chat/completions", body, { authorization: "Bearer sk-a", ...TTL });
+    expect(failed.status).toBe(200);
+    expect(failed.text).toBe(errorBody);
+    await fixture.gateway.waitForSummaries(1);
+    // Replaying it would turn one provider hiccup into a minute of errors.
+    const next = await fixture.gateway.client("sk-a", TTL).chat.completions.create(body).withResponse();
+    expect(cacheHeader(next.response)).toBe("MISS");
+    expect(next.data.choices[0]?.message.content).toBe(fakeReply(text));
     expect(fixture.upstream.requests).toHaveLength(2);
   });
 });

@@ -47,6 +47,8 @@ export interface FunctionUrlEmulator {
   readonly readyMs: number;
   /** PID of the runtime process (for memory measurements). */
   readonly pid: number;
+  /** Request ids (`x-amzn-requestid`) of invocations whose client went away before the response ended, in order. */
+  readonly clientsGone: readonly string[];
   close(): Promise<void>;
 }
 
@@ -129,9 +131,11 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       child?.kill("SIGKILL");
     },
   });
+  const clientsGone: string[] = [];
   const front = createFunctionUrlServer({
     apiId,
     enqueue: (requestId, event, sink) => runtimeApi.enqueue(requestId, event, sink),
+    onClientGone: (requestId) => clientsGone.push(requestId),
   });
 
   const cleanup = async () => {
@@ -214,6 +218,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       logs,
       readyMs,
       pid,
+      clientsGone,
       close: () => (closing ??= cleanup()),
     };
   } catch (err) {

@@ -189,7 +189,7 @@ class ClientRelay implements InvocationSink {
   #stream: IncomingMessage | null = null;
   #done = false;
 
-  constructor(res: ServerResponse, requestId: string) {
+  constructor(res: ServerResponse, requestId: string, onClientGone?: (requestId: string) => void) {
     this.#res = res;
     this.#requestId = requestId;
     res.on("close", () => {
@@ -197,6 +197,7 @@ class ClientRelay implements InvocationSink {
         // Client went away: Lambda does not tell the function, so just drain and drop the rest.
         this.#done = true;
         this.#stream?.resume();
+        onClientGone?.(requestId);
       }
     });
   }
@@ -296,6 +297,8 @@ class ClientRelay implements InvocationSink {
 export interface FunctionUrlFrontOptions {
   apiId: string;
   enqueue(requestId: string, event: FunctionUrlEvent, sink: InvocationSink): void;
+  /** Told when a client goes away before its response ended (the function is not). */
+  onClientGone?(requestId: string): void;
 }
 
 export function createFunctionUrlServer(options: FunctionUrlFrontOptions): Server {
@@ -305,7 +308,7 @@ export function createFunctionUrlServer(options: FunctionUrlFrontOptions): Serve
     req.on("error", () => res.destroy());
     req.on("end", () => {
       const requestId = randomUUID();
-      const relay = new ClientRelay(res, requestId);
+      const relay = new ClientRelay(res, requestId, options.onClientGone);
       const event = buildFunctionUrlEvent(req, Buffer.concat(chunks), requestId, options.apiId);
       if (Buffer.byteLength(JSON.stringify(event)) > MAX_BUFFERED_PAYLOAD) {
         const message = JSON.stringify({ Message: `Request must be smaller than ${MAX_BUFFERED_PAYLOAD} bytes for the InvokeFunction operation` });
