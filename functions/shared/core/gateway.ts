@@ -96,7 +96,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       }
       const answer = await callProvider({ recorder, request, match, provider, body, caller, credentials, retry });
       const afterEnd = (result: AnswerResult) => afterResponse(caller, caching, answer, result);
-      return relayAnswer(answer, { recorder, request, match, caching, config, now, afterEnd });
+      return relayAnswer(answer, { recorder, request, match, caching, requestBytes: raw?.byteLength ?? 0, config, now, afterEnd });
     } catch (error) {
       return answerError(recorder, request.signal, error, now);
     }

@@ -28,6 +28,8 @@ export interface RelayAnswerContext {
   readonly request: GatewayRequest;
   readonly match: EndpointMatch;
   readonly caching: CacheDecision;
+  /** The request body's size, for a usage estimate. */
+  readonly requestBytes: number;
   readonly config: GatewayConfig;
   readonly now: () => number;
   /** Bookkeeping after the body has ended (cache, key charges); the summary waits for it. */
@@ -87,7 +89,7 @@ function settleUsage(relayed: RelayResult, context: RelayAnswerContext, status: 
   const readsUsage = context.match.endpoint.usage !== "none" && status < 300;
   if (relayed.usage !== undefined || relayed.outcome !== "client_aborted" || !readsUsage) return { ...relayed, usageEstimated: false };
   const usage = estimateUsage({
-    requestBytes: context.request.body?.byteLength ?? 0,
+    requestBytes: context.requestBytes,
     dataEvents: relayed.dataEvents,
     relayedBytes: relayed.relayedBytes,
   });

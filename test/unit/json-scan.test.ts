@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { objectMembers } from "../../functions/shared/usage/json-members.ts";
+import { objectMembers } from "../../functions/shared/http/json-scan.ts";
 
 /** The members of the object at `start` (default: the first brace) as key → the text of its value. */
 function membersOf(text: string, start = text.indexOf("{")): Record<string, string> {
