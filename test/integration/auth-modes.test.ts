@@ -100,6 +100,22 @@ describe("managed mode: callers present a gateway key, the gateway calls with it
     expect(summaries[0]).toMatchObject({ status: 401, outcome: "gateway_error", errorCode: "invalid_api_key", keyId: undefined });
   });
 
+  it("a caller without a valid key who names an unknown provider gets 401, not the list of provider names", async () => {
+    const unknown = { "x-provider": "no-such-provider" };
+    const missing = await send(fixture.gateway.baseURL, "chat/completions", { headers: unknown, body: JSON.stringify(chat) });
+    const wrong = await send(fixture.gateway.baseURL, "chat/completions", { headers: { ...unknown, authorization: "Bearer gw-key-three-0123456789" }, body: JSON.stringify(chat) });
+    for (const response of [missing, wrong]) {
+      expect(response.status).toBe(401);
+      expect(JSON.parse(response.text)).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_api_key" } });
+      expect(response.text).not.toMatch(/openai|mock|no-such-provider/);
+    }
+    // A caller with a key may learn which providers there are.
+    const known = await send(fixture.gateway.baseURL, "chat/completions", { headers: { ...unknown, authorization: `Bearer ${KEY_ONE}` }, body: JSON.stringify(chat) });
+    expect(known.status).toBe(400);
+    expect(known.text).toContain("openai");
+    expect(fixture.upstream.requests).toHaveLength(0);
+  });
+
   it("the gateway key never appears in any response, header or body", async () => {
     fixture.upstream.enqueue({ kind: "error", status: 429, match: "/v1/embeddings" });
     const responses = await Promise.all([

@@ -4,9 +4,10 @@
  * waiting for the headers, waiting to retry), no further upstream request is
  * made, and the request is logged as `client_aborted`.
  */
+import diagnostics from "node:diagnostics_channel";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import type { RequestSummary } from "../../functions/shared/observability/request-summary.ts";
@@ -25,18 +26,38 @@ const fixture = useFakeUpstreamAndGateway({
   env: { GATEWAY_MAX_RETRIES: "2", GATEWAY_RETRY_MAX_DELAY_MS: "5000" },
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 1_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (condition()) return true;
-    await sleep(5);
-  }
-  return condition();
-}
-
 /** Waits until the provider has received `count` requests. */
 async function providerReceived(count: number): Promise<void> {
-  expect(await waitFor(() => fixture.upstream.requests.length >= count, 2_000)).toBe(true);
+  await fixture.upstream.waitForRequests(count, 2_000);
+}
+
+/**
+ * Resolves once the gateway (in this process, over node:http) has received the
+ * headers of a provider answer with `status`; rejects after `timeoutMs`.
+ */
+function gatewayReceives(status: number, timeoutMs = 2_000): Promise<void> {
+  const channel = diagnostics.channel("http.client.response.finish");
+  return new Promise<void>((resolve, reject) => {
+    const onResponse = (message: unknown) => {
+      if ((message as { request: ClientRequest; response: IncomingMessage }).response.statusCode !== status) return;
+      settle();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      settle();
+      reject(new Error(`the gateway received no ${status} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const settle = () => {
+      clearTimeout(timer);
+      channel.unsubscribe(onResponse);
+    };
+    channel.subscribe(onResponse);
+  });
+}
+
+/** Resolves when the provider receives an `index`-th request (1-based) within `withinMs`; rejects when none comes. */
+function anotherRequest(index: number, withinMs: number): Promise<unknown> {
+  return fixture.upstream.waitForRequests(index, withinMs);
 }
 
 describe("a client that leaves in mid-stream", () => {
@@ -127,16 +148,15 @@ describe("a client that leaves before the provider answered (hang)", () => {
     const controller = new AbortController();
     const pending = fixture.client.chat.completions.create({ ...chat, stream: true }, { signal: controller.signal }).catch((error: unknown) => error);
     await providerReceived(1);
-    await sleep(50);
     const socketClosed = fixture.upstream.waitForSocketClose(2_000);
     controller.abort();
     expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
     expect(await socketClosed).toBeLessThan(CLOSE_WITHIN_MS);
     expect(fixture.upstream.openSockets()).toBe(0);
     const [summary] = await fixture.gateway.waitForSummaries(1);
-    expect(summary).toMatchObject({ outcome: "client_aborted", retries: 0 });
-    await sleep(200);
-    expect(fixture.upstream.requests).toHaveLength(1);
+    // Nobody read an answer: logged as 499, the status proxies log for a client that closed the request.
+    expect(summary).toMatchObject({ status: 499, outcome: "client_aborted", retries: 0 });
+    await expect(anotherRequest(2, 200)).rejects.toThrow(/1 of 2 requests/);
   });
 
   it("the same with a raw socket destroyed while waiting for the headers", async () => {
@@ -152,7 +172,7 @@ describe("a client that leaves before the provider answered (hang)", () => {
     socket.destroy();
     expect(await socketClosed).toBeLessThan(CLOSE_WITHIN_MS);
     const [summary] = await fixture.gateway.waitForSummaries(1);
-    expect(summary).toMatchObject({ outcome: "client_aborted" });
+    expect(summary).toMatchObject({ status: 499, outcome: "client_aborted" });
   });
 });
 
@@ -160,20 +180,20 @@ describe("a client that leaves while the gateway waits to retry", () => {
   it("no retry is sent, the wait ends at once, and the request is client_aborted", async () => {
     fixture.upstream.enqueue({ kind: "error", status: 429, retryAfterMs: 2_000 });
     const controller = new AbortController();
+    const rateLimited = gatewayReceives(429);
     const pending = fixture.client.chat.completions.create(chat, { signal: controller.signal }).catch((error: unknown) => error);
-    await providerReceived(1);
-    // The 429 has been read; the gateway is now sleeping before its retry.
-    await sleep(100);
+    // Once the 429 is in, the gateway is waiting (or about to wait) the 2 s before its retry.
+    await rateLimited;
     const abortedAt = performance.now();
     controller.abort();
     expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
     const [summary] = await fixture.gateway.waitForSummaries(1);
     // The request finished right after the abort, not when the 2 s wait would have ended.
     expect(performance.now() - abortedAt).toBeLessThan(500);
-    expect(summary).toMatchObject({ outcome: "client_aborted" });
+    expect(summary).toMatchObject({ status: 499, outcome: "client_aborted" });
     expect(summary?.totalMs).toBeLessThan(1_000);
     // Past the time the retry would have gone out: still one request.
-    await sleep(2_200);
+    await expect(anotherRequest(2, 2_200)).rejects.toThrow(/1 of 2 requests/);
     expect(fixture.upstream.requests).toHaveLength(1);
     expect(fixture.upstream.pending()).toBe(0);
     // At most the one pooled keep-alive connection remains, idle (the 429's body was read in full).
@@ -193,9 +213,13 @@ describe("metrics of a client that left", () => {
     controller.abort();
     await pending;
     const [summary] = await fixture.gateway.waitForSummaries(1);
-    expect(summary?.outcome).toBe("client_aborted");
-    // Nobody received this status: the client was gone. Counting it as a 500 inflates ServerErrors.
-    expect({ status: summary?.status, errorCode: summary?.errorCode, serverErrors: serverErrorsOf(summary) }).toMatchObject({ serverErrors: 0 });
+    // Nobody received an error status: the client was gone. Counting it as a 500 inflates ServerErrors.
+    expect({ status: summary?.status, outcome: summary?.outcome, errorCode: summary?.errorCode, serverErrors: serverErrorsOf(summary) }).toEqual({
+      status: 499,
+      outcome: "client_aborted",
+      errorCode: undefined,
+      serverErrors: 0,
+    });
   });
 
   it("leaving in mid-stream is not counted as a server error either", async () => {

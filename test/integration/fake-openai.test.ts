@@ -561,3 +561,37 @@ describe("connection-level behaviours", () => {
     }
   });
 });
+
+describe("stream framing and waiting on the fake", () => {
+  it.each([["\r\n"], ["\r"]] as const)("lineEnd %j frames every event with it, and the SDK reads the same stream", async (lineEnd) => {
+    fixture.upstream.enqueue({ kind: "stream", lineEnd, content: ["a", "b"] });
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: user("x"), stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("ab");
+    const events = fixture.upstream.lastStreamEvents;
+    expect(events.at(-1)).toBe(`data: [DONE]${lineEnd}${lineEnd}`);
+    for (const event of events) expect(event.replaceAll(lineEnd, "")).not.toMatch(/[\r\n]/);
+  });
+
+  it("waitForRequests resolves when the request arrives, and rejects when none does", async () => {
+    const arrived = fixture.upstream.waitForRequests(1, 2_000);
+    await client.models.list();
+    expect(await arrived).toHaveLength(1);
+    await expect(fixture.upstream.waitForRequests(2, 50)).rejects.toThrow("1 of 2 requests");
+  });
+
+  it("lastStreamDone resolves once the stream has stopped writing, as soon as its client has gone", async () => {
+    fixture.upstream.enqueue({ kind: "stream", chunks: 10, intervalMs: 200 });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create({ model: "gpt-4o", messages: user("x"), stream: true }, { signal: controller.signal });
+    const started = performance.now();
+    await (async () => {
+      for await (const _chunk of stream) controller.abort();
+    })().catch(() => undefined);
+    await fixture.upstream.lastStreamDone;
+    // Well before the ~2 s the whole stream takes; the role chunk and at most a delta or two went out.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(fixture.upstream.lastStreamEvents.length).toBeLessThan(4);
+  });
+});

@@ -298,3 +298,91 @@ describe("the provider's own in-band error event", () => {
     await expectStreamFailureCounted();
   });
 });
+
+describe("a JSON answer the provider breaks off after the headers", () => {
+  // Writes the headers and half a chat completion (chunked, no length), then resets the connection when told.
+  let breakOff = Promise.withResolvers<void>();
+  const halfJson = useHttpUpstream((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/json", "x-request-id": "req_half" });
+      response.write('{"id":"chatcmpl-half","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Half');
+      void breakOff.promise.then(() => response.socket?.resetAndDestroy());
+    });
+  });
+  const broken = useTestGateway(() => ({ OPENAI_BASE_URL: halfJson.baseUrl, GATEWAY_MAX_RETRIES: "0" }));
+
+  it("reaches the client as a broken response, never as a clean short body", async () => {
+    breakOff = Promise.withResolvers<void>();
+    const response = await fetch(`${broken.gateway.baseURL}chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk-caller" },
+      body: JSON.stringify(chat),
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body?.getReader();
+    if (reader === undefined) throw new Error("no body");
+    const decoder = new TextDecoder();
+    const first = await reader.read();
+    // The half the provider sent is relayed as it came; only then does the provider break off.
+    let text = decoder.decode(first.value, { stream: true });
+    expect(text).toContain('"content":"Half');
+    breakOff.resolve();
+    let failure: unknown;
+    try {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) text += decoder.decode(read.value, { stream: true });
+    } catch (error) {
+      failure = error;
+    }
+    // A clean end here would hand the client a truncated JSON document (or one with an SSE event in it) as if complete.
+    expect({ failure, text }).toMatchObject({ failure: expect.any(Error) });
+    expect(text).not.toContain("data:");
+    const [summary] = await broken.gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 200, stream: false, outcome: "upstream_failure" });
+  });
+});
+
+describe("how a Responses stream said it ended", () => {
+  const created = { type: "response.created", sequence_number: 0, response: { id: "resp_end", object: "response", status: "in_progress" } };
+  /** A Responses stream the fake sends as is, ending with `type` and its response `status`. */
+  const endingWith = (type: string, status: string) => ({
+    kind: "raw" as const,
+    status: 200,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "x-request-id": "req_end" },
+    body: [
+      `event: response.created\ndata: ${JSON.stringify(created)}\n\n`,
+      `event: ${type}\ndata: ${JSON.stringify({
+        type,
+        sequence_number: 1,
+        response: {
+          id: "resp_end",
+          object: "response",
+          status,
+          incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
+          error: status === "failed" ? { code: "server_error", message: "The model failed." } : null,
+          usage: { input_tokens: 5, output_tokens: 16, total_tokens: 21 },
+        },
+      })}\n\n`,
+    ].join(""),
+  });
+
+  it("response.incomplete (a cut-off the client asked for) is relayed, counted as incomplete, and is no server error", async () => {
+    const behaviour = endingWith("response.incomplete", "incomplete");
+    fixture.upstream.enqueue(behaviour);
+    const { status, text } = await post(fixture.gateway, "responses", { model: "gpt-4o", input: "Hi", stream: true, max_output_tokens: 16 });
+    expect(status).toBe(200);
+    expect(text).toBe(behaviour.body);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
+    expect(summary).toMatchObject({ status: 200, stream: true, outcome: "incomplete", usage: { totalTokens: 21 } });
+    expect(metricsOf(summary)).toMatchObject({ requests: 1, serverErrors: 0, streamErrors: 0 });
+  });
+
+  it("response.failed is relayed, and counted as an upstream failure and a server error", async () => {
+    const behaviour = endingWith("response.failed", "failed");
+    fixture.upstream.enqueue(behaviour);
+    const { status, text } = await post(fixture.gateway, "responses", { model: "gpt-4o", input: "Hi", stream: true });
+    expect(status).toBe(200);
+    expect(text).toBe(behaviour.body);
+    await expectStreamFailureCounted();
+  });
+});

@@ -15,12 +15,23 @@ import { startFunctionUrlEmulator, type FunctionUrlEmulator } from "./lambda-emu
 /** Building the bundle and starting the runtime take a while. */
 const START_TIMEOUT_MS = 120_000;
 
+/** Options of {@link useGatewayFunction}. */
+export interface GatewayFunctionOptions {
+  /** The function's timeout in ms (default: the emulator's, 60 s). */
+  readonly timeoutMs?: number;
+}
+
 /** The gateway function with `env` (read when it starts) on top of the bundle's environment. */
-export function useGatewayFunction(env: () => Record<string, string>): { readonly lambda: FunctionUrlEmulator } {
+export function useGatewayFunction(env: () => Record<string, string>, options: GatewayFunctionOptions = {}): { readonly lambda: FunctionUrlEmulator } {
   const lambda = useStarted(
     () => {
       const bundle = synthesizeGatewayBundle();
-      return startFunctionUrlEmulator({ taskRoot: bundle.taskRoot, handler: bundle.handler, env: { ...bundle.environment, ...env() } });
+      return startFunctionUrlEmulator({
+        taskRoot: bundle.taskRoot,
+        handler: bundle.handler,
+        env: { ...bundle.environment, ...env() },
+        timeoutMs: options.timeoutMs,
+      });
     },
     { what: "the gateway function", timeoutMs: START_TIMEOUT_MS },
   );

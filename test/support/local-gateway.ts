@@ -18,7 +18,7 @@ export interface TestGateway {
   readonly summaries: RequestSummary[];
   /** An openai SDK client for this gateway (no retries, `x-provider: openai` by default). */
   client(apiKey: string, headers?: Record<string, string>): OpenAI;
-  /** Waits until `count` requests have finished. */
+  /** Waits until `count` requests have finished (at most 2 s; then returns the summaries there are). */
   waitForSummaries(count: number): Promise<RequestSummary[]>;
   /** Forgets the summaries so far. */
   reset(): void;
@@ -28,11 +28,15 @@ export interface TestGateway {
 /** Starts a gateway configured by `env` (as the process environment would configure it). */
 export async function startTestGateway(env: Record<string, string>, credentials?: CredentialStore): Promise<TestGateway> {
   const summaries: RequestSummary[] = [];
+  const waiters = new Set<() => void>();
   const server = await startLocalServer({
     config: loadConfig(env),
     server: { host: "127.0.0.1", port: 0 },
     credentials,
-    onRequest: (summary) => summaries.push(summary),
+    onRequest: (summary) => {
+      summaries.push(summary);
+      for (const waiter of [...waiters]) waiter();
+    },
   });
   const baseURL = `${server.url}/v1/`;
   return {
@@ -42,9 +46,19 @@ export async function startTestGateway(env: Record<string, string>, credentials?
     client: (apiKey, headers = {}) =>
       new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: 10_000, defaultHeaders: { "x-provider": "openai", ...headers } }),
     async waitForSummaries(count) {
-      for (let attempt = 0; attempt < 200 && summaries.length < count; attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await new Promise<void>((resolve) => {
+        const settle = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const check = () => {
+          if (summaries.length >= count) settle();
+        };
+        const timer = setTimeout(settle, 2_000);
+        waiters.add(check);
+        check();
+      });
       return summaries;
     },
     reset: () => void summaries.splice(0),

@@ -11,7 +11,7 @@ import { handleEmbeddings, handleModerations, listModels, retrieveModel } from "
 import { badRequest, invalidUrl, missingParam, modelNotFound, sendError, unauthorized } from "./errors.ts";
 import { responsesAnswer, responsesStreamPlan, sendResponse } from "./responses.ts";
 import type { Ctx, Endpoint, StreamPlan, StreamShape } from "./types.ts";
-import { emitStream } from "./wire.ts";
+import { emitStream, withLineEnd } from "./wire.ts";
 
 const STREAMABLE: ReadonlySet<Endpoint> = new Set<Endpoint>(["chat", "completions", "responses"]);
 
@@ -53,9 +53,13 @@ function streamPlanFor(ctx: Ctx, endpoint: Endpoint | undefined, body: Record<st
   const answer = ep === "completions" ? completionAnswer : ep === "responses" ? responsesAnswer : chatAnswer;
   const { text, promptTokens } = answer(body);
   const pieces = shape.content && shape.content.length > 0 ? shape.content : splitInto(text, shape.chunks ?? ctx.state.streamChunks);
-  if (ep === "completions") return completionStreamPlan(body, pieces, promptTokens);
-  if (ep === "responses") return responsesStreamPlan(body, pieces, promptTokens);
-  return chatStreamPlan(body, pieces, promptTokens);
+  const plan =
+    ep === "completions"
+      ? completionStreamPlan(body, pieces, promptTokens)
+      : ep === "responses"
+        ? responsesStreamPlan(body, pieces, promptTokens)
+        : chatStreamPlan(body, pieces, promptTokens);
+  return withLineEnd(plan, shape.lineEnd);
 }
 
 export async function handle(ctx: Ctx): Promise<void> {

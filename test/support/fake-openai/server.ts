@@ -23,12 +23,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requestCount: 0,
     lastStreamWrites: [],
     lastStreamEvents: [],
+    lastStreamDone: Promise.resolve(),
   };
   const { queue } = state;
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const inFlight = new Set<AbortController>();
   const closeWaiters = new Set<(closedAt: number) => void>();
+  const requestWaiters = new Set<() => void>();
   let totalSockets = 0;
   let closing = false;
 
@@ -57,6 +59,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       };
       requests.push(rec);
       state.requestCount++;
+      for (const w of [...requestWaiters]) w();
       const controller = new AbortController();
       inFlight.add(controller);
       const done = (): void => {
@@ -129,6 +132,25 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     get lastStreamEvents(): string[] {
       return state.lastStreamEvents;
     },
+    get lastStreamDone(): Promise<void> {
+      return state.lastStreamDone;
+    },
+    waitForRequests(count: number, timeoutMs: number): Promise<RecordedRequest[]> {
+      return new Promise<RecordedRequest[]>((resolve, reject) => {
+        const waiter = (): void => {
+          if (requests.length < count) return;
+          requestWaiters.delete(waiter);
+          clearTimeout(timer);
+          resolve(requests);
+        };
+        const timer = setTimeout(() => {
+          requestWaiters.delete(waiter);
+          reject(new Error(`fake-openai: ${requests.length} of ${count} requests received within ${timeoutMs} ms`));
+        }, timeoutMs);
+        requestWaiters.add(waiter);
+        waiter();
+      });
+    },
     openSockets(): number {
       return sockets.size;
     },
@@ -155,6 +177,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       queue.length = 0;
       state.lastStreamWrites = [];
       state.lastStreamEvents = [];
+      state.lastStreamDone = Promise.resolve();
       state.requestCount = 0;
       totalSockets = sockets.size;
     },

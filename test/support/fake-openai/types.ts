@@ -40,6 +40,8 @@ export interface StreamShape {
   intervalMs?: number;
   /** Exact content deltas to send. */
   content?: string[];
+  /** Line end of the SSE framing (default LF): CRLF and a bare CR are valid SSE too, and some servers send them. */
+  lineEnd?: "\n" | "\r\n" | "\r";
 }
 
 export type Behaviour = (
@@ -115,6 +117,13 @@ export interface FakeOpenAI {
   readonly lastStreamWrites: number[];
   /** Raw text of each SSE event written in the most recent stream. */
   readonly lastStreamEvents: string[];
+  /**
+   * Resolves once the most recent stream has stopped writing: written whole, cut
+   * short as asked, or abandoned because its client went away (resolved before any stream).
+   */
+  readonly lastStreamDone: Promise<void>;
+  /** Resolves with the requests once `count` have been received since start/reset; rejects after timeoutMs. */
+  waitForRequests(count: number, timeoutMs: number): Promise<RecordedRequest[]>;
   /** Number of currently open TCP sockets. */
   openSockets(): number;
   /** Total number of sockets accepted since start/reset. */
@@ -173,6 +182,7 @@ export interface FakeServerState {
   requestCount: number;
   lastStreamWrites: number[];
   lastStreamEvents: string[];
+  lastStreamDone: Promise<void>;
 }
 
 /** One request being answered. */

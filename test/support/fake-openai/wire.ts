@@ -73,12 +73,37 @@ export function sseData(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
 
+/**
+ * The plan with every line end of its framing (LF as the plans build them)
+ * replaced by `lineEnd`. JSON text holds no raw LF, so only the framing changes.
+ */
+export function withLineEnd(plan: StreamPlan, lineEnd: string | undefined): StreamPlan {
+  if (lineEnd === undefined || lineEnd === "\n") return plan;
+  const reframe = (text: string) => text.replaceAll("\n", lineEnd);
+  return {
+    events: plan.events.map((event) => ({ ...event, text: reframe(event.text) })),
+    errorEvent: (err, sent) => reframe(plan.errorEvent(err, sent)),
+  };
+}
+
 /** Where a stream is cut short: after `after` events, by a TCP reset, a clean end, or an in-band error event. */
 export type Cut = { after: number; mode: "destroy" | "truncate" } | { after: number; mode: "error"; error: OpenAIErrorBody };
 
+/** Writes a stream as planned, paced and cut short as asked; the server's `lastStreamDone` resolves once it stops. */
 export async function emitStream(ctx: Ctx, plan: StreamPlan, intervalMs: number, cut?: Cut): Promise<void> {
-  const { res, signal, state } = ctx;
+  const { res, state } = ctx;
   if (res.headersSent || res.destroyed) return;
+  const done = Promise.withResolvers<void>();
+  state.lastStreamDone = done.promise;
+  try {
+    await writeStream(ctx, plan, intervalMs, cut);
+  } finally {
+    done.resolve();
+  }
+}
+
+async function writeStream(ctx: Ctx, plan: StreamPlan, intervalMs: number, cut?: Cut): Promise<void> {
+  const { res, signal, state } = ctx;
   res.writeHead(200, {
     ...commonHeaders(ctx, requestTokens(ctx)),
     "content-type": "text/event-stream; charset=utf-8",
