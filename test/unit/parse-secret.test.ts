@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AuthenticationError } from "../../functions/shared/http/errors.ts";
 import { authenticate } from "../../functions/shared/access/authenticate.ts";
 import { parseSecret, SecretFormatError } from "../../functions/shared/access/parse-secret.ts";
 import { digestKey } from "../../functions/shared/access/credentials.ts";
@@ -78,6 +79,16 @@ describe("parseSecret: valid documents", () => {
     ]);
     expect(authenticate(`Bearer ${GENERATED}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "default" });
     expect(authenticate(`Bearer ${GW_ONE}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "team-a" });
+  });
+
+  it("a generated gatewayKey without the prefix is the key gw-<value>; the bare value still works", () => {
+    const bare = "Q3xk9VbT1m8pLr2sWc7nHy4dFg6jKa0e";
+    const credentials = parseSecret(JSON.stringify({ openai: { apiKey: "sk-a" }, gatewayKey: bare, allowPassthrough: true }));
+    expect(credentials.gatewayKeys.map((key) => key.id)).toEqual(["default", "default"]);
+    expect(authenticate(`Bearer gw-${bare}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "default" });
+    expect(authenticate(`Bearer ${bare}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "default" });
+    // Mixed mode: a mistyped generated key carries the prefix, so it is refused instead of going to the provider.
+    expect(() => authenticate(`Bearer gw-${bare.slice(1)}`, credentials, true)).toThrow(AuthenticationError);
   });
 
   it("reads gatewayKey alone", () => {
