@@ -191,7 +191,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
   });
 
   it("404 for an unknown path under /v1, also raised by the SDK as NotFoundError", async () => {
-    expectOpenAIError(await send("GET", "/v1/files"), 404, { type: "invalid_request_error", code: "not_found", message: /\/v1\/files/ });
+    expectOpenAIError(await send("GET", "/v1/assistants"), 404, { type: "invalid_request_error", code: "not_found", message: /\/v1\/assistants/ });
     expectOpenAIError(await send("POST", "/v1/chat/completion", { body: "{}" }), 404, { type: "invalid_request_error", code: "not_found" });
     const error = await rejectionOf(fixture.client.get("/assistants"));
     expect(error).toBeInstanceOf(NotFoundError);
@@ -207,7 +207,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
   });
 
   it("405 with an allow header for a known path and the wrong method", async () => {
-    const getChat = await send("GET", "/v1/chat/completions");
+    const getChat = await send("GET", "/v1/completions");
     expectOpenAIError(getChat, 405, { type: "invalid_request_error", code: "method_not_allowed" });
     expect(getChat.headers.get("allow")).toBe("POST");
     const postModels = await send("POST", "/v1/models", { body: "{}", headers: { "content-type": "application/json" } });
@@ -242,7 +242,7 @@ describe("the gateway's own errors, in OpenAI's shape", () => {
 
   it("checks the route before the provider and the provider before the body", async () => {
     expect((await send("GET", "/v1/nope", { headers: { "x-provider": "nope" } })).status).toBe(404);
-    expect((await send("GET", "/v1/chat/completions", { headers: { "x-provider": "nope" } })).status).toBe(405);
+    expect((await send("GET", "/v1/completions", { headers: { "x-provider": "nope" } })).status).toBe(405);
     expect((await postJson("/v1/chat/completions", "not json", { "x-provider": "nope" })).status).toBe(400);
   });
 });
@@ -256,7 +256,7 @@ describe("413 for a body over the limit", () => {
     expectOpenAIError(response, 413, {
       type: "invalid_request_error",
       code: "request_too_large",
-      message: `The request body is larger than ${SMALL_LIMIT} bytes.`,
+      message: `The request body is larger than the gateway's limit of ${SMALL_LIMIT} bytes.`,
     });
     const padding = SMALL_LIMIT - JSON.stringify({ model: "text-embedding-3-small", input: "" }).length;
     const atLimit = JSON.stringify({ model: "text-embedding-3-small", input: "y".repeat(padding) });
@@ -292,7 +292,7 @@ describe("413 for a body over the limit", () => {
     expectOpenAIError(response, 413, {
       type: "invalid_request_error",
       code: "request_too_large",
-      message: `The request body is larger than ${6 * 1024 * 1024} bytes.`,
+      message: `The request body is larger than the gateway's limit of ${6 * 1024 * 1024} bytes (6 MiB).`,
     });
     expect(fixture.upstream.requests).toHaveLength(0);
     const [summary] = await fixture.gateway.waitForSummaries(1);

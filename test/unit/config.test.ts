@@ -27,6 +27,7 @@ describe("loadConfig defaults", () => {
       allowPassthrough: true,
       keyLimits: {},
       allowAccountHeaders: false,
+      allowRealtimeClientSecrets: false,
       providerKeys: { openai: { apiKey: undefined, organization: undefined, project: undefined } },
     });
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
@@ -71,6 +72,12 @@ describe("loadConfig reads valid values", () => {
 
   it("reads GATEWAY_ALLOW_ACCOUNT_HEADERS for the local gateway keys", () => {
     expect(loadConfig({ GATEWAY_API_KEYS: "gw-key", GATEWAY_ALLOW_ACCOUNT_HEADERS: "true" }).credentials).toMatchObject({ allowAccountHeaders: true });
+  });
+
+  it("reads GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS for the local gateway keys", () => {
+    expect(loadConfig({ GATEWAY_API_KEYS: "gw-key", GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS: "true" }).credentials).toMatchObject({
+      allowRealtimeClientSecrets: true,
+    });
   });
 
   it("splits GATEWAY_API_KEYS on commas, drops blanks, and turns passthrough off", () => {

@@ -36,8 +36,8 @@ describe("parseSecret: valid documents", () => {
       openai: { apiKeys: ["sk-live-provider-key"], organization: "org-acme", project: "proj_acme" },
     });
     expect(credentials.gatewayKeys).toEqual([
-      { id: "team-a", digest: digestKey(GW_ONE), allowAccountHeaders: false },
-      { id: "team_b.2", digest: digestKey(GW_TWO), allowAccountHeaders: false },
+      { id: "team-a", digest: digestKey(GW_ONE), allowAccountHeaders: false, allowRealtimeClientSecrets: false },
+      { id: "team_b.2", digest: digestKey(GW_TWO), allowAccountHeaders: false, allowRealtimeClientSecrets: false },
     ]);
     expect(credentials.allowPassthrough).toBe(true);
     expect(Object.isFrozen(credentials)).toBe(true);
@@ -74,8 +74,8 @@ describe("parseSecret: valid documents", () => {
       JSON.stringify({ openai: { apiKey: "sk-a" }, gatewayKey: GENERATED, gatewayKeys: [{ id: "team-a", key: GW_ONE }] }),
     );
     expect(credentials.gatewayKeys).toEqual([
-      { id: "default", digest: digestKey(GENERATED), allowAccountHeaders: false },
-      { id: "team-a", digest: digestKey(GW_ONE), allowAccountHeaders: false },
+      { id: "default", digest: digestKey(GENERATED), allowAccountHeaders: false, allowRealtimeClientSecrets: false },
+      { id: "team-a", digest: digestKey(GW_ONE), allowAccountHeaders: false, allowRealtimeClientSecrets: false },
     ]);
     expect(authenticate(`Bearer ${GENERATED}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "default" });
     expect(authenticate(`Bearer ${GW_ONE}`, credentials, true)).toMatchObject({ mode: "managed", keyId: "team-a" });
@@ -93,7 +93,7 @@ describe("parseSecret: valid documents", () => {
 
   it("reads gatewayKey alone", () => {
     const credentials = parseSecret(JSON.stringify({ openai: { apiKey: "sk-a" }, gatewayKey: GENERATED }));
-    expect(credentials.gatewayKeys).toEqual([{ id: "default", digest: digestKey(GENERATED), allowAccountHeaders: false }]);
+    expect(credentials.gatewayKeys).toEqual([{ id: "default", digest: digestKey(GENERATED), allowAccountHeaders: false, allowRealtimeClientSecrets: false }]);
     expect(credentials.providers).not.toHaveProperty("gatewayKey");
   });
 
@@ -116,6 +116,30 @@ describe("parseSecret: valid documents", () => {
     expect(authenticate(`Bearer ${GW_ONE}`, credentials, true)).toMatchObject({ keyId: "operator", allowAccountHeaders: true });
     expect(authenticate(`Bearer ${GW_TWO}`, credentials, true)).toMatchObject({ keyId: "tenant", allowAccountHeaders: false });
     expect(authenticate(`Bearer ${GENERATED}`, credentials, true)).toMatchObject({ keyId: "default", allowAccountHeaders: false });
+  });
+});
+
+describe("parseSecret: a gateway key's own provider account and realtime permission", () => {
+  const document = {
+    openai: { apiKey: "sk-shared", project: "proj_shared" },
+    gatewayKeys: [
+      { id: "team-a", key: GW_ONE, openai: { project: "proj_team_a" }, allowRealtimeClientSecrets: true },
+      { id: "team-b", key: GW_TWO, openai: { apiKey: "sk-team-b" }, note: "a field the gateway does not know is ignored" },
+    ],
+  };
+
+  it("reads a key's own project or provider key (a field named after a provider) and carries them to the caller", () => {
+    const credentials = parseSecret(JSON.stringify(document));
+    expect(authenticate(`Bearer ${GW_ONE}`, credentials, true)).toMatchObject({
+      keyId: "team-a",
+      providerAccounts: { openai: { project: "proj_team_a" } },
+      allowRealtimeClientSecrets: true,
+    });
+    expect(authenticate(`Bearer ${GW_TWO}`, credentials, true)).toMatchObject({
+      keyId: "team-b",
+      providerAccounts: { openai: { apiKeys: ["sk-team-b"] } },
+      allowRealtimeClientSecrets: false,
+    });
   });
 });
 
@@ -172,6 +196,31 @@ describe("parseSecret: malformed documents throw SecretFormatError naming the fi
       "field gatewayKeys[0].allowAccountHeaders must be true or false",
     ],
     ["allowAccountHeaders as a number", { gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", allowAccountHeaders: 1 }] }, "field gatewayKeys[0].allowAccountHeaders"],
+    [
+      "allowRealtimeClientSecrets as a string",
+      { gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", allowRealtimeClientSecrets: "yes" }] },
+      "field gatewayKeys[0].allowRealtimeClientSecrets must be true or false",
+    ],
+    [
+      "a key's own provider account that is a string",
+      { openai: { apiKey: "sk-secret-provider-value" }, gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", openai: "proj_secret" }] },
+      "field gatewayKeys[0].openai must be an object",
+    ],
+    [
+      "a key's own provider account with nothing in it",
+      { openai: { apiKey: "sk-secret-provider-value" }, gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", openai: {} }] },
+      "field gatewayKeys[0].openai must hold apiKey, apiKeys, project or organization",
+    ],
+    [
+      "a key's own empty project",
+      { openai: { apiKey: "sk-secret-provider-value" }, gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", openai: { project: " " } }] },
+      "field gatewayKeys[0].openai.project",
+    ],
+    [
+      "a key's own empty apiKeys",
+      { openai: { apiKey: "sk-secret-provider-value" }, gatewayKeys: [{ id: "a", key: "gw-secret-gateway-value-0123", openai: { apiKeys: [] } }] },
+      "field gatewayKeys[0].openai.apiKeys",
+    ],
   ])("%s", (_name, document, fieldMessage) => {
     const error = formatErrorOf(document);
     expect(error.message).toContain(fieldMessage);

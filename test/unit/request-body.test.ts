@@ -81,7 +81,7 @@ describe("parseJsonBody rejects", () => {
   it("a body over the limit with 413", () => {
     const error = thrownBy("application/json", bytes(`{"model":"${"m".repeat(LIMIT)}"}`));
     expect(error).toBeInstanceOf(PayloadTooLargeError);
-    expect(error).toMatchObject({ status: 413, code: "request_too_large", message: `The request body is larger than ${LIMIT} bytes.` });
+    expect(error).toMatchObject({ status: 413, code: "request_too_large", message: `The request body is larger than the gateway's limit of ${LIMIT} bytes.` });
   });
 
   it("bytes that are not UTF-8 with 400 invalid_encoding", () => {

@@ -42,3 +42,13 @@ describe("the AuthFailures count", () => {
     expect(authFailures(summary(status, outcome))).toBe(0);
   });
 });
+
+describe("the endpoint dimension", () => {
+  it("names the endpoint's family, not the operation, so the dimension stays a short fixed list", () => {
+    const filesCreate = { ...summary(200, "ok"), path: "/v1/files", endpoint: "files.create", family: "files" };
+    const filesContent = { ...summary(200, "ok"), path: "/v1/files/file-1/content", endpoint: "files.content", family: "files" };
+    const dimension = (request: RequestSummary) => measureRequest(request, new ModelDimensionLimiter()).dimensions.endpoint;
+    expect(dimension(filesCreate)).toBe("files");
+    expect(dimension(filesContent)).toBe("files");
+  });
+});

@@ -9,7 +9,7 @@
  * provider as if it were the caller's own provider key.
  */
 import { timingSafeEqual } from "node:crypto";
-import { digestKey, type Credentials, type GatewayKeyDigest } from "./credentials.ts";
+import { digestKey, type Credentials, type GatewayKeyDigest, type ProviderAccount } from "./credentials.ts";
 import type { KeyLimits } from "../config/key-limits.ts";
 import { AuthenticationError } from "../http/errors.ts";
 
@@ -23,6 +23,10 @@ export type Caller =
       readonly limits?: KeyLimits;
       /** Whether the caller's own `OpenAI-Organization`/`OpenAI-Project` go upstream (absent: no, the configured ones do). */
       readonly allowAccountHeaders?: boolean;
+      /** The key's own provider accounts (its own provider key or project), by provider name. */
+      readonly providerAccounts?: Readonly<Record<string, ProviderAccount>>;
+      /** Whether the key may mint realtime client secrets. */
+      readonly allowRealtimeClientSecrets?: boolean;
     }
   | { readonly mode: "passthrough"; readonly authorization: string }
   /** Passthrough without a key, allowed only for providers that need none (the mock). */
@@ -47,7 +51,15 @@ export function authenticate(
   if (token !== undefined && credentials.gatewayKeys.length > 0) {
     const key = findGatewayKey(token, credentials);
     if (key !== undefined) {
-      return { mode: "managed", keyId: key.id, keyDigest: key.digest.toString("hex"), limits: key.limits, allowAccountHeaders: key.allowAccountHeaders };
+      return {
+        mode: "managed",
+        keyId: key.id,
+        keyDigest: key.digest.toString("hex"),
+        limits: key.limits,
+        allowAccountHeaders: key.allowAccountHeaders,
+        providerAccounts: key.providerAccounts,
+        allowRealtimeClientSecrets: key.allowRealtimeClientSecrets,
+      };
     }
   }
   if (!credentials.allowPassthrough) {

@@ -12,6 +12,18 @@ export interface ProviderKeys {
   readonly project?: string;
 }
 
+/**
+ * A gateway key's own account at a provider, instead of the gateway's: its
+ * own provider key (pool), or its own project (and organization) with the
+ * gateway's provider key. Either way the provider itself keeps the key's
+ * stored objects (files, batches…) apart from every other key's.
+ */
+export interface ProviderAccount {
+  readonly apiKeys?: readonly string[];
+  readonly organization?: string;
+  readonly project?: string;
+}
+
 /** A gateway key, kept only as its SHA-256 digest for constant-time comparison. */
 export interface GatewayKeyDigest {
   readonly id: string;
@@ -24,6 +36,10 @@ export interface GatewayKeyDigest {
    * ones apply and the caller's are dropped.
    */
   readonly allowAccountHeaders: boolean;
+  /** Its own provider accounts, by provider name. */
+  readonly providerAccounts?: Readonly<Record<string, ProviderAccount>>;
+  /** Whether its holders may mint realtime client secrets (ephemeral provider keys that bypass the gateway). */
+  readonly allowRealtimeClientSecrets: boolean;
 }
 
 /** The credentials in force for a request. */
@@ -59,6 +75,9 @@ export interface GatewayKeyInput {
   readonly limits?: KeyLimits;
   /** Default false. */
   readonly allowAccountHeaders?: boolean;
+  readonly providerAccounts?: Readonly<Record<string, ProviderAccount>>;
+  /** Default false. */
+  readonly allowRealtimeClientSecrets?: boolean;
 }
 
 /** Builds credentials from plain gateway keys. */
@@ -70,8 +89,15 @@ export function createCredentials(input: {
   return Object.freeze({
     providers: Object.freeze({ ...input.providers }),
     gatewayKeys: Object.freeze(
-      input.gatewayKeys.map(({ id, key, limits, allowAccountHeaders }) =>
-        Object.freeze({ id, digest: digestKey(key), limits, allowAccountHeaders: allowAccountHeaders === true }),
+      input.gatewayKeys.map(({ id, key, limits, allowAccountHeaders, providerAccounts, allowRealtimeClientSecrets }) =>
+        Object.freeze({
+          id,
+          digest: digestKey(key),
+          limits,
+          allowAccountHeaders: allowAccountHeaders === true,
+          providerAccounts,
+          allowRealtimeClientSecrets: allowRealtimeClientSecrets === true,
+        }),
       ),
     ),
     allowPassthrough: input.allowPassthrough,

@@ -1,6 +1,7 @@
 /**
  * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`
- * (with `GATEWAY_KEY_LIMITS` and `GATEWAY_ALLOW_ACCOUNT_HEADERS`),
+ * (with `GATEWAY_KEY_LIMITS`, `GATEWAY_ALLOW_ACCOUNT_HEADERS` and
+ * `GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS`),
  * `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
  */
 import type { CredentialsConfig } from "../config/config.ts";
@@ -16,7 +17,13 @@ export function createEnvCredentialStore(config: Extract<CredentialsConfig, { so
     providers,
     gatewayKeys: config.gatewayKeys.map((key, index) => {
       const id = `env-${index + 1}`;
-      return { id, key, limits: config.keyLimits[id] ?? config.keyLimits["*"], allowAccountHeaders: config.allowAccountHeaders };
+      return {
+        id,
+        key,
+        limits: config.keyLimits[id] ?? config.keyLimits["*"],
+        allowAccountHeaders: config.allowAccountHeaders,
+        allowRealtimeClientSecrets: config.allowRealtimeClientSecrets,
+      };
     }),
     allowPassthrough: config.allowPassthrough,
   });

@@ -77,6 +77,8 @@ export type CredentialsConfig =
       readonly keyLimits: Readonly<Record<string, KeyLimits>>;
       /** Whether holders of these gateway keys may send their own `OpenAI-Organization`/`OpenAI-Project` (`GATEWAY_ALLOW_ACCOUNT_HEADERS`). */
       readonly allowAccountHeaders: boolean;
+      /** Whether holders of these gateway keys may mint realtime client secrets (`GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS`). */
+      readonly allowRealtimeClientSecrets: boolean;
       /** Provider keys by provider name (`OPENAI_API_KEY`… for `openai`). */
       readonly providerKeys: Readonly<Record<string, ProviderKeySettings>>;
     }
@@ -215,6 +217,7 @@ function readCredentials(env: Env): CredentialsConfig {
     allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
     keyLimits: readKeyLimits(env),
     allowAccountHeaders: readBool(env, "GATEWAY_ALLOW_ACCOUNT_HEADERS", false),
+    allowRealtimeClientSecrets: readBool(env, "GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS", false),
     providerKeys: {
       openai: {
         apiKey: readString(env, "OPENAI_API_KEY"),

@@ -14,19 +14,22 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
+import { refuseEndpoint } from "../access/endpoint-refusal.ts";
+import { createObjectGuard } from "../access/object-guard.ts";
 import type { CredentialStore } from "../access/credentials.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
 import { createResponseCache } from "../cache/response-cache.ts";
 import type { GatewayConfig } from "../config/config.ts";
-import { matchEndpoint, modelOfPath } from "../endpoints/match.ts";
+import { matchEndpoint } from "../endpoints/match.ts";
+import { requestFacts } from "../endpoints/request-facts.ts";
 import { headerValue } from "../http/headers.ts";
-import { readRequestBody } from "../http/request-body.ts";
+import { readRawBody, readRequestBody } from "../http/request-body.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
 import { createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
 import { requestRetryConfig } from "../routing/retry-policy.ts";
 import { createAttemptRunner } from "../routing/run-attempts.ts";
-import { createGatewayStore } from "../stores/create-store.ts";
+import { createGatewayStore, createObjectStore } from "../stores/create-store.ts";
 import type { GatewayStore } from "../stores/types.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream/client.ts";
 import { answerError, answerFromCache } from "./answers.ts";
@@ -34,6 +37,7 @@ import { createKeyLimiter } from "./key-limiter.ts";
 import { createProviderCaller, type ProviderAnswer } from "./provider-call.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
+import { timeLeftMs } from "./time-left.ts";
 
 /** The gateway core. */
 export interface Gateway {
@@ -49,7 +53,7 @@ export interface Gateway {
 export interface GatewayDependencies {
   readonly config: GatewayConfig;
   readonly credentials: CredentialStore;
-  /** The cache and quota store (default: the one the configuration names). */
+  /** The cache and quota store, which also keeps stored objects' owners (default: the one the configuration names). */
   readonly store?: GatewayStore;
   /** Hears of store failures, which never fail a request. */
   readonly onStoreError?: (error: unknown, operation: string) => void;
@@ -67,36 +71,50 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
+  const objects = createObjectGuard({ store: dependencies.store ?? createObjectStore(config, gatewayStore), prices: config.observability.prices, onStoreError });
   const callProvider = createProviderCaller({ config, now, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const recorder = new RequestRecorder(randomUUID(), now(), request, config.observability.prices);
     try {
       const match = matchEndpoint(request.method, request.path);
-      recorder.endpoint(match.endpoint.name);
+      recorder.endpoint(match.endpoint.name, match.endpoint.family);
       const providerName = headerValue(request.headers, "x-provider");
       // Who is calling comes before anything about the set-up: a stranger learns no provider names.
       const credentials = await credentialStore.get();
       const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
       recorder.caller(caller);
+      refuseEndpoint(match.endpoint, caller);
       const provider = providers.resolve(providerName);
-      const raw = request.readBody === undefined ? request.body : await request.readBody();
+      const raw = await readRawBody(request, match.endpoint.requestBody);
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
-      recorder.target(provider.name, typeof json?.model === "string" ? json.model : modelOfPath(match), json?.stream === true);
+      const facts = requestFacts(match, body, request.query);
+      recorder.target(provider.name, facts.model, facts.stream);
       // Every header the gateway reads is checked before anything is counted or served.
       const retry = requestRetryConfig(request.headers, config.retry);
       const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
       recorder.cache(caching);
       await limiter.admit(caller);
+      const access = await objects.admit({ caller, provider: provider.name, match, json, raw: body.kind === "json" ? body.raw : undefined });
       const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
       if (hit !== undefined) {
         recorder.cache(caching, true);
         return answerFromCache(recorder, request.signal, hit, now);
       }
-      const answer = await callProvider({ recorder, request, match, provider, body, caller, credentials, retry });
-      const afterEnd = (result: AnswerResult) => afterResponse(caller, caching, answer, result);
-      return relayAnswer(answer, { recorder, request, match, caching, requestBytes: raw?.byteLength ?? 0, config, now, afterEnd });
+      const input = { recorder, request, match, provider, body, caller, credentials, retry };
+      const called = await callProvider(input);
+      // A list keeps only the caller's objects; reading on calls the provider for the next page.
+      const fetchPage = async (query: string) => (await callProvider({ ...input, request: { ...request, query } })).response;
+      const readTimeoutMs = timeLeftMs(config, request, recorder.startedAt, now);
+      const answer = { ...called, response: await access.answer(called.response, fetchPage, request.query, readTimeoutMs) };
+      const afterEnd = async (result: AnswerResult) => {
+        const counted = await access.settle(result.usage);
+        if (counted !== undefined) recorder.objectUsage(counted.usage, counted.model, counted.costUsd);
+        await afterResponse(caller, caching, answer, counted === undefined ? result : { ...result, usage: counted.usage });
+      };
+      const requestBytes = raw?.byteLength ?? 0;
+      return relayAnswer(answer, { recorder, request, match, caching, requestBytes, config, now, afterEnd, watchBody: access.watchBody });
     } catch (error) {
       return answerError(recorder, request.signal, error, now);
     }

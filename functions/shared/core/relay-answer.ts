@@ -34,6 +34,8 @@ export interface RelayAnswerContext {
   readonly now: () => number;
   /** Bookkeeping after the body has ended (cache, key charges); the summary waits for it. */
   readonly afterEnd: (result: AnswerResult) => Promise<void>;
+  /** Reads the relayed body on the side (stored objects' ids), and may hold its end back until that is done. */
+  readonly watchBody?: (body: AsyncGenerator<Uint8Array, void, undefined>) => AsyncGenerator<Uint8Array, void, undefined>;
 }
 
 /** The response that relays a provider's answer. */
@@ -45,7 +47,8 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching));
   // A body the gateway may change, or that streams, goes out without the provider's length.
   if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
-  const body = relayBody(response, {
+  if (isEventStream(headers["content-type"]) && response.status < 300) recorder.streamed();
+  const relayed = relayBody(response, {
     endpoint: context.match.endpoint,
     idleTimeoutMs: config.timeouts.idleMs,
     remainingMs: timeLeftMs(config, request, recorder.startedAt, now),
@@ -74,6 +77,7 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
         );
     },
   });
+  const body = context.watchBody === undefined ? relayed : context.watchBody(relayed);
   return { status: response.status, headers, body, completed: completion.promise };
 }
 

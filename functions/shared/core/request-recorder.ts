@@ -33,6 +33,8 @@ export class RequestRecorder {
   readonly #request: GatewayRequest;
   readonly #prices: PriceTable;
   #endpoint: string | undefined;
+  #family: string | undefined;
+  #objectUsage: { usage?: TokenUsage; model?: string; costUsd?: number } | undefined;
   #provider: string | undefined;
   #model: string | undefined;
   #stream = false;
@@ -55,8 +57,25 @@ export class RequestRecorder {
     return this.#retries;
   }
 
-  endpoint(name: string): void {
+  /** The endpoint's operation name and family (see endpoints/definition.ts). */
+  endpoint(name: string, family?: string): void {
     this.#endpoint = name;
+    this.#family = family;
+  }
+
+  /** The answer turned out to be an event stream (a form's `stream` field, a query's `stream=true`). */
+  streamed(): void {
+    this.#stream = true;
+  }
+
+  /**
+   * Usage that belongs to a stored object (a batch, a background response)
+   * rather than to what the answer's readers found: it replaces theirs, with
+   * its own model and cost (batch prices) when given; undefined when the
+   * object's usage was already counted by an earlier request.
+   */
+  objectUsage(usage: TokenUsage | undefined, model?: string, costUsd?: number): void {
+    this.#objectUsage = { usage, model, costUsd };
   }
 
   caller(caller: Caller): void {
@@ -96,13 +115,17 @@ export class RequestRecorder {
   summary(ending: RequestEnding): RequestSummary {
     const since = (at: number | undefined) => (at === undefined ? undefined : at - this.startedAt);
     const totalMs = ending.endedAt - this.startedAt;
+    const object = this.#objectUsage;
+    const usage = object === undefined ? ending.usage : object.usage;
+    const model = object?.model ?? this.#model;
     return {
       requestId: this.requestId,
       method: this.#request.method,
       path: this.#request.path,
       endpoint: this.#endpoint,
+      family: this.#family,
       provider: this.#provider,
-      model: this.#model,
+      model,
       stream: this.#stream,
       keyId: this.#keyId,
       retries: this.#retries,
@@ -116,9 +139,9 @@ export class RequestRecorder {
         this.#upstreamStartedAt === undefined || ending.upstreamEndedAt === undefined ? undefined : ending.upstreamEndedAt - this.#upstreamStartedAt,
       firstByteMs: since(ending.firstByteAt),
       totalMs,
-      usage: ending.usage,
-      usageEstimated: ending.usageEstimated,
-      costUsd: estimateCostUsd(this.#prices, this.#model, ending.usage),
+      usage,
+      usageEstimated: object === undefined ? ending.usageEstimated : undefined,
+      costUsd: object?.costUsd ?? estimateCostUsd(this.#prices, model, usage),
     };
   }
 }

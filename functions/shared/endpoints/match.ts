@@ -23,9 +23,13 @@ interface CompiledEndpoint {
 // backslashes are refused, so no parameter can climb out of its path on the provider.
 const SEGMENT = "((?!(?:\\.|%2[eE]){1,2}(?:/|$))(?:(?!%2[fF]|%5[cC])[^/\\\\])+)";
 
+// A trailing "/*" (refused families such as /organization/*) matches the bare path and anything below it.
+const REST = "(?:/.*)?";
+
 function compile(endpoint: EndpointDefinition): CompiledEndpoint {
   const paramNames: string[] = [];
-  const source = endpoint.path
+  const rest = endpoint.path.endsWith("/*");
+  const source = (rest ? endpoint.path.slice(0, -2) : endpoint.path)
     .split(/(\{\w+\})/)
     .map((part) => {
       const name = /^\{(\w+)\}$/.exec(part)?.[1];
@@ -34,7 +38,7 @@ function compile(endpoint: EndpointDefinition): CompiledEndpoint {
       return SEGMENT;
     })
     .join("");
-  return { endpoint, pattern: new RegExp(`^${source}$`), paramNames };
+  return { endpoint, pattern: new RegExp(`^${source}${rest ? REST : ""}$`, "s"), paramNames };
 }
 
 const COMPILED: readonly CompiledEndpoint[] = ENDPOINTS.map(compile);
@@ -53,7 +57,7 @@ export function matchEndpoint(method: string, path: string, endpoints: readonly 
   for (const candidate of endpoints) {
     const match = candidate.pattern.exec(upstreamPath);
     if (match === null) continue;
-    if (candidate.endpoint.method !== method) {
+    if (candidate.endpoint.method !== method && candidate.endpoint.method !== "*") {
       (allowed ??= []).push(candidate.endpoint.method);
       continue;
     }

@@ -61,6 +61,13 @@ export class AuthenticationError extends GatewayError {
   }
 }
 
+/** 403: the caller is known but may not do this (an admin endpoint, a realtime client secret, a list the gateway cannot filter). */
+export class PermissionDeniedError extends GatewayError {
+  constructor(message: string, options: GatewayErrorOptions = {}) {
+    super(403, message, { code: "permission_denied", ...options });
+  }
+}
+
 /** 404: no such route under `/v1`. */
 export class NotFoundError extends GatewayError {
   constructor(message: string, options: GatewayErrorOptions = {}) {
@@ -78,10 +85,14 @@ export class MethodNotAllowedError extends GatewayError {
   }
 }
 
-/** 413: the request body is larger than the gateway accepts. */
+/** 413: the request body is larger than the gateway accepts; `hint` says how to send it instead. */
 export class PayloadTooLargeError extends GatewayError {
-  constructor(limitBytes: number) {
-    super(413, `The request body is larger than ${limitBytes} bytes.`, { code: "request_too_large" });
+  readonly limitBytes: number;
+
+  constructor(limitBytes: number, hint?: string) {
+    const limit = `${limitBytes} bytes${limitBytes >= 1024 * 1024 ? ` (${Math.round((limitBytes / (1024 * 1024)) * 10) / 10} MiB)` : ""}`;
+    super(413, `The request body is larger than the gateway's limit of ${limit}.${hint === undefined ? "" : ` ${hint}`}`, { code: "request_too_large" });
+    this.limitBytes = limitBytes;
   }
 }
 

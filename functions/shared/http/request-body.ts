@@ -7,6 +7,7 @@
 import type { RequestBodyKind } from "../endpoints/catalogue.ts";
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors.ts";
 import { hasMoreOpenings, nestingExceeds } from "./json-scan.ts";
+import type { GatewayRequest } from "./wire.ts";
 
 /** A parsed request body: always a JSON object. */
 export type JsonBody = Record<string, unknown>;
@@ -27,6 +28,8 @@ const MULTIPART_TYPE = /^multipart\/form-data\s*;(?:.*;)?\s*boundary=("?)[^";]{1
  */
 export function readRequestBody(kind: RequestBodyKind, contentType: string | undefined, body: Uint8Array | undefined, maxBytes: number): RequestBody {
   switch (kind) {
+    case "json-or-multipart":
+      return readRequestBody(isMultipart(contentType) ? "multipart" : "json", contentType, body, maxBytes);
     case "none":
       return { kind };
     case "json": {
@@ -41,10 +44,38 @@ export function readRequestBody(kind: RequestBodyKind, contentType: string | und
       if (body === undefined || body.byteLength === 0) {
         throw new InvalidRequestError("The request body is empty.", { code: "missing_body" });
       }
-      if (body.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      if (body.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes, tooLargeHint(kind));
       return { kind, raw: body, contentType: contentType ?? "application/octet-stream" };
     }
   }
+}
+
+/** Whether a content type is a multipart form (with or without a valid boundary). */
+function isMultipart(contentType: string | undefined): boolean {
+  return contentType?.trimStart().toLowerCase().startsWith("multipart/") ?? false;
+}
+
+/**
+ * Reads a request's raw body (the adapter reads it only when asked), naming
+ * the limit and, for a form (a file upload), the way to send more.
+ * @throws {PayloadTooLargeError} when the adapter refuses a body over the limit
+ */
+export async function readRawBody(request: GatewayRequest, kind: RequestBodyKind): Promise<Uint8Array | undefined> {
+  try {
+    return request.readBody === undefined ? request.body : await request.readBody();
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw new PayloadTooLargeError(error.limitBytes, tooLargeHint(kind));
+    throw error;
+  }
+}
+
+/** Files go through the Uploads API in parts, each well under the limit; other bodies have no other way. */
+function tooLargeHint(kind: RequestBodyKind): string | undefined {
+  if (kind !== "multipart" && kind !== "json-or-multipart" && kind !== "binary") return undefined;
+  return (
+    "To send a larger file, use the Uploads API: POST /v1/uploads, then the file in parts of a few MB each " +
+    "(POST /v1/uploads/{upload_id}/parts), then POST /v1/uploads/{upload_id}/complete; the file can then be used by its id."
+  );
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;

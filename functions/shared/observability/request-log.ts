@@ -18,6 +18,7 @@ export function requestLogFields(summary: RequestSummary, metrics: RequestMetric
     method: summary.method,
     path: summary.path,
     endpoint: summary.endpoint,
+    family: summary.family,
     provider: summary.provider,
     model: summary.model,
     key_id: summary.keyId,

@@ -84,7 +84,8 @@ export function measureRequest(summary: RequestSummary, models: ModelDimensionLi
     dimensions: {
       provider: summary.provider ?? "none",
       model: models.valueFor(summary.model, status),
-      endpoint: summary.endpoint ?? "none",
+      // The family, not the operation: a short fixed list, so the dimension stays bounded.
+      endpoint: summary.family ?? summary.endpoint ?? "none",
       keyId: summary.keyId,
     },
     values,

@@ -27,8 +27,10 @@ export interface RequestSummary {
   readonly requestId: string;
   readonly method: string;
   readonly path: string;
-  /** The endpoint's name in the catalogue, e.g. `chat.completions`. */
+  /** The endpoint's name in the catalogue, e.g. `chat.completions`, `files.create`. */
   readonly endpoint?: string;
+  /** The endpoint's family, e.g. `chat`, `files`: the `endpoint` metric dimension. */
+  readonly family?: string;
   readonly provider?: string;
   readonly model?: string;
   readonly stream: boolean;

@@ -127,16 +127,24 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
   }
 }
 
-/** The credential an attempt sends: the pool key at the state's position (managed), the caller's own, or none. */
+/**
+ * The credential an attempt sends: the pool key at the state's position
+ * (managed; the key's own provider key or project when it has one), the
+ * caller's own, or none.
+ */
 function credentialFor(caller: Caller, state: AttemptState): ProviderCredential {
   if (caller.mode === "passthrough") return { kind: "passthrough", authorization: caller.authorization };
   if (caller.mode === "anonymous") return { kind: "none" };
-  const keys = state.credentials.providers[state.provider];
-  const apiKey = keys === undefined || keys.apiKeys.length === 0 ? undefined : keys.apiKeys[state.keyIndex % keys.apiKeys.length];
-  if (keys === undefined || apiKey === undefined) {
+  const own = caller.providerAccounts?.[state.provider];
+  const shared = state.credentials.providers[state.provider];
+  const apiKeys = own?.apiKeys ?? shared?.apiKeys;
+  const apiKey = apiKeys === undefined || apiKeys.length === 0 ? undefined : apiKeys[state.keyIndex % apiKeys.length];
+  if (apiKey === undefined) {
     throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
   }
-  return { kind: "managed", apiKey, organization: keys.organization, project: keys.project };
+  // A key with its own provider key is its own account: the shared key's organization and project are not its.
+  const account = own?.apiKeys === undefined ? shared : undefined;
+  return { kind: "managed", apiKey, organization: own?.organization ?? account?.organization, project: own?.project ?? account?.project };
 }
 
 /** The response in OpenAI's wire, for providers that speak another. */

@@ -12,3 +12,12 @@ export function createGatewayStore(config: GatewayConfig): GatewayStore {
     ? createMemoryStore()
     : createDynamoDbStore({ tableName: config.tableName, timeoutMs: config.storeTimeoutMs });
 }
+
+/**
+ * The store of stored objects' owners and usage counters: the gateway's table
+ * in AWS; locally a memory store of its own, so that filling the response
+ * cache never evicts an owner (an evicted owner locks its key out of the object).
+ */
+export function createObjectStore(config: GatewayConfig, shared: GatewayStore): GatewayStore {
+  return config.tableName === undefined ? createMemoryStore() : shared;
+}

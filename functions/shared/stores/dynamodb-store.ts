@@ -37,8 +37,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
   const expiry = (ttlSeconds: number) => String(Math.ceil(now() / 1000) + ttlSeconds);
 
   return {
-    async get(key) {
-      const read = new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false });
+    async get(key, readOptions) {
+      const read = new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: readOptions?.consistent === true });
       const output = await bounded("GetItem", (dynamo, abortSignal) => dynamo.send(read, { abortSignal }));
       const item = output.Item;
       // TTL deletion is lazy (it can take days): an expired item is treated as gone.

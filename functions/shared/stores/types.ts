@@ -1,12 +1,16 @@
 /**
- * The one storage interface behind the response cache and the key quotas:
- * in memory for the local server, DynamoDB in AWS.
+ * The one storage interface behind the response cache, the key quotas and the
+ * owners of stored objects: in memory for the local server, DynamoDB in AWS.
  */
 
 /** Values with a time to live, and atomic counters. */
 export interface GatewayStore {
-  /** The stored value, or undefined when absent or expired. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The stored value, or undefined when absent or expired. `consistent` asks
+   * for a read that sees every write made before it (DynamoDB reads are
+   * eventually consistent otherwise), for a value just written by another request.
+   */
+  get(key: string, options?: { readonly consistent?: boolean }): Promise<Uint8Array | undefined>;
   /** Stores a value for `ttlSeconds`; returns false when the value is too large to keep (never an error). */
   put(key: string, value: Uint8Array, ttlSeconds: number): Promise<boolean>;
   /**

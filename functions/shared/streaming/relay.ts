@@ -60,10 +60,12 @@ interface StreamReaders {
 /** Wraps a provider response's body in the relaying generator. */
 export async function* relayBody(upstream: UpstreamResponse, options: RelayOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const success = upstream.status < 300;
-  const eventStream = isEventStream(headerText(upstream.headers["content-type"]));
+  const contentType = headerText(upstream.headers["content-type"]);
+  const eventStream = isEventStream(contentType);
   const readsUsage = success && options.endpoint.usage !== "none";
   const sseUsage = readsUsage && eventStream ? createSseUsageReader() : undefined;
-  const jsonUsage = readsUsage && !eventStream ? createJsonUsageReader() : undefined;
+  // Only JSON carries a usage object: audio, file bytes and a transcript as text are never read.
+  const jsonUsage = readsUsage && !eventStream && isJson(contentType) ? createJsonUsageReader() : undefined;
   const readers = success && eventStream ? createReaders(options.stripInjectedUsage, sseUsage?.line) : undefined;
   // The idle bound is on the provider's silence: while the client has yet to take a chunk, it only re-arms.
   let waitingOnClient = false;
@@ -217,6 +219,11 @@ function createRecorder(limit: number): { push(chunk: Uint8Array): void; bytes()
     },
     bytes: () => (chunks === undefined ? undefined : Buffer.concat(chunks, size)),
   };
+}
+
+/** Whether a content type is JSON (`application/json`, `application/…+json`); a missing one counts, as some compatible servers send none. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType === undefined || /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType);
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

@@ -9,8 +9,8 @@
 /**
  * How the stream said it ended: `done` (`data: [DONE]`), `completed`,
  * `failed` or `incomplete` (the Responses API's final events; `incomplete` is
- * a cut-off the client asked for, e.g. `max_output_tokens`), or `error` (an
- * error event).
+ * a cut-off the client asked for, e.g. `max_output_tokens`; `completed` also
+ * ends an image, transcription or speech stream), or `error` (an error event).
  */
 export type StreamEnding = "done" | "completed" | "failed" | "incomplete" | "error";
 
@@ -26,11 +26,17 @@ export interface StreamMonitor {
 const FIELD = /^(?:data|event|id|retry)(?::|$)|^:/;
 const ENDINGS: Readonly<Record<string, StreamEnding>> = {
   "response.completed": "completed",
+  // The last event of an image, transcription and speech stream (each carries the usage).
+  "image_generation.completed": "completed",
+  "image_edit.completed": "completed",
+  "transcript.text.done": "completed",
+  "speech.audio.done": "completed",
   "response.failed": "failed",
   "response.incomplete": "incomplete",
   error: "error",
 };
-const TERMINAL_TYPE = /^\{\s*"type"\s*:\s*"(response\.completed|response\.failed|response\.incomplete|error)"/;
+const TERMINAL_TYPE =
+  /^\{\s*"type"\s*:\s*"(response\.completed|response\.failed|response\.incomplete|error|image_generation\.completed|image_edit\.completed|transcript\.text\.done|speech\.audio\.done)"/;
 const ERROR_OBJECT = /^\{\s*"error"\s*:/;
 
 /** Creates a monitor for one stream. */

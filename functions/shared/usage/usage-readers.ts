@@ -21,13 +21,19 @@ export interface UsageReader {
 
 type Json = Record<string, unknown>;
 
+/** The fields of which a usage object has at least one; whisper's `{"type":"duration","seconds":3}` has none. */
+const TOKEN_FIELDS = ["prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens"];
+
 /**
  * Normalises OpenAI's usage objects: chat and completions (`prompt_tokens`…),
- * the Responses API (`input_tokens`…) and embeddings (`prompt_tokens` only).
+ * the Responses API, images, transcriptions and speech (`input_tokens`…) and
+ * embeddings (`prompt_tokens` only). A usage without token counts (audio
+ * billed by duration) is none.
  */
 export function normalizeUsage(raw: unknown): TokenUsage | undefined {
   if (typeof raw !== "object" || raw === null) return undefined;
   const usage = raw as Json;
+  if (!TOKEN_FIELDS.some((field) => field in usage)) return undefined;
   const prompt = count(usage.prompt_tokens ?? usage.input_tokens);
   const completion = count(usage.completion_tokens ?? usage.output_tokens);
   const promptDetails = (usage.prompt_tokens_details ?? usage.input_tokens_details) as Json | undefined;
