@@ -21,7 +21,13 @@
  * - Responses streams: `event: <type>\ndata: <json>\n\n`, `sequence_number` from 0, no [DONE].
  * - Embeddings: the SDK sends `encoding_format: "base64"` when the caller gave none and
  *   decodes little-endian float32 base64 itself.
+ * - The rest of the API (fake-openai/routes.ts): files and uploads (multipart in,
+ *   `application/octet-stream` out), batches, fine-tuning jobs, images (partial-image
+ *   streams), audio (raw audio out, transcript and speech event streams), stored
+ *   responses and chat completions, conversations, vector stores, containers and evals,
+ *   kept per project (`openai-project`) like an OpenAI account.
  */
 export { approxTokens, DEFAULT_MODELS, fakeReply } from "./fake-openai/common.ts";
 export { startFakeOpenAI } from "./fake-openai/server.ts";
+export type { ProjectObjects } from "./fake-openai/stored.ts";
 export type { Behaviour, FakeOpenAI, FakeOpenAIOptions, RecordedRequest, RequestMatcher, StreamShape } from "./fake-openai/types.ts";

@@ -18,6 +18,7 @@ import {
 } from "./common.ts";
 import { missingParam, sendError } from "./errors.ts";
 import type { Answer, Ctx, SseEvent, StreamPlan } from "./types.ts";
+import { rememberChatCompletion } from "./stored-responses.ts";
 import { sendJson, sseData } from "./wire.ts";
 
 function lastUserTextFromMessages(messages: unknown): string | undefined {
@@ -68,7 +69,7 @@ export function refuseChatRequest(ctx: Ctx, body: Record<string, unknown>): bool
 export function sendChatCompletion(ctx: Ctx, body: Record<string, unknown>): void {
   const ans = chatAnswer(body);
   const { text, finish } = limitedText(ans);
-  sendJson(ctx, 200, {
+  const completion = {
     id: `chatcmpl-${alnum(29)}`,
     object: "chat.completion",
     created: nowSeconds(),
@@ -84,7 +85,10 @@ export function sendChatCompletion(ctx: Ctx, body: Record<string, unknown>): voi
     usage: chatUsage(ans.promptTokens, approxTokens(text)),
     service_tier: "default",
     system_fingerprint: SYSTEM_FINGERPRINT,
-  });
+  };
+  // With "store": true the completion is kept, to be listed, retrieved, updated and deleted.
+  rememberChatCompletion(ctx, body, completion);
+  sendJson(ctx, 200, completion);
 }
 
 export function chatStreamPlan(body: Record<string, unknown>, pieces: string[], promptTokens: number): StreamPlan {

@@ -10,6 +10,8 @@ import { completionAnswer, completionStreamPlan, sendCompletion } from "./comple
 import { handleEmbeddings, handleModerations, listModels, retrieveModel } from "./embeddings-moderations-models.ts";
 import { badRequest, invalidUrl, missingParam, modelNotFound, sendError, unauthorized } from "./errors.ts";
 import { responsesAnswer, responsesStreamPlan, sendResponse } from "./responses.ts";
+import { routeStoredObjects } from "./routes.ts";
+import { refuseResponseReferences, rememberStreamedChatCompletion, rememberStreamedResponse } from "./stored-responses.ts";
 import type { Ctx, Endpoint, StreamPlan, StreamShape } from "./types.ts";
 import { emitStream, withLineEnd } from "./wire.ts";
 
@@ -78,6 +80,8 @@ export async function handle(ctx: Ctx): Promise<void> {
   if (b && (await playBehaviour(ctx, b, (shape) => streamPlanFor(ctx, route?.endpoint, body ?? {}, shape)))) return;
 
   // ---- default behaviour ----
+  const stored = routeStoredObjects(ctx);
+  if (stored !== undefined) return stored;
   if (!route) return invalidUrl(ctx);
   const { endpoint } = route;
 
@@ -115,6 +119,7 @@ export async function handle(ctx: Ctx): Promise<void> {
       if (refuseChatRequest(ctx, body)) return;
       break;
     case "responses":
+      if (refuseResponseReferences(ctx, body)) return;
       break;
     case "embeddings":
       return handleEmbeddings(ctx, body);
@@ -122,7 +127,13 @@ export async function handle(ctx: Ctx): Promise<void> {
       return handleModerations(ctx, body);
   }
 
-  if (streaming) return emitStream(ctx, streamPlanFor(ctx, endpoint, body, {}), state.streamInterval);
+  if (streaming) {
+    const plan = streamPlanFor(ctx, endpoint, body, {});
+    // A streamed response is kept (unless store: false), a streamed chat completion with store: true too.
+    if (endpoint === "responses") rememberStreamedResponse(ctx, body, plan);
+    if (endpoint === "chat") rememberStreamedChatCompletion(ctx, body, plan);
+    return emitStream(ctx, plan, state.streamInterval);
+  }
   if (endpoint === "chat") return sendChatCompletion(ctx, body);
   if (endpoint === "completions") return sendCompletion(ctx, body);
   return sendResponse(ctx, body);

@@ -4,6 +4,7 @@
  */
 import { approxTokens, contentText, fakeReply, hex, isObject, modelOf, nowSeconds, obfuscation } from "./common.ts";
 import type { Answer, Ctx, SseEvent, StreamPlan } from "./types.ts";
+import { rememberResponse, sendQueuedResponse } from "./stored-responses.ts";
 import { sendJson } from "./wire.ts";
 
 function responsesInputText(input: unknown): { last: string | undefined; all: string } {
@@ -79,7 +80,15 @@ export function responsesAnswer(body: Record<string, unknown>): Answer {
   return { text: fakeReply(last), promptTokens: approxTokens(instr + all) + 7 };
 }
 
+/** Answers a created response: kept unless `store: false`; a background one is `queued` until retrieved. */
 export function sendResponse(ctx: Ctx, body: Record<string, unknown>): void {
+  const response = buildResponse(body);
+  if (body.background === true) return sendQueuedResponse(ctx, body, response);
+  rememberResponse(ctx, body, response);
+  sendJson(ctx, 200, response);
+}
+
+function buildResponse(body: Record<string, unknown>): Record<string, unknown> {
   const created = nowSeconds();
   const ans = responsesAnswer(body);
   const msgId = `msg_${hex(25)}`;
@@ -90,11 +99,7 @@ export function sendResponse(ctx: Ctx, body: Record<string, unknown>): void {
     content: [{ type: "output_text", annotations: [], logprobs: [], text: ans.text }],
     role: "assistant",
   };
-  sendJson(
-    ctx,
-    200,
-    responseObject(body, `resp_${hex(25)}`, created, "completed", [item], responsesUsage(ans.promptTokens, approxTokens(ans.text))),
-  );
+  return responseObject(body, `resp_${hex(25)}`, created, "completed", [item], responsesUsage(ans.promptTokens, approxTokens(ans.text)));
 }
 
 export function responsesStreamPlan(body: Record<string, unknown>, pieces: string[], inputTokens: number): StreamPlan {

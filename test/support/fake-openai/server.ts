@@ -7,7 +7,9 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_MODELS, hex } from "./common.ts";
+import { completeBatch, completeJob } from "./batches-fine-tuning.ts";
 import { handle } from "./dispatch.ts";
+import { emptyProject, type ProjectObjects, type Stored } from "./stored.ts";
 import { defaultErrorFor, sendError } from "./errors.ts";
 import type { Behaviour, Ctx, FakeOpenAI, FakeOpenAIOptions, FakeServerState, RecordedRequest } from "./types.ts";
 
@@ -24,6 +26,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     lastStreamWrites: [],
     lastStreamEvents: [],
     lastStreamDone: Promise.resolve(),
+    objects: new Map(),
   };
   const { queue } = state;
   const requests: RecordedRequest[] = [];
@@ -174,12 +177,31 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     reset(): void {
       requests.length = 0;
+      state.objects.clear();
       queue.length = 0;
       state.lastStreamWrites = [];
       state.lastStreamEvents = [];
       state.lastStreamDone = Promise.resolve();
       state.requestCount = 0;
       totalSockets = sockets.size;
+    },
+    objects(project = ""): ProjectObjects {
+      let objects = state.objects.get(project);
+      if (objects === undefined) {
+        objects = emptyProject();
+        state.objects.set(project, objects);
+      }
+      return objects;
+    },
+    completeBatch(batchId: string): void {
+      const objects = [...state.objects.values()].find((candidate) => candidate.batches.has(batchId));
+      if (objects === undefined) throw new Error(`fake-openai: no batch ${batchId}`);
+      completeBatch(objects, objects.batches.get(batchId) as Stored);
+    },
+    completeFineTuningJob(jobId: string): void {
+      const objects = [...state.objects.values()].find((candidate) => candidate.jobs.has(jobId));
+      if (objects === undefined) throw new Error(`fake-openai: no fine-tuning job ${jobId}`);
+      completeJob(objects, objects.jobs.get(jobId) as Stored);
     },
     async close(): Promise<void> {
       if (closing) return;

@@ -3,6 +3,7 @@
  * options, the server handle) and what its request handling passes around.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ObjectStore, ProjectObjects } from "./stored.ts";
 
 // ---------------------------------------------------------------------------
 // Public API
@@ -134,6 +135,12 @@ export interface FakeOpenAI {
   reset(): void;
   /** Destroys every socket (hanging ones included) and stops the server. */
   close(): Promise<void>;
+  /** The objects stored in a project (default: the key's default project, no `openai-project` header). */
+  objects(project?: string): ProjectObjects;
+  /** Finishes a batch as OpenAI would (output file, usage), in whichever project holds it. */
+  completeBatch(batchId: string): void;
+  /** Finishes a fine-tuning job as OpenAI would (fine-tuned model, checkpoint, result file). */
+  completeFineTuningJob(jobId: string): void;
 }
 
 // ---------------------------------------------------------------------------
@@ -183,6 +190,8 @@ export interface FakeServerState {
   lastStreamWrites: number[];
   lastStreamEvents: string[];
   lastStreamDone: Promise<void>;
+  /** What the account stores (files, batches…), per project. */
+  readonly objects: ObjectStore;
 }
 
 /** One request being answered. */
