@@ -38,6 +38,8 @@ import {
   updateChatCompletion,
 } from "./stored-responses.ts";
 import type { Ctx } from "./types.ts";
+import { sendJson } from "./wire.ts";
+import { jsonBody, newId, nowSeconds } from "./stored.ts";
 
 type Handler = (ctx: Ctx, params: readonly string[]) => Promise<void> | void;
 type Route = readonly [method: string, pattern: RegExp, handler: Handler];
@@ -103,6 +105,7 @@ const ROUTES: readonly Route[] = [
   route("(GET|POST)", "/containers/{id}/files", (ctx, params) => containerFile(ctx, p(params, 0))),
   route("(GET|DELETE)", "/containers/{id}/files/{id}", (ctx, params) => containerFile(ctx, p(params, 0), p(params, 1))),
   route("GET", "/containers/{id}/files/{id}/content", (ctx, params) => containerFile(ctx, p(params, 0), p(params, 1), true)),
+  route("POST", "/realtime/client_secrets", (ctx) => createClientSecret(ctx)),
   route("POST", "/evals", (ctx) => createEval(ctx)),
   route("GET", "/evals", (ctx) => listEvals(ctx)),
   route("(GET|POST|DELETE)", "/evals/{id}", (ctx, params) => evaluation(ctx, p(params, 0))),
@@ -130,4 +133,10 @@ function decode(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/** A realtime client secret: an ephemeral key for a browser to open a session with, as OpenAI mints it. */
+function createClientSecret(ctx: Ctx): void {
+  const session = jsonBody(ctx).session ?? { type: "realtime", model: "gpt-realtime" };
+  sendJson(ctx, 200, { value: newId("ek_", 16), expires_at: nowSeconds() + 600, session: { ...(session as object), id: newId("sess_", 12), object: "realtime.session" } });
 }
