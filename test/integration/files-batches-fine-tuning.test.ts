@@ -2,9 +2,10 @@
  * Files, uploads, batches and fine-tuning jobs through the local gateway, driven
  * by the official openai SDK, with a gateway key on the gateway's provider key.
  */
-import { createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { toFile } from "openai";
 import { describe, expect, it } from "vitest";
+import { capturingClient, sha256 } from "../support/capturing-client.ts";
 import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
 
 const KEY = "gw-team-a-0123456789abcdef";
@@ -14,7 +15,6 @@ const fixture = useFakeUpstreamAndGateway({
   apiKey: KEY,
 });
 
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const JSONL = `${JSON.stringify({ custom_id: "r1", method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] } })}\n`;
 
 describe("files", () => {
@@ -40,27 +40,15 @@ describe("files", () => {
     expect(summaries.every((summary) => summary.status === 200 && summary.outcome === "ok")).toBe(true);
   });
 
-  it("forwards the upload byte for byte, its boundary intact", async () => {
-    const sent: Buffer[] = [];
-    const client = fixture.gateway.client(KEY);
-    const capture = new (client.constructor as typeof import("openai").default)({
-      apiKey: KEY,
-      baseURL: fixture.gateway.baseURL,
-      maxRetries: 0,
-      defaultHeaders: { "x-provider": "openai" },
-      fetch: async (url, init) => {
-        const request = new Request(url, init);
-        const body = Buffer.from(await request.arrayBuffer());
-        // The SDK first probes fetch with a bodiless request; the upload is the one with a body.
-        if (body.byteLength > 0) sent.push(body);
-        return fetch(request.url, { method: request.method, headers: request.headers, body: body.byteLength === 0 ? undefined : body });
-      },
-    });
-    await capture.files.create({ file: await toFile(Buffer.from("a,b\n1,2\n"), "table.csv"), purpose: "assistants" });
+  it("forwards a 2 MB upload byte for byte, its boundary intact", async () => {
+    const { client, sent } = capturingClient(fixture.gateway.baseURL, KEY);
+    const bytes = randomBytes(2 * 1024 * 1024);
+    const file = await client.files.create({ file: await toFile(bytes, "big.bin"), purpose: "user_data" });
     const upstream = fixture.upstream.requests.at(-1);
     expect(upstream?.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
     expect(sent).toHaveLength(1);
     expect(sha256(upstream?.body ?? Buffer.alloc(0))).toBe(sha256(sent[0] ?? Buffer.alloc(1)));
+    expect(sha256(fixture.upstream.objects().fileBytes.get(file.id) ?? Buffer.alloc(0))).toBe(sha256(bytes));
   });
 });
 

@@ -68,7 +68,7 @@ describe("the Lambda bundle under aws-lambda-ric behind a Function URL", () => {
     // The line is written before the invocation's response ends; reading the function's stdout pipe may lag a little.
     const document = await eventually(() => parseEmfLines(fixture.lambda.logs).find((candidate) => candidate.gateway_request_id === requestId));
     expect(document, fixture.lambda.logs.slice(-5).join("\n")).toBeDefined();
-    expect(document).toMatchObject({ provider: "openai", model: "gpt-4o", endpoint: "chat.completions", Requests: 1, ServerErrors: 0 });
+    expect(document).toMatchObject({ provider: "openai", model: "gpt-4o", endpoint: "chat", Requests: 1, ServerErrors: 0 });
     expect(document?.TotalTokens).toBeGreaterThan(0);
     expect(document?.CompletionTokens).toBeGreaterThan(0);
     expect(document?.TimeToFirstByte).toBeGreaterThan(0);
