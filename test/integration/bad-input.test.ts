@@ -134,7 +134,7 @@ describe("bodies the gateway refuses", () => {
 
 describe("requests for something that does not exist", () => {
   it("an unknown path: 404 not_found, also as the SDK's NotFoundError", async () => {
-    for (const path of ["/v1/nope", "/v2/chat/completions", "/", "/v1/chat/completions/extra", "/v1/models/../secrets", "/v1/models/%2e%2e"]) {
+    for (const path of ["/v1/nope", "/v2/chat/completions", "/", "/v1/chat/completions/extra/more", "/v1/models/../secrets", "/v1/models/%2e%2e"]) {
       expectOpenAIError(await viaFetch("GET", path, AUTH), 404, { code: "not_found", message: /Unknown request URL/ });
     }
     const error = await fixture.client.get("/assistants-nope").catch((caught: unknown) => caught);
@@ -144,7 +144,7 @@ describe("requests for something that does not exist", () => {
 
   it("a known path with the wrong method: 405 method_not_allowed with an allow header", async () => {
     const cases: [string, string, string][] = [
-      ["GET", "/v1/chat/completions", "POST"],
+      ["GET", "/v1/completions", "POST"],
       ["PUT", "/v1/embeddings", "POST"],
       ["DELETE", "/v1/models", "GET"],
       ["POST", "/v1/models/gpt-4o", "GET"],
