@@ -6,25 +6,18 @@
 import { cancelBatch, changeJob, createBatch, createJob, jobCheckpoints, jobEvents, listBatches, listJobs, retrieveBatch, retrieveJob } from "./batches-fine-tuning.ts";
 import { addUploadPart, cancelUpload, completeUpload, createFile, createUpload, deleteFile, fileContent, listFiles, retrieveFile } from "./files-uploads.ts";
 import { createSpeech, editImages, generateImages, transcribe } from "./images-audio.ts";
+import { container, containerFile, createContainer, createEval, evalRun, evaluation, listContainers, listEvals } from "./containers-evals.ts";
 import {
-  container,
-  containerFile,
   conversation,
   conversationItem,
-  createContainer,
   createConversation,
-  createEval,
   createVectorStore,
-  evalRun,
-  evaluation,
-  listContainers,
-  listEvals,
   listVectorStores,
   searchVectorStore,
   vectorStore,
   vectorStoreFile,
   vectorStoreFileBatch,
-} from "./stores-containers-evals.ts";
+} from "./conversations-vector-stores.ts";
 import {
   cancelResponse,
   countInputTokens,
