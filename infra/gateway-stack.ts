@@ -25,7 +25,7 @@ export class GatewayStack extends Stack {
   readonly gateway: StreamingFunction;
   readonly dashboard: GatewayDashboard;
   readonly alarms: GatewayAlarms;
-  /** The cache and quota table, when caching or key limits are on. */
+  /** The cache, quota and object-owner table, when caching, key limits or stored objects' owners are on. */
   readonly table?: GatewayTable;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
@@ -56,8 +56,8 @@ export class GatewayStack extends Stack {
     });
     this.secret.grantRead(this.gateway.function);
 
-    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits) {
-      this.table = new GatewayTable(this, "Store");
+    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits || settings.storedObjects) {
+      this.table = new GatewayTable(this, "Store", { keepsOwners: settings.storedObjects });
       this.table.grantReadWrite(this.gateway.function);
       this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
     }

@@ -59,6 +59,12 @@ export interface GatewaySettings {
   readonly keyLimits: boolean;
   /** Sets GATEWAY_MOCK_PROVIDER=true on the function (answers from the built-in mock provider, for smoke tests of a deployment). */
   readonly mockProvider: boolean;
+  /**
+   * Keep the owners of stored objects (files, batches, responses…) of gateway keys that share one
+   * provider key in DynamoDB, known to every execution environment (without it they are kept per
+   * environment, and a key may find its own object refused by another one).
+   */
+  readonly storedObjects: boolean;
 }
 
 /** The context keys, with their defaults. */
@@ -89,6 +95,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   cacheTtlSeconds: 0,
   keyLimits: false,
   mockProvider: false,
+  storedObjects: true,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -128,6 +135,7 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
     mockProvider: readBoolean(context, "gateway:mockProvider", DEFAULT_SETTINGS.mockProvider),
+    storedObjects: readBoolean(context, "gateway:storedObjects", DEFAULT_SETTINGS.storedObjects),
   };
 }
 

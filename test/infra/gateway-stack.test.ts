@@ -49,12 +49,20 @@ describe("the gateway stack", () => {
     expect(secretRef.asObject()).toEqual({ Ref: expect.stringMatching(/^Secret/) });
   });
 
-  it("lets the function read that one secret and write its own logs, nothing else", () => {
+  it("lets the function read that one secret, write its own logs and use its table, nothing else", () => {
     const statements = new Capture();
     template.hasResourceProperties("AWS::IAM::Policy", { PolicyDocument: { Statement: statements } });
     const list = statements.asArray() as { Action: string | string[]; Resource: unknown }[];
     const actions = list.flatMap((statement) => [statement.Action].flat()).sort();
-    expect(actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]);
+    expect(actions).toEqual([
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+    ]);
     const secretStatement = list.find((statement) => [statement.Action].flat().includes("secretsmanager:GetSecretValue"));
     expect(secretStatement?.Resource).toEqual({ Ref: expect.stringMatching(/^Secret/) });
     template.resourcePropertiesCountIs("AWS::IAM::Role", { ManagedPolicyArns: Match.anyValue() }, 0);
@@ -83,15 +91,22 @@ describe("the gateway stack", () => {
   });
 });
 
-describe("the cache and key-limit table", () => {
-  it("is absent unless caching or key limits are on", () => {
-    synth().template.resourceCountIs("AWS::DynamoDB::Table", 0);
+describe("the cache, key-limit and object-owner table", () => {
+  it("is absent unless caching, key limits or stored objects' owners are on", () => {
+    synth({ "gateway:storedObjects": false }).template.resourceCountIs("AWS::DynamoDB::Table", 0);
+  });
+
+  it("keeps the owners of stored objects by default, with point-in-time recovery (a lost owner locks a key out of its objects)", () => {
+    const { template } = synth();
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResourceProperties("AWS::DynamoDB::Table", { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+    expect(nagViolations({})).toEqual([]);
   });
 
   it.each([["gateway:cache", true], ["gateway:cacheTtlSeconds", 300], ["gateway:keyLimits", true]])(
     "is created with %s = %j: on demand, TTL on expiresAt, and only GetItem/PutItem/UpdateItem on it",
     (key, value) => {
-      const { template } = synth({ [key]: value });
+      const { template } = synth({ [key]: value, "gateway:storedObjects": false });
       template.hasResourceProperties("AWS::DynamoDB::Table", {
         BillingMode: "PAY_PER_REQUEST",
         KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
