@@ -90,6 +90,14 @@ describe("audio", () => {
     expect(summary).toMatchObject({ endpoint: "audio.speech", family: "audio", model: "gpt-4o-mini-tts", status: 200, outcome: "ok", usage: undefined });
   });
 
+  it("never reads audio bytes for usage, even bytes that look like a usage object", async () => {
+    const audio = Buffer.concat([Buffer.from("ID3"), Buffer.from('"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}'), Buffer.alloc(64, 1)]);
+    fixture.upstream.enqueue({ kind: "raw", status: 200, headers: { "content-type": "audio/mpeg", "content-length": String(audio.byteLength) }, body: audio, match: "/v1/audio/speech" });
+    const response = await fixture.client.audio.speech.create({ model: "gpt-4o-mini-tts", voice: "alloy", input: "x" });
+    expect(Buffer.from(await response.arrayBuffer()).equals(audio)).toBe(true);
+    expect((await onlySummary())?.usage).toBeUndefined();
+  });
+
   it("streams speech events with their usage when asked for sse", async () => {
     const response = await fixture.client.audio.speech.create({ model: "gpt-4o-mini-tts", voice: "alloy", input: "stream me", stream_format: "sse" });
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
