@@ -56,10 +56,13 @@ export class GatewayStack extends Stack {
     });
     this.secret.grantRead(this.gateway.function);
 
-    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits || settings.storedObjects) {
+    const cacheOrLimits = settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits;
+    if (cacheOrLimits || settings.storedObjects) {
       this.table = new GatewayTable(this, "Store", { keepsOwners: settings.storedObjects });
       this.table.grantReadWrite(this.gateway.function);
-      this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
+      // The owners alone do not move the cache and the limits out of memory: only their own settings do.
+      if (cacheOrLimits) this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
+      if (settings.storedObjects) this.gateway.function.addEnvironment("GATEWAY_OBJECTS_TABLE_NAME", this.table.table.tableName);
     }
 
     const metrics = new GatewayMetrics(settings.metricsNamespace);

@@ -100,6 +100,11 @@ describe("the cache, key-limit and object-owner table", () => {
     const { template } = synth();
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     template.hasResourceProperties("AWS::DynamoDB::Table", { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+    const variables = new Capture();
+    template.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: variables } });
+    // The owners' table alone leaves the cache and the key limits where their own settings put them.
+    expect(variables.asObject()).toMatchObject({ GATEWAY_OBJECTS_TABLE_NAME: { Ref: expect.stringMatching(/^StoreTable/) } });
+    expect(variables.asObject()).not.toHaveProperty("GATEWAY_TABLE_NAME");
     expect(nagViolations({})).toEqual([]);
   });
 

@@ -33,6 +33,7 @@ describe("loadConfig defaults", () => {
     expect(config.cache).toEqual({ defaultTtlSeconds: 0, maxTtlSeconds: 86_400, maxEntryBytes: 4 * 1024 * 1024 });
     expect(config.retry).toEqual({ maxRetries: 2, baseDelayMs: 250, maxDelayMs: 10_000, allowRequestHeaders: true });
     expect(config.tableName).toBeUndefined();
+    expect(config.objectsTableName).toBeUndefined();
     expect(config.storeTimeoutMs).toBe(1_000);
     expect(DEFAULT_MAX_BODY_BYTES).toBe(6 * 1024 * 1024);
   });
@@ -72,6 +73,11 @@ describe("loadConfig reads valid values", () => {
 
   it("reads GATEWAY_ALLOW_ACCOUNT_HEADERS for the local gateway keys", () => {
     expect(loadConfig({ GATEWAY_API_KEYS: "gw-key", GATEWAY_ALLOW_ACCOUNT_HEADERS: "true" }).credentials).toMatchObject({ allowAccountHeaders: true });
+  });
+
+  it("keeps stored objects' owners in GATEWAY_OBJECTS_TABLE_NAME, or else in GATEWAY_TABLE_NAME", () => {
+    expect(loadConfig({ GATEWAY_OBJECTS_TABLE_NAME: "owners" })).toMatchObject({ tableName: undefined, objectsTableName: "owners" });
+    expect(loadConfig({ GATEWAY_TABLE_NAME: "shared" })).toMatchObject({ tableName: "shared", objectsTableName: "shared" });
   });
 
   it("reads GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS for the local gateway keys", () => {

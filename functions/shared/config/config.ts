@@ -121,6 +121,11 @@ export interface GatewayConfig {
   readonly cache: CacheConfig;
   /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
   readonly tableName?: string;
+  /**
+   * DynamoDB table of stored objects' owners and per-object usage counters
+   * (`GATEWAY_OBJECTS_TABLE_NAME`, default `GATEWAY_TABLE_NAME`); memory when neither is set.
+   */
+  readonly objectsTableName?: string;
   /** The longest one call to that table may take, retries included (`GATEWAY_STORE_TIMEOUT_MS`). */
   readonly storeTimeoutMs: number;
 }
@@ -168,6 +173,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxEntryBytes: readInt(env, "GATEWAY_CACHE_MAX_ENTRY_BYTES", 4 * 1024 * 1024, 1),
     }),
     tableName: readString(env, "GATEWAY_TABLE_NAME"),
+    objectsTableName: readString(env, "GATEWAY_OBJECTS_TABLE_NAME") ?? readString(env, "GATEWAY_TABLE_NAME"),
     storeTimeoutMs: readInt(env, "GATEWAY_STORE_TIMEOUT_MS", 1_000, 1),
   });
 }

@@ -14,10 +14,13 @@ export function createGatewayStore(config: GatewayConfig): GatewayStore {
 }
 
 /**
- * The store of stored objects' owners and usage counters: the gateway's table
- * in AWS; locally a memory store of its own, so that filling the response
- * cache never evicts an owner (an evicted owner locks its key out of the object).
+ * The store of stored objects' owners and usage counters: its DynamoDB table
+ * in AWS (the cache's when they are one); locally a memory store of its own,
+ * so that filling the response cache never evicts an owner (an evicted owner
+ * locks its key out of the object).
  */
 export function createObjectStore(config: GatewayConfig, shared: GatewayStore): GatewayStore {
-  return config.tableName === undefined ? createMemoryStore() : shared;
+  if (config.objectsTableName === undefined) return createMemoryStore();
+  if (config.objectsTableName === config.tableName) return shared;
+  return createDynamoDbStore({ tableName: config.objectsTableName, timeoutMs: config.storeTimeoutMs });
 }
