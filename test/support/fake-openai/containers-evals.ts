@@ -4,8 +4,7 @@
  */
 import type { Ctx } from "./types.ts";
 import { sendJson } from "./wire.ts";
-import { invalidParam, jsonBody, listPage, newId, noSuch, nowSeconds, projectOf, publicView, readForm, type Stored } from "./stored.ts";
-import { pick } from "./conversations-vector-stores.ts";
+import { invalidParam, jsonBody, listPage, newId, noSuch, nowSeconds, pick, projectOf, publicView, readForm, type Stored } from "./stored.ts";
 
 // ---- containers ----
 

@@ -4,7 +4,7 @@
  */
 import type { Ctx } from "./types.ts";
 import { sendJson } from "./wire.ts";
-import { invalidParam, jsonBody, listPage, newId, noSuch, nowSeconds, projectOf, publicView, type Stored } from "./stored.ts";
+import { invalidParam, jsonBody, listPage, newId, noSuch, nowSeconds, pick, projectOf, publicView, type Stored } from "./stored.ts";
 
 // ---- conversations ----
 
@@ -181,9 +181,4 @@ export function vectorStoreFileBatch(ctx: Ctx, id: string, batchId?: string, act
 function batchView(batch: Stored): Record<string, unknown> {
   const { file_ids: _fileIds, ...rest } = batch;
   return rest;
-}
-
-/** The named fields of a body that it sets. */
-export function pick(body: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(names.filter((name) => body[name] !== undefined).map((name) => [name, body[name]]));
 }

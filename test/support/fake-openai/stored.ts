@@ -146,3 +146,8 @@ export function jsonBody(ctx: Ctx): Record<string, unknown> {
   const json = ctx.rec.json;
   return typeof json === "object" && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
 }
+
+/** The named fields of a body that it sets. */
+export function pick(body: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.filter((name) => body[name] !== undefined).map((name) => [name, body[name]]));
+}
