@@ -71,7 +71,7 @@ export async function filterList(first: UpstreamResponse, context: ListFilterCon
 async function readPage(response: UpstreamResponse, timeoutMs: number): Promise<ListPage> {
   if (response.status < 200 || response.status >= 300) {
     response.discard();
-    throw cannotFilter(`the provider answered ${response.status} for a further page`);
+    throw new UpstreamUnavailableError(`The provider answered ${response.status} for a further page of the list.`);
   }
   const encoding = String(response.headers["content-encoding"] ?? "identity").toLowerCase();
   if (encoding !== "identity") {
