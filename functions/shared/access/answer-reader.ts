@@ -60,6 +60,8 @@ export function createAnswerReader(eventStream: boolean, scanFields: readonly st
   return {
     push(chunk) {
       size += chunk.byteLength;
+      // A stream whose id is known and whose fields nobody scans has nothing more to give.
+      if (eventStream && earlyId !== undefined && scanners.length === 0) return;
       const text = decoder.decode(chunk, { stream: true });
       if (head.length < HEAD_BYTES) head += text.slice(0, HEAD_BYTES - head.length);
       if (eventStream) {
