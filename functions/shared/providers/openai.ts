@@ -12,7 +12,7 @@ export function createOpenAIProvider(settings: ProviderSettings, name = "openai"
   return {
     kind: "http",
     name,
-    capabilities: { streamUsageOption: true },
+    capabilities: { streamUsageOption: true, keyRequired: true },
     prepare(call) {
       return {
         url: `${baseUrl}${call.endpoint.upstreamPath}${call.query === "" ? "" : `?${call.query}`}`,

@@ -107,7 +107,7 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
 
   async function send(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<UpstreamResponse> {
     const { provider } = target;
-    const credential = credentialFor(run.caller, state);
+    const credential = credentialFor(run.caller, state, provider.capabilities.keyRequired);
     const prepared = await provider.authorize(provider.prepare(run.callFor(target)), credential);
     const headers = prepared.body === undefined ? prepared.headers : { ...prepared.headers, "content-length": String(prepared.body.byteLength) };
     return upstream.send({
@@ -127,13 +127,18 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
   }
 }
 
-/** The credential an attempt sends: the pool key at the state's position (managed), the caller's own, or none. */
-function credentialFor(caller: Caller, state: AttemptState): ProviderCredential {
+/**
+ * The credential an attempt sends: the pool key at the state's position
+ * (managed; none for a provider that needs no key and has none), the
+ * caller's own, or none.
+ */
+function credentialFor(caller: Caller, state: AttemptState, keyRequired: boolean): ProviderCredential {
   if (caller.mode === "passthrough") return { kind: "passthrough", authorization: caller.authorization };
   if (caller.mode === "anonymous") return { kind: "none" };
   const keys = state.credentials.providers[state.provider];
   const apiKey = keys === undefined || keys.apiKeys.length === 0 ? undefined : keys.apiKeys[state.keyIndex % keys.apiKeys.length];
   if (keys === undefined || apiKey === undefined) {
+    if (!keyRequired) return { kind: "none" };
     throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
   }
   return { kind: "managed", apiKey, organization: keys.organization, project: keys.project };
