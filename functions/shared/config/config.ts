@@ -9,6 +9,7 @@ import { DEFAULT_METRICS_NAMESPACE } from "../observability/metric-catalogue.ts"
 import { ConfigError, readBool, readInt, readJsonObject, readString, readUrl, type Env } from "./env-values.ts";
 import { parseKeyLimits, type KeyLimits } from "./key-limits.ts";
 import { parsePriceTable, type PriceTable } from "./prices.ts";
+import { readTranslatedProviderKeys, readTranslatedProviders, type TranslatedProvidersConfig } from "./translated-providers.ts";
 
 export { ConfigError };
 
@@ -104,6 +105,8 @@ export interface ObservabilityConfig {
 export interface GatewayConfig {
   /** How to reach each HTTP provider, by name. */
   readonly providers: Readonly<Record<string, ProviderSettings>>;
+  /** TEMPORARY: the translating providers (Anthropic, Bedrock), until provider configuration takes them (see translated-providers.ts). */
+  readonly translatedProviders?: TranslatedProvidersConfig;
   readonly maxBodyBytes: number;
   readonly timeouts: TimeoutConfig;
   readonly credentials: CredentialsConfig;
@@ -148,6 +151,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   };
   return Object.freeze({
     providers: Object.freeze({ openai: Object.freeze({ baseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1") }) }),
+    translatedProviders: readTranslatedProviders(env),
     maxBodyBytes: readInt(env, "GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
     timeouts: Object.freeze(timeouts),
     credentials: Object.freeze(readCredentials(env)),
@@ -221,6 +225,7 @@ function readCredentials(env: Env): CredentialsConfig {
         organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),
         project: readString(env, "OPENAI_PROJECT") ?? readString(env, "OPENAI_PROJECT_ID"),
       },
+      ...readTranslatedProviderKeys(env),
     },
   };
 }

@@ -23,7 +23,7 @@ import { matchEndpoint, modelOfPath } from "../endpoints/match.ts";
 import { headerValue } from "../http/headers.ts";
 import { readRequestBody } from "../http/request-body.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
-import { createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
+import { checkProviderServes, createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
 import { requestRetryConfig } from "../routing/retry-policy.ts";
 import { createAttemptRunner } from "../routing/run-attempts.ts";
 import { createGatewayStore } from "../stores/create-store.ts";
@@ -80,6 +80,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
       recorder.caller(caller);
       const provider = providers.resolve(providerName);
+      checkProviderServes(provider, match);
       const raw = request.readBody === undefined ? request.body : await request.readBody();
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;

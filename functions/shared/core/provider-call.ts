@@ -11,9 +11,10 @@ import type { RequestBody } from "../http/request-body.ts";
 import type { GatewayRequest } from "../http/wire.ts";
 import type { Provider, ProviderCall } from "../providers/types.ts";
 import { singleProviderPlan } from "../routing/attempt-plan.ts";
-import type { AttemptRunner } from "../routing/run-attempts.ts";
+import type { AttemptRun, AttemptRunner } from "../routing/run-attempts.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { requestStreamUsage } from "../usage/include-usage.ts";
+import { callInParts } from "./call-in-parts.ts";
 import type { RequestRecorder } from "./request-recorder.ts";
 import { timeLeftMs } from "./time-left.ts";
 
@@ -62,16 +63,26 @@ export function createProviderCaller(dependencies: { config: GatewayConfig; now:
       model: typeof json?.model === "string" ? json.model : modelOfPath(match),
     };
     const injects = (candidate: Provider) => withUsage?.injected === true && candidate.kind === "http" && candidate.capabilities.streamUsageOption;
-    const result = await runAttempts({
-      plan: singleProviderPlan(provider),
-      caller,
-      credentials,
-      retry,
-      signal: request.signal,
-      callFor: (target) => ({ ...base, body: injects(target.provider) ? withUsage?.body : raw }),
-      remainingMs: () => timeLeftMs(config, request, recorder.startedAt, now),
-      onRetry: () => recorder.retried(),
-    });
+    // A provider may answer from its configuration (Bedrock's model list), or take the call in parts.
+    const asSent: ProviderCall = { ...base, body: raw };
+    const local = provider.answerLocally?.(asSent);
+    if (local !== undefined) return { response: { ...local, abort: () => undefined, discard: () => undefined }, usageInjected: false };
+    const run = (callFor: AttemptRun["callFor"]) =>
+      runAttempts({
+        plan: singleProviderPlan(provider),
+        caller,
+        credentials,
+        retry,
+        signal: request.signal,
+        callFor,
+        remainingMs: () => timeLeftMs(config, request, recorder.startedAt, now),
+        onRetry: () => recorder.retried(),
+      });
+    const parts = provider.split?.(asSent);
+    const result =
+      parts === undefined
+        ? await run((target) => ({ ...base, body: injects(target.provider) ? withUsage?.body : raw }))
+        : await callInParts(parts, (part) => run(() => part));
     recorder.servedBy(result.target.provider.name);
     return { response: result.response, usageInjected: injects(result.target.provider) };
   };

@@ -2,7 +2,11 @@
  * The providers the gateway serves, keyed by the `x-provider` header's value.
  */
 import type { GatewayConfig } from "../config/config.ts";
+import { ENDPOINTS } from "../endpoints/catalogue.ts";
+import type { EndpointMatch } from "../endpoints/match.ts";
 import { InvalidRequestError } from "../http/errors.ts";
+import { createAnthropicProvider } from "./anthropic/index.ts";
+import { createBedrockProvider } from "./bedrock/index.ts";
 import { createMockProvider } from "./mock.ts";
 import { createOpenAIProvider } from "./openai.ts";
 import type { Provider } from "./types.ts";
@@ -27,6 +31,10 @@ export interface ProviderRegistry {
 export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
   const providers = new Map<string, Provider>();
   for (const [name, settings] of Object.entries(config.providers)) providers.set(name, createOpenAIProvider(settings, name));
+  // TEMPORARY wiring of the translating providers, until provider configuration (presets) creates them.
+  const { anthropic, bedrock } = config.translatedProviders ?? {};
+  if (anthropic !== undefined) providers.set("anthropic", createAnthropicProvider(anthropic));
+  if (bedrock !== undefined) providers.set("bedrock", createBedrockProvider(bedrock));
   // The mock answers anyone without a provider key: a development tool, served only when enabled.
   if (config.mockProvider) providers.set("mock", createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }));
   const names = [...providers.keys()].sort();
@@ -45,4 +53,19 @@ export function createProviderRegistry(config: GatewayConfig): ProviderRegistry 
       return provider;
     },
   };
+}
+
+/**
+ * Refuses a request for an endpoint the provider does not serve, naming the
+ * ones it does, before anything is read, counted or sent.
+ * @throws {InvalidRequestError} 400 `unsupported_endpoint`
+ */
+export function checkProviderServes(provider: Provider, match: EndpointMatch): void {
+  const served = provider.kind === "http" ? provider.capabilities.endpoints : undefined;
+  if (served === undefined || served.includes(match.endpoint.name)) return;
+  const routes = ENDPOINTS.filter((endpoint) => served.includes(endpoint.name)).map((endpoint) => `${endpoint.method} /v1${endpoint.path}`);
+  throw new InvalidRequestError(
+    `The provider ${provider.name} does not serve ${match.endpoint.method} /v1${match.endpoint.path}; it serves ${routes.join(", ")}.`,
+    { code: "unsupported_endpoint" },
+  );
 }
