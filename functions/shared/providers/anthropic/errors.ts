@@ -31,6 +31,7 @@ export function anthropicError(json: unknown, status: number): ProviderError {
     status: openAIStatus(status),
     message: error.message,
     type: known?.type ?? openAIErrorType(status),
-    code: known?.code ?? (typeof error.type === "string" ? error.type : null),
+    // An error type added after this table was written is its own code.
+    code: known !== undefined ? known.code : typeof error.type === "string" ? error.type : null,
   };
 }

@@ -105,9 +105,3 @@ function messageOf(payload: Record<string, unknown> | undefined): string {
   const message = payload?.message ?? payload?.Message;
   return typeof message === "string" ? message : "The provider reported an error in the stream.";
 }
-
-/** Encodes a message: for tests and fakes that speak Bedrock's wire. */
-export function encodeMessage(headers: Record<string, string>, payload: unknown): Uint8Array {
-  const typed = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, { type: "string" as const, value }]));
-  return codec.encode({ headers: typed, body: Buffer.from(JSON.stringify(payload)) });
-}
