@@ -6,6 +6,7 @@ import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackP
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Secret, type ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { bedrockInvokeStatements } from "./bedrock-access.ts";
 import { GatewayAlarms } from "./constructs/gateway-alarms.ts";
 import { GatewayDashboard } from "./constructs/gateway-dashboard.ts";
 import { GatewayMetrics } from "./constructs/gateway-metrics.ts";
@@ -55,6 +56,7 @@ export class GatewayStack extends Stack {
       },
     });
     this.secret.grantRead(this.gateway.function);
+    this.addTranslatedProviders(settings);
 
     if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits) {
       this.table = new GatewayTable(this, "Store");
@@ -82,6 +84,22 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, "FunctionName", { value: this.gateway.function.functionName });
     new CfnOutput(this, "DashboardUrl", { description: "CloudWatch dashboard of the gateway", value: this.dashboard.url });
     if (this.alarms.topic !== undefined) new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
+  }
+
+  /**
+   * TEMPORARY wiring of Anthropic and Bedrock (the function's settings of them
+   * move to provider configuration): their environment, and Bedrock
+   * permissions for exactly the configured models.
+   */
+  private addTranslatedProviders(settings: GatewaySettings): void {
+    const { function: fn } = this.gateway;
+    if (settings.anthropic) fn.addEnvironment("ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1");
+    if (settings.bedrock === undefined) return;
+    const region = settings.bedrock.region ?? this.region;
+    fn.addEnvironment("BEDROCK_REGION", region);
+    fn.addEnvironment("BEDROCK_MODELS", settings.bedrock.models.join(","));
+    const scope = { partition: this.partition, account: this.account, region, destinationRegions: settings.bedrock.destinationRegions };
+    for (const statement of bedrockInvokeStatements(settings.bedrock.models, scope)) fn.addToRolePolicy(statement);
   }
 
   /** A new secret holding a generated gateway key, so the gateway is closed from its first deploy. */

@@ -2,6 +2,7 @@
  * Deployment settings from the CDK context (`cdk.json` or `-c key=value`),
  * validated once with errors that name the key.
  */
+import { readAnthropic, readBedrockSettings, type BedrockSettings } from "./bedrock-settings.ts";
 import { SettingsError } from "./settings-error.ts";
 import { readBaseUrl, readCorsOrigins } from "./url-settings.ts";
 
@@ -59,6 +60,10 @@ export interface GatewaySettings {
   readonly keyLimits: boolean;
   /** Sets GATEWAY_MOCK_PROVIDER=true on the function (answers from the built-in mock provider, for smoke tests of a deployment). */
   readonly mockProvider: boolean;
+  /** TEMPORARY (see bedrock-settings.ts): serve Anthropic (its key in the secret's `anthropic.apiKey`). */
+  readonly anthropic: boolean;
+  /** TEMPORARY (see bedrock-settings.ts): serve Bedrock, invoking only these models. */
+  readonly bedrock?: BedrockSettings;
 }
 
 /** The context keys, with their defaults. */
@@ -89,6 +94,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   cacheTtlSeconds: 0,
   keyLimits: false,
   mockProvider: false,
+  anthropic: false,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -128,6 +134,8 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
     mockProvider: readBoolean(context, "gateway:mockProvider", DEFAULT_SETTINGS.mockProvider),
+    anthropic: readAnthropic(context),
+    bedrock: readBedrockSettings(context),
   };
 }
 

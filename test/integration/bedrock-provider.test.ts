@@ -98,7 +98,11 @@ describe("chat completions through Bedrock Converse", () => {
     expect(events).not.toContain("[DONE]");
     bedrock().enqueue({ kind: "exception", after: 3, exception: "modelStreamErrorException", message: "The model stream broke." });
     const stream = await client().chat.completions.create({ model: CLAUDE, messages: [{ role: "user", content: "Hi" }], stream: true });
-    const error = await rejectionOf((async () => void (await Array.fromAsync(stream)))());
+    const error = await rejectionOf(
+      (async () => {
+        for await (const chunk of stream) void chunk;
+      })(),
+    );
     expect(error).toBeInstanceOf(APIError);
     expect(error.message).toMatch(/The model stream broke/);
   });
