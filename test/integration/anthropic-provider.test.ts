@@ -97,6 +97,30 @@ describe("chat completions through Anthropic", () => {
     expect(summaries[0]?.outcome).toBe("upstream_failure");
   });
 
+  it("stops reading Anthropic's stream when the client goes away", async () => {
+    anthropic().enqueue({ kind: "answer", answer: { blocks: [{ type: "text", text: "a long answer ".repeat(20) }], stopReason: "end_turn" }, intervalMs: 100 });
+    const controller = new AbortController();
+    const stream = await client().chat.completions.create({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "Hi" }], stream: true }, { signal: controller.signal });
+    const started = performance.now();
+    await rejectionOf(
+      (async () => {
+        for await (const chunk of stream) if (chunk.choices[0]?.delta.content) controller.abort();
+      })(),
+    ).catch(() => undefined);
+    // The provider would write for about 5 s more; its connection closes as soon as the client leaves.
+    expect(await anthropic().lastStreamClosed()).toBe(false);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    const [summary] = await fixture.gateway.waitForSummaries(1);
+    expect(summary?.outcome).toBe("client_aborted");
+  });
+
+  it("reports the model's thinking as reasoning_content, with reasoning_effort as a thinking budget", async () => {
+    const { text } = await rawStream({ reasoning_effort: "low" });
+    const deltas = deltasOf(parseSse(text));
+    expect(deltas.map((delta) => delta.reasoning_content ?? "").join("")).toBe("Thinking it through.");
+    expect(anthropic().requests[0]?.json).toMatchObject({ thinking: { type: "enabled", budget_tokens: 2048 }, max_tokens: 2048 + 4096 });
+  });
+
   it("ends the stream with an error event when Anthropic's stream stops before message_stop", async () => {
     anthropic().enqueue({ kind: "cut", after: 5 });
     const { text } = await rawStream({});
@@ -174,5 +198,21 @@ describe("passthrough to Anthropic", () => {
     const completion = await own.chat.completions.create({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "mine" }] });
     expect(completion.choices[0]?.message.content).toBe("Echo: mine");
     expect(anthropic().requests[0]?.headers["x-api-key"]).toBe(PROVIDER_KEY);
+  });
+});
+
+describe("time bounds on a translated stream", () => {
+  const stalled = useTestGateway(() => ({ ANTHROPIC_BASE_URL: anthropic().baseUrl, ANTHROPIC_API_KEY: PROVIDER_KEY, GATEWAY_API_KEYS: GATEWAY_KEY, GATEWAY_IDLE_TIMEOUT_MS: "300" }));
+
+  it("ends a stalled stream with the gateway's timeout event and closes Anthropic's connection", async () => {
+    anthropic().enqueue({ kind: "answer", answer: { blocks: [{ type: "text", text: "slow words here" }], stopReason: "end_turn" }, intervalMs: 1_000 });
+    const response = await fetch(`${stalled.gateway.baseURL}chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${GATEWAY_KEY}`, "x-provider": "anthropic" },
+      body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "Hi" }], stream: true }),
+    });
+    const events = parseSse(await response.text());
+    expect(events.at(-1)).toMatchObject({ error: { code: "upstream_timeout" } });
+    expect(await anthropic().lastStreamClosed()).toBe(false);
   });
 });

@@ -34,6 +34,8 @@ export interface FakeAnthropic {
   readonly baseUrl: string;
   readonly requests: AnthropicRequest[];
   enqueue(behaviour: AnthropicBehaviour): void;
+  /** Resolves when the last streamed answer's connection closed: with whether every event was written. */
+  lastStreamClosed(): Promise<boolean>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -44,6 +46,7 @@ type Json = Record<string, unknown>;
 export async function startFakeAnthropic(options: { apiKey: string }): Promise<FakeAnthropic> {
   const requests: AnthropicRequest[] = [];
   const queue: AnthropicBehaviour[] = [];
+  const streams = { last: Promise.resolve(true) };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -51,7 +54,7 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
       const text = Buffer.concat(chunks).toString("utf8");
       const json = text === "" ? undefined : (JSON.parse(text) as Json);
       requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, json });
-      void answer(req, res, json, queue.shift(), options.apiKey);
+      void answer(req, res, json, queue.shift(), options.apiKey, streams);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -59,6 +62,7 @@ export async function startFakeAnthropic(options: { apiKey: string }): Promise<F
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     requests,
     enqueue: (behaviour) => void queue.push(behaviour),
+    lastStreamClosed: () => streams.last,
     reset() {
       requests.length = 0;
       queue.length = 0;
@@ -75,7 +79,14 @@ function sendError(res: http.ServerResponse, status: number, type: string, messa
   res.end(JSON.stringify(anthropicErrorBody(type, message)));
 }
 
-async function answer(req: http.IncomingMessage, res: http.ServerResponse, json: Json | undefined, behaviour: AnthropicBehaviour | undefined, apiKey: string): Promise<void> {
+async function answer(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  json: Json | undefined,
+  behaviour: AnthropicBehaviour | undefined,
+  apiKey: string,
+  streams: { last: Promise<boolean> },
+): Promise<void> {
   if (req.headers["x-api-key"] !== apiKey) return sendError(res, 401, "authentication_error", "invalid x-api-key");
   if (req.headers["anthropic-version"] !== "2023-06-01") return sendError(res, 400, "invalid_request_error", "anthropic-version: header is required");
   if (req.method === "GET" && req.url?.startsWith("/v1/models")) return answerModels(req, res);
@@ -90,6 +101,9 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, json:
     return void res.end(JSON.stringify(anthropicMessage(scripted)));
   }
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers });
+  const closed = Promise.withResolvers<boolean>();
+  streams.last = closed.promise;
+  res.on("close", () => closed.resolve(res.writableFinished));
   const events = anthropicStreamEvents(scripted);
   const limit = behaviour?.kind === "stream-error" || behaviour?.kind === "cut" ? behaviour.after : events.length;
   for (const event of events.slice(0, limit)) {

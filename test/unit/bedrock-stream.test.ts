@@ -102,7 +102,6 @@ describe("Converse response → chat.completion", () => {
 describe("Bedrock errors → OpenAI errors", () => {
   it.each([
     ["ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/", 400, 400, "invalid_request_error", "invalid_request"],
-    ["AccessDeniedException", 403, 403, "permission_error", "access_denied"],
     ["ResourceNotFoundException", 404, 404, "invalid_request_error", "model_not_found"],
     ["ThrottlingException", 429, 429, "rate_limit_error", "rate_limit_exceeded"],
     ["ModelTimeoutException", 408, 504, "server_error", "timeout"],
@@ -111,6 +110,15 @@ describe("Bedrock errors → OpenAI errors", () => {
     ["ServiceUnavailableException", 503, 503, "server_error", "overloaded"],
   ])("%s (HTTP %i) → %i %s %s", (header, status, openAIStatus, type, code) => {
     expect(bedrockHttpError({ message: "the provider's message" }, status, header)).toEqual({ status: openAIStatus, message: "the provider's message", type, code });
+  });
+
+  it.each([
+    ["AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/Gateway/fn is not authorized to perform: bedrock:InvokeModel", "permission_error", "access_denied"],
+    ["InvalidSignatureException", "The Canonical String for this request should have been 'POST\n…\nx-amz-security-token:IQoJb3JpZ2luX2Vj…'", "authentication_error", "invalid_signature"],
+  ])("keeps Bedrock's own message out of a refusal of credentials (%s): it names the role or spells out signed headers", (header, message, type, code) => {
+    const error = bedrockHttpError({ message }, 403, header);
+    expect(error).toMatchObject({ status: 403, type, code, message: expect.stringContaining(`(${header})`) });
+    expect(error.message).not.toContain(message.slice(0, 20));
   });
 
   it("reads a stream exception by its camel-case name", () => {

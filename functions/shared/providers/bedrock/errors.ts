@@ -46,8 +46,18 @@ export function bedrockError(name: string | undefined, message: unknown, status?
   };
 }
 
-/** The error of an HTTP error answer's body. */
+/**
+ * The error of an HTTP error answer's body. A refusal of the credentials
+ * (401, 403) never passes Bedrock's own message on: AWS's signature errors
+ * spell out the canonical request, signed headers (the session token
+ * included) and all, and its access errors name the function's role and
+ * account. The exception's name says enough.
+ */
 export function bedrockHttpError(json: unknown, status: number, errorTypeHeader: string | undefined): ProviderError {
-  const message = isObject(json) ? (json.message ?? json.Message) : undefined;
-  return bedrockError(exceptionName(errorTypeHeader, json), message, status);
+  const name = exceptionName(errorTypeHeader, json);
+  if (status === 401 || status === 403) {
+    const message = `Bedrock refused the request's credentials (${name ?? status}): the gateway's role or key may not invoke this model, or the signature was refused.`;
+    return bedrockError(name, message, status);
+  }
+  return bedrockError(name, isObject(json) ? (json.message ?? json.Message) : undefined, status);
 }
