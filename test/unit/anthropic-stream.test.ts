@@ -24,8 +24,8 @@ function translate(events: { data: Record<string, unknown> }[], options: { inclu
 
 describe("Anthropic stream → chat.completion.chunk", () => {
   it("starts with the role, keeps text next to tool calls, and gives the calls dense indices", () => {
-    const out = translate(anthropicStreamEvents(TOOL_TURN));
-    expect(out[0]).toMatchObject({ id: "msg_01FakeAnthropic", object: "chat.completion.chunk", choices: [{ delta: { role: "assistant", content: "" } }] });
+    const out = translate(anthropicStreamEvents({ ...TOOL_TURN, model: "claude-sonnet-4-5-20250929" }));
+    expect(out[0]).toMatchObject({ id: "msg_01FakeAnthropic", object: "chat.completion.chunk", model: "claude-sonnet-4-5-20250929", choices: [{ delta: { role: "assistant", content: "" } }] });
     const deltas = out.flatMap((chunk) => (chunk === "[DONE]" ? [] : chunk.choices.map((choice: { delta: unknown }) => choice.delta)));
     expect(deltas.map((delta) => delta.reasoning_content ?? "").join("")).toBe("The user wants two cities.");
     expect(deltas.map((delta) => delta.content ?? "").join("")).toBe("Let me check both.");

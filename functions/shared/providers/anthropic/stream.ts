@@ -62,6 +62,8 @@ export function anthropicEventToChunks(state: AnthropicStreamState, event: Json)
     case "message_start": {
       const message = isObject(event.message) ? event.message : {};
       if (typeof message.id === "string") chunks.id = message.id;
+      // The model that answered (a dated snapshot of an alias), as OpenAI names it in its chunks.
+      if (typeof message.model === "string") chunks.model = message.model;
       state.usage = readAnthropicUsage(message.usage, state.usage);
       return startChunks(chunks);
     }
