@@ -75,9 +75,10 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const match = matchEndpoint(request.method, request.path);
       recorder.endpoint(match.endpoint.name);
       const providerName = headerValue(request.headers, "x-provider");
-      // Who is calling comes before anything about the set-up: a stranger learns no provider names.
+      // Who is calling comes before anything about the set-up: where keys are required, a stranger
+      // learns no provider names. (An open, passthrough gateway lists them to anyone, as it serves anyone.)
       const credentials = await credentialStore.get();
-      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
+      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind === "http");
       recorder.caller(caller);
       const provider = providers.resolve(providerName);
       const raw = request.readBody === undefined ? request.body : await request.readBody();
