@@ -2,6 +2,7 @@
  * Deployment settings from the CDK context (`cdk.json` or `-c key=value`),
  * validated once with errors that name the key.
  */
+import { parseBoolean, parseWholeNumber } from "../functions/shared/config/env-values.ts";
 import { SettingsError } from "./settings-error.ts";
 import { readBaseUrl, readCorsOrigins } from "./url-settings.ts";
 
@@ -131,12 +132,14 @@ export function readGatewaySettings(context: Context): GatewaySettings {
   };
 }
 
+// Context values are JSON from cdk.json or strings from `-c key=value`: strings are read by the
+// same parsers as the function's own settings, so "true", "1" or " 60 " mean the same everywhere.
 function readBoolean(context: Context, key: string, fallback: boolean): boolean {
   const raw = context(key);
   if (raw === undefined) return fallback;
-  if (raw === true || raw === "true") return true;
-  if (raw === false || raw === "false") return false;
-  throw new SettingsError(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
+  const value = typeof raw === "string" ? parseBoolean(raw) : raw;
+  if (typeof value !== "boolean") throw new SettingsError(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
+  return value;
 }
 
 function readNamespace(context: Context): string {
@@ -168,7 +171,7 @@ function readEmail(context: Context): string | undefined {
 function readNumber(context: Context, key: string, fallback: number, min: number, max: number): number {
   const raw = context(key);
   if (raw === undefined) return fallback;
-  const value = typeof raw === "string" ? Number(raw) : raw;
+  const value = typeof raw === "string" ? parseWholeNumber(raw, min, max) : raw;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new SettingsError(`Context ${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
   }
@@ -200,11 +203,11 @@ function readReservedConcurrency(context: Context): number | false {
     throw new SettingsError(`Context ${key} = 0 would refuse every request; use false to leave the function unreserved.`);
   }
   if (raw === undefined) return DEFAULT_SETTINGS.reservedConcurrency;
-  const value = typeof raw === "string" ? Number(raw) : raw;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
+  try {
+    return readNumber(context, key, 100, 1, 100_000);
+  } catch {
     throw new SettingsError(`Context ${key} must be an integer from 1 to 100000, or false to leave the function unreserved, got ${JSON.stringify(raw)}.`);
   }
-  return value;
 }
 
 function readAuthType(context: Context): FunctionUrlAuth {
