@@ -86,6 +86,19 @@ export type CredentialsConfig =
       readonly ttlMs: number;
     };
 
+/**
+ * Where managed gateway keys live (`npm run keys`): a local key file, or the
+ * stack's DynamoDB table read through a lookup cache.
+ */
+export type KeyStoreConfig =
+  | { readonly source: "file"; readonly path: string }
+  | {
+      readonly source: "dynamodb";
+      readonly tableName: string;
+      /** How long a lookup's answer (found or not) is kept: a revoked key stops working within it. */
+      readonly cacheTtlMs: number;
+    };
+
 /** Metrics and cost settings. */
 export interface ObservabilityConfig {
   /** CloudWatch namespace of the metrics. */
@@ -110,6 +123,8 @@ export interface GatewayConfig {
   readonly cache: CacheConfig;
   /** DynamoDB table of the cache and quotas (`GATEWAY_TABLE_NAME`); memory when unset. */
   readonly tableName?: string;
+  /** The managed key store (`GATEWAY_KEYS_FILE` or `GATEWAY_KEYS_TABLE`), if any. */
+  readonly keys?: KeyStoreConfig;
 }
 
 /** Settings of the local HTTP server only. */
@@ -148,6 +163,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxEntryBytes: readInt(env, "GATEWAY_CACHE_MAX_ENTRY_BYTES", 4 * 1024 * 1024, 1),
     }),
     tableName: readString(env, "GATEWAY_TABLE_NAME"),
+    keys: readKeyStore(env),
   });
 }
 
@@ -175,7 +191,8 @@ function readCredentials(env: Env): CredentialsConfig {
   return {
     source: "env",
     gatewayKeys,
-    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
+    // A key store means managed keys: passthrough only when asked for.
+    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0 && readKeyStore(env) === undefined),
     keyLimits: readKeyLimits(env),
     providerKeys: {
       openai: {
@@ -185,6 +202,20 @@ function readCredentials(env: Env): CredentialsConfig {
       },
     },
   };
+}
+
+/** Default of `GATEWAY_KEYS_CACHE_TTL_SECONDS`: a key revoked in the table stops working within this time. */
+export const DEFAULT_KEYS_CACHE_TTL_SECONDS = 30;
+
+function readKeyStore(env: Env): KeyStoreConfig | undefined {
+  const path = readString(env, "GATEWAY_KEYS_FILE");
+  const tableName = readString(env, "GATEWAY_KEYS_TABLE");
+  if (path !== undefined && tableName !== undefined) {
+    throw new ConfigError("GATEWAY_KEYS_FILE", "GATEWAY_KEYS_FILE and GATEWAY_KEYS_TABLE are both set; keys live in one place.");
+  }
+  const cacheTtlMs = readInt(env, "GATEWAY_KEYS_CACHE_TTL_SECONDS", DEFAULT_KEYS_CACHE_TTL_SECONDS, 0, 3_600) * 1000;
+  if (path !== undefined) return { source: "file", path };
+  return tableName === undefined ? undefined : { source: "dynamodb", tableName, cacheTtlMs };
 }
 
 function readObservability(env: Env): ObservabilityConfig {
