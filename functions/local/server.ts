@@ -166,7 +166,8 @@ async function main(): Promise<void> {
       : credentials.gatewayKeys.length > 0
         ? `${credentials.gatewayKeys.length} gateway key(s)${credentials.allowPassthrough ? " + passthrough" : ""}`
         : "passthrough (callers send their own provider key)";
-  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${keys})`);
+  const store = config.keys === undefined ? "" : config.keys.source === "file" ? `, key file ${config.keys.path}` : `, key table ${config.keys.tableName}`;
+  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${keys}${store})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -37,6 +37,7 @@ function emitOneOfEach(): Set<string> {
     cache: "miss",
     usage: { promptTokens: 10, completionTokens: 20, totalTokens: 30, cachedPromptTokens: 2, reasoningTokens: 5 },
     costUsd: 0.000123,
+    budgetUsedPercent: 42.5,
   };
   try {
     createEmfPublisher({ namespace: NAMESPACE, byKey: true })(measureRequest(summary, new ModelDimensionLimiter()));

@@ -47,9 +47,11 @@ export interface EndpointDefinition {
   readonly stateful: boolean;
   /** The path parameter that names the model, when the path carries one. */
   readonly modelParam?: string;
+  /** Answered by the gateway itself, never forwarded to a provider. */
+  readonly answeredBy?: "gateway";
 }
 
-/** Every endpoint the gateway forwards. */
+/** Every endpoint the gateway serves: forwarded, unless `answeredBy` says the gateway answers it. */
 export const ENDPOINTS: readonly EndpointDefinition[] = [
   {
     name: "chat.completions",
@@ -129,5 +131,18 @@ export const ENDPOINTS: readonly EndpointDefinition[] = [
     streamUsageOption: false,
     stateful: false,
     modelParam: "model",
+  },
+  {
+    // The caller's own gateway key: its limits, budgets and what it has used (core/key-info.ts).
+    name: "gateway.key",
+    method: "GET",
+    path: "/gateway/key",
+    requestBody: "none",
+    response: "json",
+    cacheable: false,
+    usage: "none",
+    streamUsageOption: false,
+    stateful: false,
+    answeredBy: "gateway",
   },
 ];
