@@ -40,6 +40,12 @@ export interface GatewaySettings {
   readonly cacheTtlSeconds: number;
   /** Enforce the gateway keys' limits from the secret across execution environments (DynamoDB counters). */
   readonly keyLimits: boolean;
+  /** Keep gateway keys in the table (`npm run keys -- --table`), with limits, budgets and permissions; implies per-key metrics. */
+  readonly keyManagement: boolean;
+  /** How long the function caches a key lookup (found or not): a revoked key stops working within it. */
+  readonly keysCacheTtlSeconds: number;
+  /** With key management: alarm when a key has spent this share (%) of a USD budget. */
+  readonly alarmBudgetPercent: number;
 }
 
 /** The context keys, with their defaults. */
@@ -58,6 +64,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   cache: false,
   cacheTtlSeconds: 0,
   keyLimits: false,
+  keyManagement: false,
+  keysCacheTtlSeconds: 30,
+  alarmBudgetPercent: 80,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -74,6 +83,7 @@ type Context = (key: string) => unknown;
 /** Reads `gateway:*` keys through `tryGetContext` and validates them. */
 export function readGatewaySettings(context: Context): GatewaySettings {
   const cors = context("gateway:corsAllowedOrigins");
+  const keyManagement = readBoolean(context, "gateway:keyManagement", DEFAULT_SETTINGS.keyManagement);
   return {
     memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
@@ -84,7 +94,8 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
     openaiBaseUrl: readBaseUrl(context),
     metricsNamespace: readNamespace(context),
-    metricsByKey: readBoolean(context, "gateway:metricsByKey", DEFAULT_SETTINGS.metricsByKey),
+    // Managed keys are counted per key unless asked otherwise: their ids are the operator's, a bounded set.
+    metricsByKey: readBoolean(context, "gateway:metricsByKey", keyManagement || DEFAULT_SETTINGS.metricsByKey),
     prices: readPrices(context),
     alarmTopic: readBoolean(context, "gateway:alarmTopic", DEFAULT_SETTINGS.alarmTopic),
     alarmEmail: readEmail(context),
@@ -93,6 +104,9 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     cache: readBoolean(context, "gateway:cache", DEFAULT_SETTINGS.cache),
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
+    keyManagement,
+    keysCacheTtlSeconds: readNumber(context, "gateway:keysCacheTtlSeconds", DEFAULT_SETTINGS.keysCacheTtlSeconds, 0, 3_600),
+    alarmBudgetPercent: readNumber(context, "gateway:alarmBudgetPercent", DEFAULT_SETTINGS.alarmBudgetPercent, 1, 1_000),
   };
 }
 

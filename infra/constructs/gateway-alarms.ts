@@ -1,6 +1,7 @@
 /**
  * Alarms on what pages an operator: the 5xx rate, p99 latency and Lambda
- * throttles, with an optional SNS topic (and e-mail subscription) to notify.
+ * throttles, and with key management a key nearing its budget, with an
+ * optional SNS topic (and e-mail subscription) to notify.
  */
 import { Duration, Validations } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
@@ -23,6 +24,8 @@ export interface GatewayAlarmsProps {
   readonly createTopic: boolean;
   /** Subscribe this address to the topic. */
   readonly email?: string;
+  /** Alarm when a gateway key has spent this share (%) of a USD budget; no alarm without it. */
+  readonly budgetPercent?: number;
 }
 
 /** The gateway's alarms. */
@@ -30,6 +33,8 @@ export class GatewayAlarms extends Construct {
   readonly serverErrorRate: Alarm;
   readonly p99Latency: Alarm;
   readonly throttles: Alarm;
+  /** A key passed its share of a budget (with key management). */
+  readonly budget?: Alarm;
   readonly topic?: Topic;
 
   constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
@@ -61,6 +66,17 @@ export class GatewayAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+    if (props.budgetPercent !== undefined) {
+      // The total set's Maximum is the fullest budget of any key; the dashboard's budget graph says which key.
+      this.budget = new Alarm(this, "KeyBudget", {
+        alarmDescription: `A gateway key has spent ${props.budgetPercent}% or more of a USD budget (see "Budget used by key" on the dashboard).`,
+        metric: props.metrics.total("budgetUsed", "Maximum", period),
+        threshold: props.budgetPercent,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
     if (props.createTopic || props.email !== undefined) {
       this.topic = new Topic(this, "Topic", { displayName: "AI gateway alarms", enforceSSL: true });
       Validations.of(this.topic).acknowledge({
@@ -70,7 +86,7 @@ export class GatewayAlarms extends Construct {
       });
       if (props.email !== undefined) this.topic.addSubscription(new EmailSubscription(props.email));
       const action = new SnsAction(this.topic);
-      for (const alarm of [this.serverErrorRate, this.p99Latency, this.throttles]) {
+      for (const alarm of [this.serverErrorRate, this.p99Latency, this.throttles, ...(this.budget === undefined ? [] : [this.budget])]) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
       }
