@@ -9,13 +9,15 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { RateLimitError, type APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoDbKeyStore } from "../../functions/shared/access/dynamodb-key-store.ts";
 import { sha256Hex } from "../../functions/shared/access/key-record.ts";
+import { ConfigurationError } from "../../functions/shared/http/errors.ts";
 import { approxTokens, fakeReply } from "../support/fake-openai.ts";
 import { fetchText } from "../support/fetch.ts";
-import { useFakeUpstream, useStarted } from "../support/gateway-fixture.ts";
+import { closedPortUrl, useFakeUpstream, useStarted } from "../support/gateway-fixture.ts";
 import { createKey, eventually, runKeys, runKeysJson } from "../support/key-command.ts";
 import { startLocalDynamoDb, type LocalDynamoDb } from "../support/local-dynamodb.ts";
 import { startStoreGateway, type StoreGateway } from "../support/store-gateway.ts";
@@ -74,7 +76,7 @@ async function chatStatus(gateway: StoreGateway, key: string): Promise<number> {
     .chat.completions.create(chat)
     .then(
       () => 200,
-      (error: APIError) => error.status,
+      (error: APIError) => error.status ?? 0,
     );
 }
 
@@ -164,7 +166,7 @@ describe("the key command against the table", () => {
             .chat.completions.create(capped)
             .then(
               () => 200,
-              (error: APIError) => error.status,
+              (error: APIError) => error.status ?? 0,
             ),
         ),
       );
@@ -176,6 +178,49 @@ describe("the key command against the table", () => {
     expect(charged).toBeGreaterThanOrEqual(limit);
     expect(charged).toBeLessThan(limit + CHAT_TOKENS);
     expect((await keyInfo(one(), key)).body.limits.tokens_per_day.used).toBe(charged);
+  });
+});
+
+describe("the table under concurrent commands, and a table the gateway cannot use", () => {
+  it("keeps every one of several updates of one key run at once", async () => {
+    await createKey(KEYS, "contended");
+    const changes = [["--requests-per-minute", "1"], ["--tokens-per-minute", "2"], ["--tokens-per-day", "3"], ["--usd-per-day", "4"], ["--usd-per-month", "5"]];
+    const runs = await Promise.all(changes.map((change) => runKeys(KEYS, "update", "contended", ...change)));
+    expect(runs.map((run) => run.status)).toEqual([0, 0, 0, 0, 0]);
+    expect((await runKeysJson(KEYS, "show", "contended")).limits).toEqual({ requestsPerMinute: 1, tokensPerMinute: 2, tokensPerDay: 3, usdPerDay: 4, usdPerMonth: 5 });
+  });
+
+  it("gives an id to one of two commands creating it at once, leaving no pointer of the other's key", async () => {
+    const runs = await Promise.all([runKeys(KEYS, "create", "twice", "--json"), runKeys(KEYS, "create", "twice", "--json")]);
+    expect(runs.map((run) => run.status).sort()).toEqual([0, 1]);
+    expect(runs.find((run) => run.status === 1)?.stderr).toBe("keys: A gateway key with id twice exists already (update or rotate it).\n");
+    const { Items } = await dynamo.client().send(new ScanCommand({ TableName: TABLE, FilterExpression: "id = :id", ExpressionAttributeValues: { ":id": { S: "twice" } } }));
+    const created = JSON.parse(runs.find((run) => run.status === 0)?.stdout ?? "{}") as { key: string };
+    expect(Items?.map((item) => item.pk?.S)).toEqual([`key:hash:${sha256Hex(created.key)}`]);
+  });
+
+  it("a missing table is a 500 naming GATEWAY_KEYS_TABLE, a malformed record a 500 naming the record, never the key", async () => {
+    const key = `gw-${"m".repeat(43)}`;
+    const missing = createDynamoDbKeyStore({ tableName: "no-such-table", client: dynamo.client() });
+    const error = await missing.findByHash(sha256Hex(key)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toBe("The gateway's key table (GATEWAY_KEYS_TABLE) does not exist (ResourceNotFoundException).");
+    const admin = dynamo.client();
+    await admin.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: `key:hash:${sha256Hex(key)}` }, id: { S: "broken" } } }));
+    await admin.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: "key:id:broken" }, record: { S: '{"id":"broken"}' } } }));
+    const answer = await fetchText(`${one().baseURL}models`, { headers: { authorization: `Bearer ${key}`, "x-provider": "openai" } });
+    expect(answer.status).toBe(500);
+    expect(JSON.parse(answer.text).error).toMatchObject({ code: "key_record_invalid", message: expect.stringMatching(/^The key table holds a malformed record: key broken\.createdAt/) });
+    expect(answer.text).not.toContain(key);
+  });
+
+  it("a table that cannot be reached is a 503 to try again", async () => {
+    const unreachable = createDynamoDbKeyStore({
+      tableName: TABLE,
+      client: new DynamoDBClient({ endpoint: await closedPortUrl(), region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 }),
+    });
+    const error = await unreachable.findByHash(sha256Hex("x")).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status: 503, code: "key_store_unavailable", headers: { "retry-after": "1" } });
   });
 });
 

@@ -150,6 +150,24 @@ describe("limits and budgets", () => {
     expect(await eventually(() => chatStatus(key), (status) => status === 200)).toBe(200);
   });
 
+  it("a request that gets no answer, or a cached one, gives its reservation back and is charged nothing", async () => {
+    const key = await createKey(KEYS, "refunds", "--tokens-per-day", "100000", "--usd-per-day", "1");
+    await known(key);
+    const once = fixture.gateway.client(key, { "x-gateway-max-retries": "0" });
+    fake.upstream.enqueue({ kind: "error", status: 500 });
+    expect(await rejectionOf(once.chat.completions.create(chat))).toMatchObject({ status: 500 });
+    fake.upstream.enqueue({ kind: "reset" });
+    expect(await rejectionOf(once.chat.completions.create(chat))).toMatchObject({ status: 502 });
+    const cached = fixture.gateway.client(key, { "x-gateway-cache-ttl": "60" });
+    await cached.chat.completions.create(chat);
+    const { response } = await cached.chat.completions.create(chat).withResponse();
+    expect(response.headers.get("x-gateway-cache")).toBe("HIT");
+    const { limits, budgets } = (await keyInfo(key)).body;
+    // Only the one answer the provider gave is charged.
+    expect(limits.tokens_per_day.used).toBe(PROMPT_TOKENS + approxTokens(fakeReply(TEXT)));
+    expect(budgets.usd_per_day.used).toBe(Math.ceil(CHAT_COST_USD * 1e6) / 1e6);
+  });
+
   it("many concurrent requests charging one key end within one request of its token limit", async () => {
     const limit = 400;
     const key = await createKey(KEYS, "burst", "--tokens-per-day", String(limit));
@@ -160,7 +178,7 @@ describe("limits and budgets", () => {
     let admitted = 0;
     for (let wave = 0; wave < 12; wave += 1) {
       const statuses = await Promise.all(
-        Array.from({ length: 20 }, () => client.chat.completions.create(capped).then(() => 200, (error: APIError) => error.status)),
+        Array.from({ length: 20 }, () => client.chat.completions.create(capped).then(() => 200, (error: APIError) => error.status ?? 0)),
       );
       expect(statuses.every((status) => status === 200 || status === 429)).toBe(true);
       admitted += statuses.filter((status) => status === 200).length;
@@ -232,11 +250,36 @@ describe("GET /v1/gateway/key", () => {
     expect(fake.upstream.requests).toHaveLength(1);
   });
 
+  describe("in mixed mode", () => {
+    const mixed = useGateway(() =>
+      startStoreGateway({ OPENAI_BASE_URL: fake.upstream.baseUrl, OPENAI_API_KEY: PROVIDER_KEY, ...KEYS, GATEWAY_ALLOW_PASSTHROUGH: "true" }),
+    );
+
+    it("is 401 for a caller with its own provider key: it has no gateway key to describe", async () => {
+      const answer = await fetchText(`${mixed.gateway.baseURL}gateway/key`, { headers: { authorization: "Bearer sk-my-own-key" } });
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.text).error).toMatchObject({
+        code: "invalid_api_key",
+        message: "GET /v1/gateway/key describes a gateway key; send one as 'Authorization: Bearer <gateway key>'.",
+      });
+      expect(fake.upstream.requests).toHaveLength(0);
+    });
+  });
+
   it("is 401 without a gateway key, and 405 for other methods", async () => {
     const anonymous = await fetchText(`${fixture.gateway.baseURL}gateway/key`);
     expect(anonymous.status).toBe(401);
     const posted = await fetchText(`${fixture.gateway.baseURL}gateway/key`, { method: "POST" });
     expect(posted.status).toBe(405);
+  });
+});
+
+describe("the key file under concurrent commands", () => {
+  it("keeps every change when commands run at once", async () => {
+    const runs = await Promise.all(Array.from({ length: 8 }, (_, index) => runKeys(KEYS, "create", `parallel-${index}`)));
+    expect(runs.map((run) => run.status)).toEqual(Array(8).fill(0));
+    const ids = (await runKeysJson<{ id: string }[]>(KEYS, "list")).map((entry) => entry.id);
+    for (let index = 0; index < 8; index += 1) expect(ids).toContain(`parallel-${index}`);
   });
 });
 

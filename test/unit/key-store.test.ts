@@ -4,7 +4,7 @@
  * lookup cache in front of the table (positive and negative answers, bounded,
  * rationed against floods of wrong keys), and callers identified by hash.
  */
-import { mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -121,6 +121,30 @@ describe("the key file store", () => {
     writeFileSync(path, formatKeyFile([record("team-b", [KEY])]));
     time += 10;
     expect((await store.findByHash(sha256Hex(KEY)))?.id).toBe("team-b");
+  });
+
+  it("keeps the previous keys while the file cannot even be looked at, and reports that once", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "keys-"));
+    const path = join(folder, "keys.json");
+    writeFileSync(path, formatKeyFile([record("team-a", [KEY])]));
+    let time = 0;
+    const onReloadError = vi.fn();
+    const store = createFileKeyStore({ path, checkIntervalMs: 10, now: () => time, onReloadError });
+    expect((await store.findByHash(sha256Hex(KEY)))?.id).toBe("team-a");
+    // The folder becomes a plain file: looking at keys.json fails with ENOTDIR.
+    renameSync(folder, `${folder}.away`);
+    writeFileSync(folder, "");
+    try {
+      for (let step = 0; step < 3; step += 1) {
+        time += 10;
+        expect((await store.findByHash(sha256Hex(KEY)))?.id).toBe("team-a");
+      }
+    } finally {
+      rmSync(folder);
+      renameSync(`${folder}.away`, folder);
+    }
+    expect(onReloadError).toHaveBeenCalledTimes(1);
+    expect((onReloadError.mock.calls[0]?.[0] as Error).message).toBe("The key file (GATEWAY_KEYS_FILE) cannot be used: it cannot be read (ENOTDIR).");
   });
 
   it("answers 500 naming the variable when the file is unusable from the start", async () => {
