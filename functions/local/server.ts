@@ -156,18 +156,25 @@ function describeProviders(config: GatewayConfig): string {
   return [...http, "mock"].join(", ");
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const server = await startLocalServer({ config, server: loadServerConfig() });
-  const credentials = config.credentials;
-  const keys =
+/** Where the keys come from, for the start-up line. */
+function describeKeys(config: GatewayConfig): string {
+  const { credentials, keys } = config;
+  const sources = [
     credentials.source === "secrets-manager"
       ? `secret ${credentials.secretId}`
       : credentials.gatewayKeys.length > 0
-        ? `${credentials.gatewayKeys.length} gateway key(s)${credentials.allowPassthrough ? " + passthrough" : ""}`
-        : "passthrough (callers send their own provider key)";
-  const store = config.keys === undefined ? "" : config.keys.source === "file" ? `, key file ${config.keys.path}` : `, key table ${config.keys.tableName}`;
-  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${keys}${store})`);
+        ? `${credentials.gatewayKeys.length} gateway key(s)`
+        : undefined,
+    keys === undefined ? undefined : keys.source === "file" ? `key file ${keys.path}` : `key table ${keys.tableName}`,
+  ].filter((source) => source !== undefined);
+  if (sources.length === 0) return "passthrough (callers send their own provider key)";
+  return `${sources.join(" + ")}${credentials.source === "env" && credentials.allowPassthrough ? " + passthrough" : ""}`;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const server = await startLocalServer({ config, server: loadServerConfig() });
+  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${describeKeys(config)})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -81,7 +81,8 @@ afterAll(async () => {
 
 describe("npm start with GATEWAY_KEYS_FILE, and npm run keys", () => {
   it("says where its keys live, takes a new key, a rotated one and a revocation as the file changes", async () => {
-    expect(gatewayLines.find((line) => line.includes("listening on"))).toContain(`key file ${KEYS_FILE}`);
+    const ready = gatewayLines.find((line) => line.includes("listening on"));
+    expect(ready).toContain(`keys: key file ${KEYS_FILE})`);
     const first = await keysCommand(true, "create", "team-a", "--json", "--usd-per-day", "5");
     expect(await eventually(() => chatStatus(first), (status) => status === 200)).toBe(200);
     const stream = await client(first).chat.completions.create({ ...chat, stream: true });
