@@ -20,7 +20,7 @@ import { fetchText } from "../support/fetch.ts";
 import { closedPortUrl, useFakeUpstream, useStarted } from "../support/gateway-fixture.ts";
 import { createKey, eventually, runKeys, runKeysJson } from "../support/key-command.ts";
 import { startLocalDynamoDb, type LocalDynamoDb } from "../support/local-dynamodb.ts";
-import { startStoreGateway, type StoreGateway } from "../support/store-gateway.ts";
+import { ensureMinuteLeft, startStoreGateway, type StoreGateway } from "../support/store-gateway.ts";
 
 const TABLE = "AiGateway-StoreTable";
 const PROVIDER_KEY = "sk-provider";
@@ -93,6 +93,7 @@ async function tableText(): Promise<string> {
 
 describe("the key command against the table", () => {
   it("create → use → budget, shared by two execution environments; the table holds hashes, never keys", async () => {
+    await ensureMinuteLeft(5_000);
     const key = await createKey(KEYS, "team-a", "--usd-per-day", "0.0002", "--requests-per-minute", "100");
     const items = await tableText();
     expect(items).not.toContain(key);
@@ -140,15 +141,15 @@ describe("the key command against the table", () => {
       expect(await eventually(() => chatStatus(gateway, key), (status) => status === 401, 5_000)).toBe(401);
     }
     // GATEWAY_KEYS_CACHE_TTL_SECONDS=1, with room for a slow machine.
-    expect(Date.now() - revokedAt).toBeLessThan(3_000);
+    expect(Date.now() - revokedAt).toBeLessThan(4_000);
   });
 
   it("rotate: the new key works at once, the previous one until its grace period ends", async () => {
     const old = await createKey(KEYS, "rotating");
     expect(await chatStatus(one(), old)).toBe(200);
-    const { key } = await runKeysJson<{ key: string }>(KEYS, "rotate", "rotating", "--grace", "4s");
+    const { key } = await runKeysJson<{ key: string }>(KEYS, "rotate", "rotating", "--grace", "6s");
     expect([await chatStatus(one(), key), await chatStatus(two(), old), await chatStatus(one(), old)]).toEqual([200, 200, 200]);
-    expect(await eventually(() => chatStatus(two(), old), (status) => status === 401, 10_000)).toBe(401);
+    expect(await eventually(() => chatStatus(two(), old), (status) => status === 401, 15_000)).toBe(401);
     expect(await chatStatus(two(), key)).toBe(200);
     expect(new Set([...one().summaries, ...two().summaries].map((summary) => summary.keyId))).toEqual(new Set(["rotating", undefined]));
   });
@@ -236,7 +237,7 @@ describe("a flood of wrong keys", () => {
     expect(dynamo.calls("GetItem") - readsBefore).toBe(1);
 
     const started = Date.now();
-    const flood = await Promise.all(Array.from({ length: 400 }, (_, index) => chatStatus(fresh(), `gw-${String(index).padStart(43, "x")}`)));
+    const flood = await Promise.all(Array.from({ length: 600 }, (_, index) => chatStatus(fresh(), `gw-${String(index).padStart(43, "x")}`)));
     const seconds = (Date.now() - started) / 1000;
     expect(new Set(flood)).toEqual(new Set([401, 503]));
     // The ration: a burst of 100 lookups, then 50 a second.

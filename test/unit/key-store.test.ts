@@ -14,6 +14,7 @@ import { identifyCaller } from "../../functions/shared/access/identify-caller.ts
 import { createKeyLookupCache, KeyLookupThrottledError } from "../../functions/shared/access/key-lookup-cache.ts";
 import { formatKeyFile, keyStanding, parseKeyFile, parseKeyRecord, sha256Hex, type KeyRecord } from "../../functions/shared/access/key-record.ts";
 import type { GatewayKeyStore } from "../../functions/shared/access/key-store.ts";
+import { loadConfig } from "../../functions/shared/config/config.ts";
 import { AuthenticationError, ConfigurationError } from "../../functions/shared/http/errors.ts";
 
 const KEY = `gw-${"A".repeat(43)}`;
@@ -259,5 +260,21 @@ describe("identifying a caller with a key store", () => {
     await identifyCaller("Bearer sk-my-own-provider-key", mixed, counted.store, true);
     await identifyCaller(`Bearer gw-${"A".repeat(42)}!`, mixed, counted.store, true).catch(() => undefined);
     expect(counted.findByHash).not.toHaveBeenCalled();
+  });
+});
+
+describe("key store settings", () => {
+  it("GATEWAY_KEYS_FILE or GATEWAY_KEYS_TABLE (with its cache time) names the store, and turns passthrough off unless asked", () => {
+    expect(loadConfig({ GATEWAY_KEYS_FILE: "./keys.json" })).toMatchObject({ keys: { source: "file", path: "./keys.json" }, credentials: { allowPassthrough: false } });
+    expect(loadConfig({ GATEWAY_KEYS_TABLE: "T" })).toMatchObject({ keys: { source: "dynamodb", tableName: "T", cacheTtlMs: 30_000 } });
+    expect(loadConfig({ GATEWAY_KEYS_TABLE: "T", GATEWAY_KEYS_CACHE_TTL_SECONDS: "5" }).keys).toMatchObject({ cacheTtlMs: 5_000 });
+    expect(loadConfig({ GATEWAY_KEYS_FILE: "k", GATEWAY_ALLOW_PASSTHROUGH: "true" }).credentials).toMatchObject({ allowPassthrough: true });
+    expect(loadConfig({}).keys).toBeUndefined();
+    expect(loadConfig({}).credentials).toMatchObject({ allowPassthrough: true });
+  });
+
+  it("refuses both stores at once, or a cache time past an hour, naming the variable", () => {
+    expect(() => loadConfig({ GATEWAY_KEYS_FILE: "k", GATEWAY_KEYS_TABLE: "T" })).toThrow("GATEWAY_KEYS_FILE and GATEWAY_KEYS_TABLE are both set; keys live in one place.");
+    expect(() => loadConfig({ GATEWAY_KEYS_TABLE: "T", GATEWAY_KEYS_CACHE_TTL_SECONDS: "7200" })).toThrow(/GATEWAY_KEYS_CACHE_TTL_SECONDS must be an integer from 0 to 3600/);
   });
 });
