@@ -25,7 +25,7 @@ export class GatewayStack extends Stack {
   readonly gateway: StreamingFunction;
   readonly dashboard: GatewayDashboard;
   readonly alarms: GatewayAlarms;
-  /** The cache and quota table, when caching or key limits are on. */
+  /** The cache and quota table, when caching, key limits or key management are on (then it holds the keys too). */
   readonly table?: GatewayTable;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
@@ -56,20 +56,29 @@ export class GatewayStack extends Stack {
     });
     this.secret.grantRead(this.gateway.function);
 
-    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits) {
-      this.table = new GatewayTable(this, "Store");
+    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits || settings.keyManagement) {
+      this.table = new GatewayTable(this, "Store", { holdsKeys: settings.keyManagement });
       this.table.grantReadWrite(this.gateway.function);
       this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
     }
+    if (settings.keyManagement && this.table !== undefined) {
+      this.gateway.function.addEnvironment("GATEWAY_KEYS_TABLE", this.table.table.tableName);
+      this.gateway.function.addEnvironment("GATEWAY_KEYS_CACHE_TTL_SECONDS", String(settings.keysCacheTtlSeconds));
+      new CfnOutput(this, "KeyTableName", {
+        description: "DynamoDB table of the gateway keys: npm run keys -- <command> --table <this name>",
+        value: this.table.table.tableName,
+      });
+    }
 
     const metrics = new GatewayMetrics(settings.metricsNamespace);
-    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function });
+    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function, byKey: settings.metricsByKey });
     this.alarms = new GatewayAlarms(this, "Alarms", {
       metrics,
       function: this.gateway.function,
       serverErrorRatePercent: settings.alarmServerErrorRatePercent,
       p99LatencyMs: settings.alarmP99LatencyMs,
       authFailuresPerFiveMinutes: settings.alarmAuthFailuresPerFiveMinutes,
+      budgetPercent: settings.keyManagement ? settings.alarmBudgetPercent : undefined,
       createTopic: settings.alarmTopic,
       email: settings.alarmEmail,
     });

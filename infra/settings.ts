@@ -60,6 +60,12 @@ export interface GatewaySettings {
   readonly keyLimits: boolean;
   /** Sets GATEWAY_MOCK_PROVIDER=true on the function (answers from the built-in mock provider, for smoke tests of a deployment). */
   readonly mockProvider: boolean;
+  /** Keep gateway keys in the table (`npm run keys -- --table`), with limits, budgets and permissions; implies per-key metrics. */
+  readonly keyManagement: boolean;
+  /** How long the function caches a key lookup (found or not): a revoked key stops working within it. */
+  readonly keysCacheTtlSeconds: number;
+  /** With key management: alarm when a key has spent this share (%) of a USD budget. */
+  readonly alarmBudgetPercent: number;
 }
 
 /** The context keys, with their defaults. */
@@ -90,6 +96,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   cacheTtlSeconds: 0,
   keyLimits: false,
   mockProvider: false,
+  keyManagement: false,
+  keysCacheTtlSeconds: 30,
+  alarmBudgetPercent: 80,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -100,6 +109,8 @@ type Context = (key: string) => unknown;
 
 /** Reads `gateway:*` keys through `tryGetContext` and validates them. */
 export function readGatewaySettings(context: Context): GatewaySettings {
+  const cors = context("gateway:corsAllowedOrigins");
+  const keyManagement = readBoolean(context, "gateway:keyManagement", DEFAULT_SETTINGS.keyManagement);
   return {
     memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
@@ -112,7 +123,8 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
     openaiBaseUrl: readBaseUrl(context),
     metricsNamespace: readNamespace(context),
-    metricsByKey: readBoolean(context, "gateway:metricsByKey", DEFAULT_SETTINGS.metricsByKey),
+    // Managed keys are counted per key unless asked otherwise: their ids are the operator's, a bounded set.
+    metricsByKey: readBoolean(context, "gateway:metricsByKey", keyManagement || DEFAULT_SETTINGS.metricsByKey),
     prices: readPrices(context),
     alarmTopic: readBoolean(context, "gateway:alarmTopic", DEFAULT_SETTINGS.alarmTopic),
     alarmEmail: readEmail(context),
@@ -129,6 +141,9 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     cacheTtlSeconds: readNumber(context, "gateway:cacheTtlSeconds", DEFAULT_SETTINGS.cacheTtlSeconds, 0, 31_536_000),
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
     mockProvider: readBoolean(context, "gateway:mockProvider", DEFAULT_SETTINGS.mockProvider),
+    keyManagement,
+    keysCacheTtlSeconds: readNumber(context, "gateway:keysCacheTtlSeconds", DEFAULT_SETTINGS.keysCacheTtlSeconds, 0, 3_600),
+    alarmBudgetPercent: readNumber(context, "gateway:alarmBudgetPercent", DEFAULT_SETTINGS.alarmBudgetPercent, 1, 1_000),
   };
 }
 

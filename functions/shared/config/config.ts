@@ -90,6 +90,19 @@ export type CredentialsConfig =
       readonly timeoutMs: number;
     };
 
+/**
+ * Where managed gateway keys live (`npm run keys`): a local key file, or the
+ * stack's DynamoDB table read through a lookup cache.
+ */
+export type KeyStoreConfig =
+  | { readonly source: "file"; readonly path: string }
+  | {
+      readonly source: "dynamodb";
+      readonly tableName: string;
+      /** How long a lookup's answer (found or not) is kept: a revoked key stops working within it. */
+      readonly cacheTtlMs: number;
+    };
+
 /** Metrics and cost settings. */
 export interface ObservabilityConfig {
   /** CloudWatch namespace of the metrics. */
@@ -121,6 +134,8 @@ export interface GatewayConfig {
   readonly tableName?: string;
   /** The longest one call to that table may take, retries included (`GATEWAY_STORE_TIMEOUT_MS`). */
   readonly storeTimeoutMs: number;
+  /** The managed key store (`GATEWAY_KEYS_FILE` or `GATEWAY_KEYS_TABLE`), if any. */
+  readonly keys?: KeyStoreConfig;
 }
 
 /** Settings of the local HTTP server only. */
@@ -167,6 +182,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     }),
     tableName: readString(env, "GATEWAY_TABLE_NAME"),
     storeTimeoutMs: readInt(env, "GATEWAY_STORE_TIMEOUT_MS", 1_000, 1),
+    keys: readKeyStore(env),
   });
 }
 
@@ -212,7 +228,8 @@ function readCredentials(env: Env): CredentialsConfig {
   return {
     source: "env",
     gatewayKeys,
-    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
+    // A key store means managed keys: passthrough only when asked for.
+    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0 && readKeyStore(env) === undefined),
     keyLimits: readKeyLimits(env),
     allowAccountHeaders: readBool(env, "GATEWAY_ALLOW_ACCOUNT_HEADERS", false),
     providerKeys: {
@@ -223,6 +240,20 @@ function readCredentials(env: Env): CredentialsConfig {
       },
     },
   };
+}
+
+/** Default of `GATEWAY_KEYS_CACHE_TTL_SECONDS`: a key revoked in the table stops working within this time. */
+export const DEFAULT_KEYS_CACHE_TTL_SECONDS = 30;
+
+function readKeyStore(env: Env): KeyStoreConfig | undefined {
+  const path = readString(env, "GATEWAY_KEYS_FILE");
+  const tableName = readString(env, "GATEWAY_KEYS_TABLE");
+  if (path !== undefined && tableName !== undefined) {
+    throw new ConfigError("GATEWAY_KEYS_FILE", "GATEWAY_KEYS_FILE and GATEWAY_KEYS_TABLE are both set; keys live in one place.");
+  }
+  const cacheTtlMs = readInt(env, "GATEWAY_KEYS_CACHE_TTL_SECONDS", DEFAULT_KEYS_CACHE_TTL_SECONDS, 0, 3_600) * 1000;
+  if (path !== undefined) return { source: "file", path };
+  return tableName === undefined ? undefined : { source: "dynamodb", tableName, cacheTtlMs };
 }
 
 function readObservability(env: Env): ObservabilityConfig {

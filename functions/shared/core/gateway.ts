@@ -13,8 +13,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { authenticate, type Caller } from "../access/authenticate.ts";
+import { createKeyStore } from "../access/create-key-store.ts";
 import type { CredentialStore } from "../access/credentials.ts";
+import { identifyCaller } from "../access/identify-caller.ts";
+import type { KeyReservation } from "../access/key-limits.ts";
+import type { GatewayKeyStore } from "../access/key-store.ts";
+import { checkPermissions } from "../access/permissions.ts";
+import { estimateReservation } from "../access/reservation-estimate.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
 import { createResponseCache } from "../cache/response-cache.ts";
@@ -30,8 +35,9 @@ import { createGatewayStore } from "../stores/create-store.ts";
 import type { GatewayStore } from "../stores/types.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream/client.ts";
 import { answerError, answerFromCache } from "./answers.ts";
-import { createKeyLimiter } from "./key-limiter.ts";
-import { createProviderCaller, type ProviderAnswer } from "./provider-call.ts";
+import { answerKeyInfo } from "./key-info.ts";
+import { chargeOf, createKeyLimiter } from "./key-limiter.ts";
+import { createProviderCaller, type ProviderAnswer, type ProviderCallInput } from "./provider-call.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
 
@@ -53,6 +59,8 @@ export interface GatewayDependencies {
   readonly store?: GatewayStore;
   /** Hears of store failures, which never fail a request. */
   readonly onStoreError?: (error: unknown, operation: string) => void;
+  /** The managed key store (default: the one the configuration names, if any). */
+  readonly keys?: GatewayKeyStore;
   readonly upstream?: UpstreamClient;
   readonly now?: () => number;
 }
@@ -65,6 +73,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const providers = createProviderRegistry(config);
   const gatewayStore = dependencies.store ?? createGatewayStore(config);
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
+  const keyStore = dependencies.keys ?? createKeyStore(config.keys, (error) => onStoreError(error, "key file reload"));
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
   const callProvider = createProviderCaller({ config, now, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
@@ -78,34 +87,62 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       // Who is calling comes before anything about the set-up: where keys are required, a stranger
       // learns no provider names. (An open, passthrough gateway lists them to anyone, as it serves anyone.)
       const credentials = await credentialStore.get();
-      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind === "http");
+      const authorization = headerValue(request.headers, "authorization");
+      const caller = await identifyCaller(authorization, credentials, keyStore, providers.find(providerName)?.kind === "http");
       recorder.caller(caller);
+      if (match.endpoint.answeredBy === "gateway") return await answerKeyInfo(recorder, caller, gatewayStore, now, onStoreError);
       const provider = providers.resolve(providerName);
       const raw = request.readBody === undefined ? request.body : await request.readBody();
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
-      recorder.target(provider.name, typeof json?.model === "string" ? json.model : modelOfPath(match), json?.stream === true);
+      const model = typeof json?.model === "string" ? json.model : modelOfPath(match);
+      recorder.target(provider.name, model, json?.stream === true);
+      // Before anything is counted, cached or sent: the key's permissions.
+      const takesModel = body.kind !== "none" || match.endpoint.modelParam !== undefined;
+      checkPermissions(caller, { endpoint: match.endpoint.name, provider: provider.name, model, takesModel });
       // Every header the gateway reads is checked before anything is counted or served.
       const retry = requestRetryConfig(request.headers, config.retry);
       const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
       recorder.cache(caching);
-      await limiter.admit(caller);
-      const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
-      if (hit !== undefined) {
-        recorder.cache(caching, true);
-        return answerFromCache(recorder, request.signal, hit, now);
-      }
-      const answer = await callProvider({ recorder, request, match, provider, body, caller, credentials, retry });
-      const afterEnd = (result: AnswerResult) => afterResponse(caller, caching, answer, result);
-      return relayAnswer(answer, { recorder, request, match, caching, requestBytes: raw?.byteLength ?? 0, config, now, afterEnd });
+      const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
+      const reservation = await limiter.admit(caller, chargeOf(estimate, recorder.costOf(estimate)));
+      return await serve({ recorder, request, match, provider, body, caller, credentials, retry }, caching, reservation);
     } catch (error) {
       return answerError(recorder, request.signal, error, now);
     }
   }
 
-  /** Keeps a replayable answer in the cache and charges its tokens to the caller's key. */
-  async function afterResponse(caller: Caller, caching: CacheDecision, answer: ProviderAnswer, result: AnswerResult): Promise<void> {
-    const work = [limiter.charge(caller, result.usage)];
+  /** Answers an admitted request from the cache or the provider; without an answer, its reservation goes back. */
+  async function serve(call: ProviderCallInput, caching: CacheDecision, reservation: KeyReservation | undefined): Promise<GatewayResponse> {
+    const { recorder, request, match } = call;
+    let answer: ProviderAnswer;
+    try {
+      const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
+      if (hit !== undefined) {
+        recorder.cache(caching, true);
+        await limiter.settle(reservation, undefined);
+        return answerFromCache(recorder, request.signal, hit, now);
+      }
+      answer = await callProvider(call);
+    } catch (error) {
+      await limiter.settle(reservation, undefined);
+      throw error;
+    }
+    const afterEnd = (result: AnswerResult) => afterResponse(recorder, reservation, caching, answer, result);
+    const requestBytes = call.body.kind === "none" ? 0 : call.body.raw.byteLength;
+    return relayAnswer(answer, { recorder, request, match, caching, requestBytes, config, now, afterEnd });
+  }
+
+  /** Keeps a replayable answer in the cache and settles the caller's reservation with what the answer used. */
+  async function afterResponse(
+    recorder: RequestRecorder,
+    reservation: KeyReservation | undefined,
+    caching: CacheDecision,
+    answer: ProviderAnswer,
+    result: AnswerResult,
+  ): Promise<void> {
+    const charged = limiter.settle(reservation, chargeOf(result.usage, recorder.costOf(result.usage))).then((share) => recorder.budgetUsed(share));
+    const work: Promise<unknown>[] = [charged];
     const { response } = answer;
     if (caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)) {
       work.push(cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds));

@@ -42,6 +42,7 @@ export class RequestRecorder {
   #retries = 0;
   #upstreamStartedAt: number | undefined;
   #upstreamHeadersAt: number | undefined;
+  #budgetUsedPercent: number | undefined;
 
   constructor(requestId: string, startedAt: number, request: GatewayRequest, prices: PriceTable) {
     this.requestId = requestId;
@@ -92,6 +93,16 @@ export class RequestRecorder {
     this.#upstreamHeadersAt = at;
   }
 
+  /** The request's cost in USD from the price table, for `usage` of the model it asked for (undefined without a price). */
+  costOf(usage: TokenUsage | undefined): number | undefined {
+    return estimateCostUsd(this.#prices, this.#model, usage);
+  }
+
+  /** The largest share (%) of a USD budget the caller's key has spent, once the request is charged. */
+  budgetUsed(percent: number | undefined): void {
+    this.#budgetUsedPercent = percent;
+  }
+
   /** The request's summary, once its answer has ended. */
   summary(ending: RequestEnding): RequestSummary {
     const since = (at: number | undefined) => (at === undefined ? undefined : at - this.startedAt);
@@ -118,7 +129,8 @@ export class RequestRecorder {
       totalMs,
       usage: ending.usage,
       usageEstimated: ending.usageEstimated,
-      costUsd: estimateCostUsd(this.#prices, this.#model, ending.usage),
+      costUsd: this.costOf(ending.usage),
+      budgetUsedPercent: this.#budgetUsedPercent,
     };
   }
 }

@@ -58,10 +58,11 @@ export function measureRequest(summary: RequestSummary, models: ModelDimensionLi
     streamErrors: failedMidStream ? 1 : 0,
     latency: summary.totalMs,
     retries: summary.retries,
-    rateLimited: outcome === "gateway_error" && summary.errorCode === "rate_limit_exceeded" ? 1 : 0,
+    rateLimited: outcome === "gateway_error" && (summary.errorCode === "rate_limit_exceeded" || summary.errorCode === "insufficient_quota") ? 1 : 0,
     // The gateway's own refusals only: a provider's 401 is relayed as provider_error or becomes a 502.
     authFailures: outcome === "gateway_error" && (status === 401 || status === 403) ? 1 : 0,
   };
+  if (summary.budgetUsedPercent !== undefined) values.budgetUsed = summary.budgetUsedPercent;
   if (summary.cache === "hit" || summary.cache === "miss") {
     values.cacheHits = summary.cache === "hit" ? 1 : 0;
     values.cacheMisses = summary.cache === "miss" ? 1 : 0;

@@ -57,4 +57,6 @@ export interface RequestSummary {
   readonly costUsd?: number;
   /** What the response cache did, when the request could use it. */
   readonly cache?: "hit" | "miss" | "bypass";
+  /** The largest share (%) of a USD budget the request's key had spent once the request was charged (keys with a budget). */
+  readonly budgetUsedPercent?: number;
 }

@@ -136,7 +136,8 @@ function credentialFor(caller: Caller, state: AttemptState): ProviderCredential 
   if (keys === undefined || apiKey === undefined) {
     throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
   }
-  return { kind: "managed", apiKey, organization: keys.organization, project: keys.project };
+  // A managed key bound to a provider project (`npm run keys -- … --project`) calls in that project.
+  return { kind: "managed", apiKey, organization: keys.organization, project: caller.project ?? keys.project };
 }
 
 /** The response in OpenAI's wire, for providers that speak another. */
