@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
-import type { CredentialStore } from "../access/credentials.ts";
+import type { Credentials, CredentialStore } from "../access/credentials.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
 import { createResponseCache } from "../cache/response-cache.ts";
@@ -23,7 +23,8 @@ import { matchEndpoint, modelOfPath } from "../endpoints/match.ts";
 import { headerValue } from "../http/headers.ts";
 import { readRequestBody } from "../http/request-body.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
-import { createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
+import { createDestinations, needsProviderKey, type Destinations } from "../routing/destinations.ts";
+import { TargetCooldowns } from "../routing/cooldown.ts";
 import { requestRetryConfig } from "../routing/retry-policy.ts";
 import { createAttemptRunner } from "../routing/run-attempts.ts";
 import { createGatewayStore } from "../stores/create-store.ts";
@@ -37,7 +38,6 @@ import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
 
 /** The gateway core. */
 export interface Gateway {
-  readonly providers: ProviderRegistry;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
   /** The error response for a request an adapter rejected before the core saw it. */
   fail(request: GatewayRequest, error: unknown): GatewayResponse;
@@ -55,6 +55,8 @@ export interface GatewayDependencies {
   readonly onStoreError?: (error: unknown, operation: string) => void;
   readonly upstream?: UpstreamClient;
   readonly now?: () => number;
+  /** Draws load-balanced targets (default Math.random; tests pass a seeded one). */
+  readonly random?: () => number;
 }
 
 /** Builds the gateway core. */
@@ -62,12 +64,22 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const { config, credentials: credentialStore } = dependencies;
   const upstream = dependencies.upstream ?? createUpstreamClient();
   const now = dependencies.now ?? (() => performance.now());
-  const providers = createProviderRegistry(config);
+  // Providers and routes of each credentials snapshot: the secret may add some, and is reloaded with its TTL.
+  const destinationsBySnapshot = new WeakMap<Credentials, Destinations>();
+  const destinationsOf = (credentials: Credentials) => {
+    let destinations = destinationsBySnapshot.get(credentials);
+    if (destinations === undefined) {
+      destinations = createDestinations(config, credentials);
+      destinationsBySnapshot.set(credentials, destinations);
+    }
+    return destinations;
+  };
+  const routes = { cooldowns: new TargetCooldowns(), random: dependencies.random ?? Math.random };
   const gatewayStore = dependencies.store ?? createGatewayStore(config);
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
-  const callProvider = createProviderCaller({ config, now, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
+  const callProvider = createProviderCaller({ config, now, routes, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const recorder = new RequestRecorder(randomUUID(), now(), request, config.observability.prices);
@@ -77,15 +89,19 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const providerName = headerValue(request.headers, "x-provider");
       // Who is calling comes before anything about the set-up: a stranger learns no provider names.
       const credentials = await credentialStore.get();
-      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
+      const destinations = destinationsOf(credentials);
+      // A route named by the body's model counts as the default provider here: the body is read after authentication.
+      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, needsProviderKey(destinations.find(providerName, undefined)));
       recorder.caller(caller);
-      const provider = providers.resolve(providerName);
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), request.body, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
-      recorder.target(provider.name, typeof json?.model === "string" ? json.model : modelOfPath(match), json?.stream === true);
+      const model = typeof json?.model === "string" ? json.model : modelOfPath(match);
+      const destination = destinations.resolve(providerName, model);
+      if (destination.kind === "route") recorder.routed(destination.name);
+      recorder.target(destination.name, model, json?.stream === true);
       // Every header the gateway reads is checked before anything is counted or served.
       const retry = requestRetryConfig(request.headers, config.retry);
-      const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
+      const caching = decideCaching(match, request.headers, json, { caller, provider: destination.name, query: request.query }, config.cache);
       recorder.cache(caching);
       await limiter.admit(caller);
       const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
@@ -93,7 +109,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
         recorder.cache(caching, true);
         return answerFromCache(recorder, request.signal, hit, now);
       }
-      const answer = await callProvider({ recorder, request, match, provider, body, caller, credentials, retry });
+      const answer = await callProvider({ recorder, request, match, destination, body, caller, credentials, retry, routeNames: destinations.routeNames });
       const afterEnd = (result: AnswerResult) => afterResponse(caller, caching, answer, result);
       return relayAnswer(answer, { recorder, request, match, caching, config, now, afterEnd });
     } catch (error) {
@@ -116,5 +132,6 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     return answerError(new RequestRecorder(randomUUID(), now(), request, config.observability.prices), request.signal, error, now);
   }
 
-  return { providers, handle, fail, close: () => upstream.close() };
+  return { handle, fail, close: () => upstream.close() };
 }
+

@@ -40,7 +40,7 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   const { response } = answer;
   recorder.upstreamHeaders(now());
   const completion = Promise.withResolvers<RequestSummary>();
-  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching));
+  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching), recorder.served);
   // A body the gateway may change, or that streams, goes out without the provider's length.
   if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
   const body = relayBody(response, {
