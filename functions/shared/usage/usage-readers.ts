@@ -38,7 +38,7 @@ export function normalizeUsage(raw: unknown): TokenUsage | undefined {
     promptTokens: prompt,
     completionTokens: completion,
     totalTokens: count(usage.total_tokens) || prompt + completion,
-    cachedPromptTokens: count(promptDetails?.cached_tokens ?? usage.prompt_cache_hit_tokens),
+    cachedPromptTokens: count(promptDetails?.cached_tokens) || count(usage.prompt_cache_hit_tokens),
     reasoningTokens: count(completionDetails?.reasoning_tokens),
   };
 }
