@@ -60,6 +60,13 @@ describe("prices from the catalogue", () => {
     expect(estimateCostUsd(NO_OVERRIDES, "openai", model, usage)).toBeUndefined();
   });
 
+  it("has no price for a model name no model has, and spends no time on it (a client may send a megabyte)", () => {
+    const started = performance.now();
+    expect(estimateCostUsd(NO_OVERRIDES, "openai", `gpt-4o${"x".repeat(2 * 1024 * 1024)}`, usage)).toBeUndefined();
+    // The catalogue's match rules take seconds over 2 MB.
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
   it("has no list price without a catalogue provider (self-hosted models)", () => {
     expect(estimateCostUsd(NO_OVERRIDES, undefined, "gpt-4o", usage)).toBeUndefined();
   });

@@ -23,11 +23,14 @@ export interface ListPrice {
 }
 
 const TTL_MS = 60 * 60 * 1000;
+/** Longer names are no model's: the catalogue's match rules are not run over a client's megabyte of text. */
+const MAX_MODEL_LENGTH = 256;
 const MAX_ENTRIES = 1000;
 const cache = new Map<string, { readonly price: ListPrice | undefined; readonly at: number }>();
 
 /** The list prices of a model at a provider (the catalogue's provider id), if the catalogue has them. */
 export function listPrice(provider: string, model: string, now = Date.now()): ListPrice | undefined {
+  if (model.length > MAX_MODEL_LENGTH) return undefined;
   const key = `${provider}\u0000${model}`;
   const cached = cache.get(key);
   if (cached !== undefined && now - cached.at < TTL_MS) return cached.price;
