@@ -1,10 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parsePriceTable } from "../../functions/shared/config/prices.ts";
-import { listPrice } from "../../functions/shared/usage/price-catalogue.ts";
+import { listPrice, loadPriceCatalogue } from "../../functions/shared/usage/price-catalogue.ts";
 import { estimateCostUsd, findPrice } from "../../functions/shared/usage/pricing.ts";
 
 const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000, totalTokens: 2_000_000, cachedPromptTokens: 0, reasoningTokens: 0 };
 const NO_OVERRIDES = parsePriceTable(undefined);
+
+beforeAll(() => loadPriceCatalogue());
 
 describe("prices from the catalogue", () => {
   it("prices input, cached input and output per million tokens", () => {

@@ -20,6 +20,7 @@ import { routePlan, type RoutePlanDependencies } from "../routing/route-plan.ts"
 import type { AttemptRunner } from "../routing/run-attempts.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { requestStreamUsage } from "../usage/include-usage.ts";
+import { loadPriceCatalogue } from "../usage/price-catalogue.ts";
 import type { RequestRecorder } from "./request-recorder.ts";
 import { timeLeftMs } from "./time-left.ts";
 
@@ -97,6 +98,8 @@ export function createProviderCaller(dependencies: {
       }
       return made;
     };
+    // The price catalogue loads while the provider thinks, not at start-up nor after the answer.
+    setImmediate(() => void loadPriceCatalogue().catch(() => undefined));
     const result = await runAttempts({
       plan: plan as AttemptPlan,
       caller,

@@ -56,6 +56,8 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
       void context
         .afterEnd(result)
         .catch(() => undefined)
+        .then(() => recorder.pricesReady())
+        .catch(() => undefined)
         .finally(() =>
           completion.resolve(
             recorder.summary({

@@ -8,6 +8,7 @@ import type { PriceTable } from "../config/prices.ts";
 import type { GatewayRequest } from "../http/wire.ts";
 import type { RequestOutcome, RequestSummary, TargetSummary } from "../observability/request-summary.ts";
 import type { TargetReport } from "../routing/run-attempts.ts";
+import { loadPriceCatalogue } from "../usage/price-catalogue.ts";
 import { estimateCostUsd } from "../usage/pricing.ts";
 import type { TokenUsage } from "../usage/usage-readers.ts";
 
@@ -111,6 +112,11 @@ export class RequestRecorder {
 
   upstreamHeaders(at: number): void {
     this.#upstreamHeadersAt = at;
+  }
+
+  /** Resolves when the summary can price the serving provider's models (the catalogue loads on first use). */
+  pricesReady(): Promise<void> {
+    return this.#priceProvider === undefined ? Promise.resolve() : loadPriceCatalogue();
   }
 
   /** The request's summary, once its answer has ended. */
