@@ -114,6 +114,13 @@ describe("passthrough: the caller's own key, in the provider's auth style", () =
     expect(last("azure")?.headers.authorization).toBeUndefined();
   });
 
+  it("a caller without a key may call a provider that needs none, and not one that needs one", async () => {
+    const keyless = await postJson(passthrough.baseURL, "chat/completions", { ...hi, model: "llama3.2" }, { "x-provider": "ollama" });
+    expect(keyless.status).toBe(200);
+    expect(ollama.requests.at(-1)?.headers.authorization).toBeUndefined();
+    expect((await postJson(passthrough.baseURL, "chat/completions", hi, { "x-provider": "groq" })).status).toBe(401);
+  });
+
   it("a wrong own key gets the provider's 401 in OpenAI's shape", async () => {
     const error = await rejectionOf(client("azure", "not-the-azure-key", passthrough).chat.completions.create(hi));
     expect(error).toMatchObject({ status: 401, type: "invalid_request_error", code: "invalid_api_key" });
