@@ -27,6 +27,8 @@ export function formatRequestLine(summary: RequestSummary, metrics: RequestMetri
   const cost = metrics.values.estimatedCost;
   if (cost !== undefined) parts.push(`cost=$${cost.toFixed(6)}`);
   if (summary.retries > 0) parts.push(`retries=${summary.retries}`);
+  if (summary.route !== undefined) parts.push(`route=${summary.route}`);
+  if ((summary.fallbacks ?? 0) > 0) parts.push(`targets=${summary.targets?.map((target) => `${target.provider}:${target.result}x${target.attempts}`).join(">")}`);
   if (summary.cache === "hit") parts.push("cache=hit");
   if (summary.keyId !== undefined) parts.push(`key=${logField(summary.keyId)}`);
   parts.push(logField(summary.outcome));

@@ -11,7 +11,7 @@ import { emittedMetricKeys, metricKey, parseEmfLines } from "../support/emf.ts";
 
 const NAMESPACE = "AiGateway";
 
-/** Metrics a streamed, priced, keyed request emits, captured from Powertools' stdout. */
+/** Metrics a streamed, priced, keyed, routed request emits, captured from Powertools' stdout. */
 function emitOneOfEach(): Set<string> {
   const lines: string[] = [];
   const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
@@ -34,6 +34,12 @@ function emitOneOfEach(): Set<string> {
     firstByteMs: 50,
     totalMs: 121,
     retries: 1,
+    route: "smart",
+    targets: [
+      { provider: "azure", model: "gpt-4o", routeModel: true, attempts: 1, result: 503, fellBack: true },
+      { provider: "openai", model: "gpt-4o", routeModel: true, attempts: 1, result: 200, fellBack: false },
+    ],
+    fallbacks: 1,
     cache: "miss",
     usage: { promptTokens: 10, completionTokens: 20, totalTokens: 30, cachedPromptTokens: 2, reasoningTokens: 5 },
     costUsd: 0.000123,

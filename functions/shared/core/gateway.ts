@@ -13,8 +13,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { authenticate, type Caller } from "../access/authenticate.ts";
 import { createKeyStore } from "../access/create-key-store.ts";
-import type { CredentialStore } from "../access/credentials.ts";
+import type { Credentials, CredentialStore } from "../access/credentials.ts";
 import { identifyCaller } from "../access/identify-caller.ts";
 import type { KeyReservation } from "../access/key-limits.ts";
 import type { GatewayKeyStore } from "../access/key-store.ts";
@@ -28,7 +29,8 @@ import { matchEndpoint, modelOfPath } from "../endpoints/match.ts";
 import { headerValue } from "../http/headers.ts";
 import { readRequestBody } from "../http/request-body.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
-import { createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
+import { createDestinations, needsProviderKey, type Destinations } from "../routing/destinations.ts";
+import { TargetCooldowns } from "../routing/cooldown.ts";
 import { requestRetryConfig } from "../routing/retry-policy.ts";
 import { createAttemptRunner } from "../routing/run-attempts.ts";
 import { createGatewayStore } from "../stores/create-store.ts";
@@ -43,7 +45,6 @@ import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
 
 /** The gateway core. */
 export interface Gateway {
-  readonly providers: ProviderRegistry;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
   /** The error response for a request an adapter rejected before the core saw it. */
   fail(request: GatewayRequest, error: unknown): GatewayResponse;
@@ -63,6 +64,8 @@ export interface GatewayDependencies {
   readonly keys?: GatewayKeyStore;
   readonly upstream?: UpstreamClient;
   readonly now?: () => number;
+  /** Draws load-balanced targets (default Math.random; tests pass a seeded one). */
+  readonly random?: () => number;
 }
 
 /** Builds the gateway core. */
@@ -70,13 +73,23 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const { config, credentials: credentialStore } = dependencies;
   const upstream = dependencies.upstream ?? createUpstreamClient();
   const now = dependencies.now ?? (() => performance.now());
-  const providers = createProviderRegistry(config);
+  // Providers and routes of each credentials snapshot: the secret may add some, and is reloaded with its TTL.
+  const destinationsBySnapshot = new WeakMap<Credentials, Destinations>();
+  const destinationsOf = (credentials: Credentials) => {
+    let destinations = destinationsBySnapshot.get(credentials);
+    if (destinations === undefined) {
+      destinations = createDestinations(config, credentials);
+      destinationsBySnapshot.set(credentials, destinations);
+    }
+    return destinations;
+  };
+  const routes = { cooldowns: new TargetCooldowns(), random: dependencies.random ?? Math.random };
   const gatewayStore = dependencies.store ?? createGatewayStore(config);
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
   const keyStore = dependencies.keys ?? createKeyStore(config.keys, (error) => onStoreError(error, "key file reload"));
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
-  const callProvider = createProviderCaller({ config, now, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
+  const callProvider = createProviderCaller({ config, now, routes, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const recorder = new RequestRecorder(randomUUID(), now(), request, config.observability.prices);
@@ -87,26 +100,30 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       // Who is calling comes before anything about the set-up: where keys are required, a stranger
       // learns no provider names. (An open, passthrough gateway lists them to anyone, as it serves anyone.)
       const credentials = await credentialStore.get();
+      const destinations = destinationsOf(credentials);
       const authorization = headerValue(request.headers, "authorization");
-      const caller = await identifyCaller(authorization, credentials, keyStore, providers.find(providerName)?.kind === "http");
+      // A route named by the body's model counts as the default provider here: the body is read after authentication.
+      const caller = await identifyCaller(authorization, credentials, keyStore, needsProviderKey(destinations.find(providerName, undefined)));
       recorder.caller(caller);
       if (match.endpoint.answeredBy === "gateway") return await answerKeyInfo(recorder, caller, gatewayStore, now, onStoreError);
-      const provider = providers.resolve(providerName);
       const raw = request.readBody === undefined ? request.body : await request.readBody();
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
       const model = typeof json?.model === "string" ? json.model : modelOfPath(match);
-      recorder.target(provider.name, model, json?.stream === true);
+      const destination = destinations.resolve(providerName, model);
+      if (destination.kind === "route") recorder.routed(destination.name);
+      recorder.target(destination.name, model, json?.stream === true);
       // Before anything is counted, cached or sent: the key's permissions.
       const takesModel = body.kind !== "none" || match.endpoint.modelParam !== undefined;
-      checkPermissions(caller, { endpoint: match.endpoint.name, provider: provider.name, model, takesModel });
+      checkPermissions(caller, { endpoint: match.endpoint.name, provider: destination.name, model, takesModel });
       // Every header the gateway reads is checked before anything is counted or served.
       const retry = requestRetryConfig(request.headers, config.retry);
-      const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
+      const caching = decideCaching(match, request.headers, json, { caller, provider: destination.name, query: request.query }, config.cache);
       recorder.cache(caching);
       const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
       const reservation = await limiter.admit(caller, chargeOf(estimate, recorder.costOf(estimate)));
-      return await serve({ recorder, request, match, provider, body, caller, credentials, retry }, caching, reservation);
+      const call = { recorder, request, match, destination, body, caller, credentials, retry, routeNames: destinations.routeNames };
+      return await serve(call, caching, reservation);
     } catch (error) {
       return answerError(recorder, request.signal, error, now);
     }
@@ -155,5 +172,6 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     return answerError(new RequestRecorder(randomUUID(), now(), request, config.observability.prices), request.signal, error, now);
   }
 
-  return { providers, handle, fail, close: () => upstream.close() };
+  return { handle, fail, close: () => upstream.close() };
 }
+

@@ -42,7 +42,7 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   const { response } = answer;
   recorder.upstreamHeaders(now());
   const completion = Promise.withResolvers<RequestSummary>();
-  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching));
+  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching), recorder.served);
   // A body the gateway may change, or that streams, goes out without the provider's length.
   if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
   const body = relayBody(response, {
@@ -57,6 +57,8 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
       const result = settleUsage(relayed, context, response.status);
       void context
         .afterEnd(result)
+        .catch(() => undefined)
+        .then(() => recorder.pricesReady())
         .catch(() => undefined)
         .finally(() =>
           completion.resolve(

@@ -20,7 +20,11 @@ export interface MetricDefinition {
   readonly description: string;
 }
 
-/** Every metric the gateway emits, one data point per request. */
+/**
+ * Every metric the gateway emits: one data point per request, and for a
+ * routed request one more line per target tried (TargetAttempts,
+ * TargetFailures, with that target's provider and model).
+ */
 export const METRICS = {
   requests: { name: "Requests", unit: "Count", description: "Requests handled (every status)." },
   gatewayClientErrors: { name: "GatewayClientErrors", unit: "Count", description: "4xx answered by the gateway itself (bad input, bad key)." },
@@ -38,6 +42,17 @@ export const METRICS = {
   cachedPromptTokens: { name: "CachedPromptTokens", unit: "Count", description: "Input tokens served from the provider's prompt cache." },
   reasoningTokens: { name: "ReasoningTokens", unit: "Count", description: "Output tokens spent on reasoning." },
   retries: { name: "Retries", unit: "Count", description: "Upstream attempts beyond the first." },
+  fallbacks: { name: "Fallbacks", unit: "Count", description: "Times a routed request moved on to its route's next target." },
+  targetAttempts: {
+    name: "TargetAttempts",
+    unit: "Count",
+    description: "Attempts at one target of a route (its provider and model as dimensions), retries included.",
+  },
+  targetFailures: {
+    name: "TargetFailures",
+    unit: "Count",
+    description: "Targets of a route that failed so that the request moved on (or, at the last target, failed).",
+  },
   estimatedCost: { name: "EstimatedCostUSD", unit: "None", description: "Estimated cost in USD from the price table." },
   cacheHits: { name: "CacheHits", unit: "Count", description: "Answers served from the response cache." },
   cacheMisses: { name: "CacheMisses", unit: "Count", description: "Cacheable requests that went to the provider." },

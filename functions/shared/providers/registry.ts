@@ -1,11 +1,16 @@
 /**
- * The providers the gateway serves, keyed by the `x-provider` header's value.
+ * The providers the gateway serves, keyed by the `x-provider` header's value:
+ * `openai` and the deployment's configured providers (`GATEWAY_PROVIDERS`),
+ * the secret's (`providers`, which win over a deployment's entry of the same
+ * name), and the offline `mock`.
  */
+import type { Credentials } from "../access/credentials.ts";
 import type { GatewayConfig } from "../config/config.ts";
+import type { ProviderSettings } from "../config/provider-settings.ts";
 import { InvalidRequestError } from "../http/errors.ts";
+import { createConfiguredProvider } from "./compatible.ts";
 import { createMockProvider } from "./mock.ts";
-import { createOpenAIProvider } from "./openai.ts";
-import type { Provider } from "./types.ts";
+import type { HttpProvider, Provider } from "./types.ts";
 
 /** The provider used when a request has no `x-provider` header. */
 export const DEFAULT_PROVIDER = "openai";
@@ -14,6 +19,8 @@ export const DEFAULT_PROVIDER = "openai";
 export interface ProviderRegistry {
   /** Supported names, sorted. */
   readonly names: readonly string[];
+  /** The HTTP providers by name. */
+  readonly http: ReadonlyMap<string, HttpProvider>;
   /** The provider for an `x-provider` value (case-insensitive; absent means {@link DEFAULT_PROVIDER}), if there is one. */
   find(headerValue: string | undefined): Provider | undefined;
   /**
@@ -23,16 +30,23 @@ export interface ProviderRegistry {
   resolve(headerValue: string | undefined): Provider;
 }
 
-/** Builds the registry from the configuration: one entry per configured HTTP provider, and the mock. */
-export function createProviderRegistry(config: GatewayConfig): ProviderRegistry {
-  const providers = new Map<string, Provider>();
-  for (const [name, settings] of Object.entries(config.providers)) providers.set(name, createOpenAIProvider(settings, name));
+/** The settings of every HTTP provider: the deployment's, with the secret's laid over them. */
+export function providerSettingsOf(config: GatewayConfig, credentials?: Credentials): Readonly<Record<string, ProviderSettings>> {
+  return credentials?.providerSettings === undefined ? config.providers : { ...config.providers, ...credentials.providerSettings };
+}
+
+/** Builds the registry: one entry per configured HTTP provider, and the mock. */
+export function createProviderRegistry(config: GatewayConfig, credentials?: Credentials): ProviderRegistry {
+  const http = new Map<string, HttpProvider>();
+  for (const [name, settings] of Object.entries(providerSettingsOf(config, credentials))) http.set(name, createConfiguredProvider(name, settings));
+  const providers = new Map<string, Provider>(http);
   // The mock answers anyone without a provider key: a development tool, served only when enabled.
   if (config.mockProvider) providers.set("mock", createMockProvider({ chunkDelayMs: config.mockChunkDelayMs }));
   const names = [...providers.keys()].sort();
   const find = (headerValue: string | undefined) => providers.get(headerValue?.trim().toLowerCase() || DEFAULT_PROVIDER);
   return {
     names,
+    http,
     find,
     resolve(headerValue) {
       const provider = find(headerValue);

@@ -23,6 +23,8 @@ export interface ProviderResponse {
 export interface ProviderCapabilities {
   /** Whether streams report usage when asked with `stream_options.include_usage` (else the option is never added). */
   readonly streamUsageOption: boolean;
+  /** Whether a managed call needs a configured key (false for self-hosted servers that run without one). */
+  readonly keyRequired: boolean;
 }
 
 /**
@@ -60,6 +62,8 @@ export interface HttpProvider {
   readonly kind: "http";
   readonly name: string;
   readonly capabilities: ProviderCapabilities;
+  /** The provider's id in the price catalogue, when its models have list prices. */
+  readonly priceProvider?: string;
   /** The HTTP request for a call: its URL (which may depend on the model), headers and body. Pure. */
   prepare(call: ProviderCall): UpstreamRequest;
   /**

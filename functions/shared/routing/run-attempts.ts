@@ -5,17 +5,18 @@
  * Each attempt takes a key from the target provider's pool (rotated across
  * requests), has the provider prepare and authorize the request, and sends
  * it. After each attempt the strategies, in order, say what comes next: the
- * first that decides wins, and when none does the outcome stands.
+ * first that decides wins, and when none does the outcome stands. A target's
+ * final outcome then goes to the plan, which says whether the request moves
+ * on to its next target (a route's fall-back) while time is left.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Caller } from "../access/authenticate.ts";
 import type { Credentials, CredentialStore } from "../access/credentials.ts";
 import type { GatewayConfig, RetryConfig } from "../config/config.ts";
-import { ConfigurationError } from "../http/errors.ts";
-import type { ProviderCall, ProviderCredential } from "../providers/types.ts";
+import { ConfigurationError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
+import type { ProviderCall, ProviderCredential, UpstreamRequest } from "../providers/types.ts";
 import type { UpstreamClient, UpstreamResponse } from "../upstream/client.ts";
 import type { AttemptOutcome, AttemptPlan, AttemptTarget } from "./attempt-plan.ts";
-import { isRetryableFailure } from "./retry-policy.ts";
 import { STRATEGIES, type AttemptState } from "./strategies.ts";
 
 /** One request's run through its plan. */
@@ -32,6 +33,19 @@ export interface AttemptRun {
   remainingMs(): number;
   /** Told of each attempt after the first, before it is sent. */
   onRetry(): void;
+  /** Told of each target's end: its attempts, how it ended, and whether the request moved on to the next target. */
+  onTargetEnd?(report: TargetReport): void;
+}
+
+/** How one target of a request fared. */
+export interface TargetReport {
+  readonly target: AttemptTarget;
+  /** Attempts made at the target (1 plus its retries). */
+  readonly attempts: number;
+  /** The status of its last answer, or the gateway error code of its last failure. */
+  readonly result: number | string;
+  /** Whether the request moved on to the next target after it. */
+  readonly fellBack: boolean;
 }
 
 /** The response to relay, and the target that gave it. */
@@ -61,8 +75,10 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
     for (let index = 0; ; index += 1) {
       const target = targets[index] as AttemptTarget;
       if (index > 0) run.onRetry();
-      const outcome = await runTarget(target, run);
-      const last = index === targets.length - 1 || run.signal.aborted || !run.plan.fallBack(outcome);
+      const { outcome, attempts } = await runTarget(target, run);
+      const fallBack = run.plan.fallBack(outcome, target);
+      const last = index === targets.length - 1 || !fallBack || run.signal.aborted || run.remainingMs() <= 0;
+      run.onTargetEnd?.({ target, attempts, result: resultOf(outcome), fellBack: !last });
       if (last) {
         if ("error" in outcome) throw outcome.error;
         return { response: decode(target, run, outcome.response), target };
@@ -71,7 +87,7 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
     }
   };
 
-  async function runTarget(target: AttemptTarget, run: AttemptRun): Promise<AttemptOutcome> {
+  async function runTarget(target: AttemptTarget, run: AttemptRun): Promise<{ outcome: AttemptOutcome; attempts: number }> {
     const state: AttemptState = {
       provider: target.provider.name,
       credentials: run.credentials,
@@ -86,29 +102,33 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
         step = await strategy(outcome, state, { caller: run.caller, retry: run.retry, remainingMs: run.remainingMs, store });
         if (step !== undefined) break;
       }
-      if (step === undefined) return outcome;
+      if (step === undefined) return { outcome, attempts: state.attempt + 1 };
       if ("response" in outcome) outcome.response.discard();
-      if (step.kind === "fail") throw step.error;
+      if (step.kind === "fail") return { outcome: { error: step.error }, attempts: state.attempt + 1 };
       if (step.delayMs > 0) await sleep(step.delayMs, undefined, { signal: run.signal });
       state.attempt += 1;
       run.onRetry();
     }
   }
 
-  /** One attempt; a failure worth retrying becomes an outcome, any other is thrown. */
+  /**
+   * One attempt. A failure to get an answer from the provider (unreachable,
+   * too slow, not HTTP) becomes an outcome for the strategies and the plan;
+   * anything else (the client left, a misconfiguration) is thrown.
+   */
   async function attempt(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<AttemptOutcome> {
+    const { provider } = target;
+    const credential = credentialFor(run.caller, state, provider.capabilities.keyRequired);
+    const prepared = await provider.authorize(provider.prepare(run.callFor(target)), credential);
     try {
-      return { response: await send(target, run, state) };
+      return { response: await send(prepared, run) };
     } catch (error) {
-      if (!isRetryableFailure(error)) throw error;
-      return { error };
+      if (error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError) return { error };
+      throw error;
     }
   }
 
-  async function send(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<UpstreamResponse> {
-    const { provider } = target;
-    const credential = credentialFor(run.caller, state);
-    const prepared = await provider.authorize(provider.prepare(run.callFor(target)), credential);
+  function send(prepared: UpstreamRequest, run: AttemptRun): Promise<UpstreamResponse> {
     const headers = prepared.body === undefined ? prepared.headers : { ...prepared.headers, "content-length": String(prepared.body.byteLength) };
     return upstream.send({
       ...prepared,
@@ -127,17 +147,28 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
   }
 }
 
-/** The credential an attempt sends: the pool key at the state's position (managed), the caller's own, or none. */
-function credentialFor(caller: Caller, state: AttemptState): ProviderCredential {
+/**
+ * The credential an attempt sends: the pool key at the state's position
+ * (managed; none for a provider that needs no key and has none), the
+ * caller's own, or none.
+ */
+function credentialFor(caller: Caller, state: AttemptState, keyRequired: boolean): ProviderCredential {
   if (caller.mode === "passthrough") return { kind: "passthrough", authorization: caller.authorization };
   if (caller.mode === "anonymous") return { kind: "none" };
   const keys = state.credentials.providers[state.provider];
   const apiKey = keys === undefined || keys.apiKeys.length === 0 ? undefined : keys.apiKeys[state.keyIndex % keys.apiKeys.length];
   if (keys === undefined || apiKey === undefined) {
+    if (!keyRequired) return { kind: "none" };
     throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
   }
   // A managed key bound to a provider project (`npm run keys -- … --project`) calls in that project.
   return { kind: "managed", apiKey, organization: keys.organization, project: caller.project ?? keys.project };
+}
+
+function resultOf(outcome: AttemptOutcome): number | string {
+  if ("response" in outcome) return outcome.response.status;
+  const code = (outcome.error as { code?: unknown }).code;
+  return typeof code === "string" ? code : "upstream_error";
 }
 
 /** The response in OpenAI's wire, for providers that speak another. */
