@@ -3,6 +3,7 @@
  * the command, the key id, where the keys live, and the changes asked for.
  * Every mistake is a {@link UsageError} that says what would be right.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { KEY_ID } from "../shared/access/key-record.ts";
 import { endpointFamily } from "../shared/access/permissions.ts";
@@ -15,8 +16,26 @@ import type { KeyChanges } from "./key-changes.ts";
 export const COMMANDS = ["create", "list", "show", "update", "rotate", "revoke"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
-/** Where the keys live. */
-export type KeyLocation = { readonly kind: "file"; readonly path: string } | { readonly kind: "table"; readonly tableName: string; readonly region?: string };
+/** Where the keys live: a key file or a table, named. */
+export type StoreLocation = { readonly kind: "file"; readonly path: string } | { readonly kind: "table"; readonly tableName: string; readonly region?: string };
+
+/** The deployed stack whose `KeyTableName` output names the key table. */
+export interface StackLocation {
+  readonly kind: "stack";
+  readonly stackName: string;
+  readonly region?: string;
+}
+
+/** Where the keys live, as the command line says it. */
+export type KeyLocation = StoreLocation | StackLocation;
+
+/** A DynamoDB table name. */
+export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+/** A CloudFormation stack name. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** The stack name infra/app.ts deploys when cdk.json does not name one. */
+export const DEFAULT_STACK_NAME = "AiGateway";
+const CDK_JSON = new URL("../../cdk.json", import.meta.url);
 
 /** A command, checked. */
 export type KeyCommand =
@@ -58,6 +77,7 @@ const OPTIONS = {
   grace: { type: "string" },
   file: { type: "string" },
   table: { type: "string" },
+  stack: { type: "string" },
   region: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -101,21 +121,49 @@ export function parseKeyCommand(argv: readonly string[], env: Readonly<Record<st
 }
 
 function readLocation(values: Record<string, string | boolean | undefined>, env: Readonly<Record<string, string | undefined>>): KeyLocation {
-  const file = (values.file as string | undefined) ?? (values.table === undefined ? env.GATEWAY_KEYS_FILE?.trim() || undefined : undefined);
-  const table = (values.table as string | undefined) ?? (values.file === undefined ? env.GATEWAY_KEYS_TABLE?.trim() || undefined : undefined);
+  const stack = values.stack as string | undefined;
+  const named = values.file !== undefined || values.table !== undefined;
+  if (stack !== undefined && named) throw new UsageError("Keys live in one place: give --stack (which finds the table) or --file or --table, not two.");
+  // An option wins over the other variable; --stack over both variables.
+  const file = (values.file as string | undefined) ?? (values.table === undefined && stack === undefined ? env.GATEWAY_KEYS_FILE?.trim() || undefined : undefined);
+  const table = (values.table as string | undefined) ?? (values.file === undefined && stack === undefined ? env.GATEWAY_KEYS_TABLE?.trim() || undefined : undefined);
   if (file !== undefined && table !== undefined) throw new UsageError("Keys live in one place: give --file or --table, not both (GATEWAY_KEYS_FILE and GATEWAY_KEYS_TABLE are both set).");
   if (file !== undefined) {
     if (file === "") throw new UsageError("--file needs a path.");
     return { kind: "file", path: file };
   }
+  // Without --region the AWS SDK finds one as it does for the aws CLI: AWS_REGION, then the profile.
+  const region = values.region as string | undefined;
   if (table !== undefined) {
-    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new UsageError("--table must be a DynamoDB table name (3-255 of A-Z, a-z, 0-9, '_', '-', '.'): the stack's KeyTableName output.");
-    const region = values.region as string | undefined;
+    if (!TABLE_NAME.test(table)) throw new UsageError("--table must be a DynamoDB table name (3-255 of A-Z, a-z, 0-9, '_', '-', '.'): the stack's KeyTableName output.");
     return region === undefined ? { kind: "table", tableName: table } : { kind: "table", tableName: table, region };
   }
-  throw new UsageError(
-    "Say where the keys live: --file <path> (or GATEWAY_KEYS_FILE) for a local gateway, or --table <name> (or GATEWAY_KEYS_TABLE) for the stack's table (its KeyTableName output).",
-  );
+  const stackName = stack ?? readCdkStackName();
+  if (!STACK_NAME.test(stackName)) throw new UsageError("--stack must be a CloudFormation stack name (a letter, then up to 127 of A-Z, a-z, 0-9, '-').");
+  return region === undefined ? { kind: "stack", stackName } : { kind: "stack", stackName, region };
+}
+
+/**
+ * The stack name `npx cdk deploy` uses: cdk.json's context `gateway:stackName`
+ * (as infra/app.ts reads it), or {@link DEFAULT_STACK_NAME} without one.
+ * @throws {UsageError} when cdk.json is unreadable JSON or names no valid stack
+ */
+export function readCdkStackName(path: URL | string = CDK_JSON): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return DEFAULT_STACK_NAME;
+  }
+  let name: unknown;
+  try {
+    name = (JSON.parse(text) as { context?: Record<string, unknown> } | null)?.context?.["gateway:stackName"];
+  } catch (error) {
+    throw new UsageError(`cdk.json is not valid JSON (${(error as Error).message}); name the stack with --stack <name>.`);
+  }
+  if (name === undefined) return DEFAULT_STACK_NAME;
+  if (typeof name !== "string" || !STACK_NAME.test(name)) throw new UsageError("cdk.json's gateway:stackName is not a CloudFormation stack name; name the stack with --stack <name>.");
+  return name;
 }
 
 function readChanges(values: Record<string, string | boolean | undefined>, now: Date): KeyChanges {

@@ -1,7 +1,9 @@
 /**
  * `npm run keys -- <command>`: manages the gateway's keys where they live,
  * the local key file (`--file`, GATEWAY_KEYS_FILE) or the stack's DynamoDB
- * table (`--table`, GATEWAY_KEYS_TABLE, with the caller's AWS credentials).
+ * table (`--table`, GATEWAY_KEYS_TABLE), with the caller's AWS credentials.
+ * Without either, the table is the deployed stack's `KeyTableName` output
+ * (`--stack`, by default cdk.json's `gateway:stackName`).
  *
  *   npm run keys -- create team-a --usd-per-day 5 --models 'gpt-4o*'
  *   npm run keys -- rotate team-a --grace 1h
@@ -12,10 +14,11 @@
 import type { KeyRecord } from "../shared/access/key-record.ts";
 import type { KeyAdminStore } from "./key-admin-store.ts";
 import { applyChanges, generateKey, KeyCommandError, newRecord, revokeRecord, rotateRecord } from "./key-changes.ts";
-import { DEFAULT_GRACE_MS, ENDPOINT_FAMILIES, parseKeyCommand, UsageError, type KeyCommand, type KeyLocation } from "./key-options.ts";
+import { DEFAULT_GRACE_MS, DEFAULT_STACK_NAME, ENDPOINT_FAMILIES, parseKeyCommand, UsageError, type KeyCommand, type StoreLocation } from "./key-options.ts";
 import { describeRecord, formatList, formatRecord, summarizeLimits } from "./key-output.ts";
 import { createDynamoDbKeyAdmin } from "./dynamodb-key-admin.ts";
 import { createFileKeyAdmin } from "./file-key-admin.ts";
+import { findKeyTable, KEY_TABLE_OUTPUT } from "./stack-key-table.ts";
 
 /** Where the command writes, and what it reads settings from. */
 export interface KeyCommandIo {
@@ -23,8 +26,10 @@ export interface KeyCommandIo {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Opens the store a location names (tests may pass their own client). */
-  readonly open?: (location: KeyLocation) => KeyAdminStore;
+  readonly open?: (location: StoreLocation) => KeyAdminStore;
   readonly now?: () => Date;
+  /** Bound of the stack lookup (default STACK_LOOKUP_TIMEOUT_MS; tests shorten it). */
+  readonly stackLookupTimeoutMs?: number;
 }
 
 /** Runs one command line; returns the exit status. */
@@ -42,7 +47,15 @@ export async function runKeyCommand(argv: readonly string[], io: KeyCommandIo): 
     io.stdout(HELP);
     return 0;
   }
-  const store = (io.open ?? openStore)(command.location);
+  let location: StoreLocation;
+  try {
+    location = command.location.kind === "stack" ? await findKeyTable(command.location, io.stackLookupTimeoutMs) : command.location;
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof KeyCommandError)) throw error;
+    io.stderr(`keys: ${error.message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+  const store = (io.open ?? openStore)(location);
   try {
     io.stdout(await execute(command, store, now()));
     return 0;
@@ -55,7 +68,7 @@ export async function runKeyCommand(argv: readonly string[], io: KeyCommandIo): 
   }
 }
 
-function openStore(location: KeyLocation): KeyAdminStore {
+function openStore(location: StoreLocation): KeyAdminStore {
   return location.kind === "file" ? createFileKeyAdmin(location.path) : createDynamoDbKeyAdmin({ tableName: location.tableName, region: location.region });
 }
 
@@ -120,8 +133,12 @@ Commands:
 
 Where the keys live (one of):
   --file <path>      a local key file, as npm start reads it (default: $GATEWAY_KEYS_FILE)
-  --table <name>     the stack's DynamoDB table, its KeyTableName output (default: $GATEWAY_KEYS_TABLE);
-                     uses your AWS credentials and region (--region <region> to choose)
+  --table <name>     the stack's DynamoDB key table (default: $GATEWAY_KEYS_TABLE)
+  --stack <name>     the deployed stack whose ${KEY_TABLE_OUTPUT} output names the table (deploy with
+                     -c gateway:keyManagement=true); without --file, --table or their variables:
+                     cdk.json's gateway:stackName (${DEFAULT_STACK_NAME} unless changed)
+  --region <region>  the table's or stack's AWS region (default: $AWS_REGION or your profile's)
+The table and the stack are read with your AWS credentials (profile, environment or SSO).
 
 Limits and budgets (create, update; "none" removes one):
   --requests-per-minute <n>   --tokens-per-minute <n>   --tokens-per-day <n>

@@ -3,12 +3,12 @@
  * bad input (exit status 2, nothing touched), and what create, update,
  * rotate and revoke do to a record.
  */
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyChanges, generateKey, KeyCommandError, newRecord, revokeRecord, rotateRecord } from "../../functions/cli/key-changes.ts";
-import { parseKeyCommand } from "../../functions/cli/key-options.ts";
+import { parseKeyCommand, readCdkStackName } from "../../functions/cli/key-options.ts";
 import { sha256Hex } from "../../functions/shared/access/key-record.ts";
 import { runKeys } from "../support/key-command.ts";
 
@@ -86,9 +86,32 @@ describe("the command line", () => {
     expect(() => parseKeyCommand(argv, FILE, NOW)).toThrow(message);
   });
 
-  it("refuses to guess where keys live", () => {
-    expect(() => parseKeyCommand(["list"], {}, NOW)).toThrow(/Say where the keys live: --file <path> \(or GATEWAY_KEYS_FILE\).*--table <name>/);
+  it("without --file, --table or their variables, finds the table from the stack cdk.json names; --stack names another", () => {
+    expect(parseKeyCommand(["list"], {}, NOW)).toMatchObject({ location: { kind: "stack", stackName: "AiGateway" } });
+    expect(parseKeyCommand(["list", "--stack", "Team-Gw2", "--region", "eu-west-1"], {}, NOW)).toMatchObject({
+      location: { kind: "stack", stackName: "Team-Gw2", region: "eu-west-1" },
+    });
+    // --stack wins over the variables, as an option does.
+    expect(parseKeyCommand(["list", "--stack", "Team-Gw2"], { GATEWAY_KEYS_TABLE: "T-1x", GATEWAY_KEYS_FILE: "k.json" }, NOW)).toMatchObject({
+      location: { kind: "stack", stackName: "Team-Gw2" },
+    });
+    expect(() => parseKeyCommand(["list", "--stack", "2fast"], {}, NOW)).toThrow(/--stack must be a CloudFormation stack name/);
+    expect(() => parseKeyCommand(["list", "--stack", "A", "--table", "T-1x"], {}, NOW)).toThrow(/give --stack \(which finds the table\) or --file or --table, not two/);
     expect(() => parseKeyCommand(["list", "--file", "k.json", "--table", "T-1x"], {}, NOW)).toThrow(/give --file or --table, not both/);
+  });
+
+  it("reads the stack name from cdk.json's gateway:stackName, as the deploy does", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cdk-json-"));
+    const write = (text: string) => {
+      const path = join(dir, `cdk-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(path, text);
+      return path;
+    };
+    expect(readCdkStackName(write(JSON.stringify({ app: "node infra/app.ts", context: { "gateway:stackName": "TeamGateway" } })))).toBe("TeamGateway");
+    expect(readCdkStackName(write(JSON.stringify({ context: {} })))).toBe("AiGateway");
+    expect(readCdkStackName(join(dir, "absent.json"))).toBe("AiGateway");
+    expect(() => readCdkStackName(write("{ not json"))).toThrow(/cdk\.json is not valid JSON .*--stack <name>/);
+    expect(() => readCdkStackName(write(JSON.stringify({ context: { "gateway:stackName": "no spaces" } })))).toThrow(/gateway:stackName is not a CloudFormation stack name/);
   });
 
   it("answers bad usage with status 2 and a hint on stderr, touching nothing", async () => {
@@ -101,7 +124,7 @@ describe("the command line", () => {
     expect(existsSync(path)).toBe(false);
     const help = await runKeys({}, "--help");
     expect(help.status).toBe(0);
-    for (const option of ["--requests-per-minute", "--tokens-per-minute", "--tokens-per-day", "--usd-per-day", "--usd-per-month", "--models", "--providers", "--endpoints", "--expires", "--project", "--grace", "--table", "--file", "--json"]) {
+    for (const option of ["--requests-per-minute", "--tokens-per-minute", "--tokens-per-day", "--usd-per-day", "--usd-per-month", "--models", "--providers", "--endpoints", "--expires", "--project", "--grace", "--table", "--file", "--stack", "--region", "--json"]) {
       expect(help.stdout).toContain(option);
     }
   });
