@@ -1,10 +1,11 @@
 /**
- * The context settings of the translating providers (TEMPORARY, like the
- * function's own settings of them: provider configuration takes them over):
- * - `gateway:anthropic`: serve `x-provider: anthropic` (its key goes in the secret's `anthropic.apiKey`);
+ * The context settings of Bedrock's IAM permissions. The function's Bedrock
+ * providers are configured at run time (the secret's `providers`, a
+ * `bedrock` preset entry), but its role's permissions must be known at
+ * deploy time, so the context grants what the secret's entries may use:
  * - `gateway:bedrockModels`: the Bedrock models, cross-region inference
  *   profiles and inference profile ARNs the function may invoke; a non-empty
- *   list serves `x-provider: bedrock` and grants exactly these;
+ *   list grants exactly these (Anthropic needs no permission: its key is in the secret);
  * - `gateway:bedrockRegion`: Bedrock's region (default: the stack's);
  * - `gateway:bedrockDestinationRegions`: the regions each cross-region
  *   geography routes to, laid over {@link DESTINATION_REGIONS}.
@@ -40,14 +41,6 @@ type Context = (key: string) => unknown;
 
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const MODEL = /^[A-Za-z0-9._:/-]{1,2048}$/;
-
-/** Whether `gateway:anthropic` turns Anthropic on. */
-export function readAnthropic(context: Context): boolean {
-  const raw = context("gateway:anthropic");
-  if (raw === undefined || raw === false || raw === "false") return false;
-  if (raw === true || raw === "true") return true;
-  throw new SettingsError(`Context gateway:anthropic must be true or false, got ${JSON.stringify(raw)}.`);
-}
 
 /** Bedrock's settings, or undefined when no model is configured. */
 export function readBedrockSettings(context: Context): BedrockSettings | undefined {

@@ -26,7 +26,7 @@ export class GatewayStack extends Stack {
   readonly gateway: StreamingFunction;
   readonly dashboard: GatewayDashboard;
   readonly alarms: GatewayAlarms;
-  /** The cache and quota table, when caching or key limits are on. */
+  /** The cache and quota table, when caching, key limits or key management are on (then it holds the keys too). */
   readonly table?: GatewayTable;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
@@ -58,20 +58,29 @@ export class GatewayStack extends Stack {
     this.secret.grantRead(this.gateway.function);
     this.addTranslatedProviders(settings);
 
-    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits) {
-      this.table = new GatewayTable(this, "Store");
+    if (settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits || settings.keyManagement) {
+      this.table = new GatewayTable(this, "Store", { holdsKeys: settings.keyManagement });
       this.table.grantReadWrite(this.gateway.function);
       this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
     }
+    if (settings.keyManagement && this.table !== undefined) {
+      this.gateway.function.addEnvironment("GATEWAY_KEYS_TABLE", this.table.table.tableName);
+      this.gateway.function.addEnvironment("GATEWAY_KEYS_CACHE_TTL_SECONDS", String(settings.keysCacheTtlSeconds));
+      new CfnOutput(this, "KeyTableName", {
+        description: "DynamoDB table of the gateway keys: npm run keys -- <command> --table <this name>",
+        value: this.table.table.tableName,
+      });
+    }
 
     const metrics = new GatewayMetrics(settings.metricsNamespace);
-    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function });
+    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function, byKey: settings.metricsByKey });
     this.alarms = new GatewayAlarms(this, "Alarms", {
       metrics,
       function: this.gateway.function,
       serverErrorRatePercent: settings.alarmServerErrorRatePercent,
       p99LatencyMs: settings.alarmP99LatencyMs,
       authFailuresPerFiveMinutes: settings.alarmAuthFailuresPerFiveMinutes,
+      budgetPercent: settings.keyManagement ? settings.alarmBudgetPercent : undefined,
       createTopic: settings.alarmTopic,
       email: settings.alarmEmail,
     });
@@ -87,19 +96,16 @@ export class GatewayStack extends Stack {
   }
 
   /**
-   * TEMPORARY wiring of Anthropic and Bedrock (the function's settings of them
-   * move to provider configuration): their environment, and Bedrock
-   * permissions for exactly the configured models.
+   * Bedrock permissions for exactly the models `gateway:bedrockModels` names.
+   * The function's Bedrock providers come from the secret's `providers` (or
+   * `GATEWAY_PROVIDERS`); IAM must be known at deploy time, so the context
+   * grants and the secret configures.
    */
   private addTranslatedProviders(settings: GatewaySettings): void {
-    const { function: fn } = this.gateway;
-    if (settings.anthropic) fn.addEnvironment("ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1");
     if (settings.bedrock === undefined) return;
     const region = settings.bedrock.region ?? this.region;
-    fn.addEnvironment("BEDROCK_REGION", region);
-    fn.addEnvironment("BEDROCK_MODELS", settings.bedrock.models.join(","));
     const scope = { partition: this.partition, account: this.account, region, destinationRegions: settings.bedrock.destinationRegions };
-    for (const statement of bedrockInvokeStatements(settings.bedrock.models, scope)) fn.addToRolePolicy(statement);
+    for (const statement of bedrockInvokeStatements(settings.bedrock.models, scope)) this.gateway.function.addToRolePolicy(statement);
   }
 
   /** A new secret holding a generated gateway key, so the gateway is closed from its first deploy. */

@@ -87,17 +87,10 @@ describe("Bedrock and Anthropic in the stack", () => {
     expect(JSON.stringify(bedrock)).not.toContain("*");
   });
 
-  it("tells the function Bedrock's region and models, and turns Anthropic on", () => {
-    const template = synthIn({ "gateway:bedrockModels": "amazon.titan-embed-text-v2:0, us.anthropic.claude-sonnet-4-20250514-v1:0", "gateway:bedrockRegion": "us-east-1", "gateway:anthropic": true });
-    template.hasResourceProperties("AWS::Lambda::Function", {
-      Environment: {
-        Variables: Match.objectLike({
-          BEDROCK_REGION: "us-east-1",
-          BEDROCK_MODELS: "amazon.titan-embed-text-v2:0,us.anthropic.claude-sonnet-4-20250514-v1:0",
-          ANTHROPIC_BASE_URL: "https://api.anthropic.com/v1",
-        }),
-      },
-    });
+  it("grants Bedrock without configuring it: the function's providers come from the secret, not the stack", () => {
+    const template = synthIn({ "gateway:bedrockModels": "amazon.titan-embed-text-v2:0, us.anthropic.claude-sonnet-4-20250514-v1:0", "gateway:bedrockRegion": "us-east-1" });
+    const variables = Object.values(template.findResources("AWS::Lambda::Function")).flatMap((fn) => Object.keys((fn as { Properties: { Environment?: { Variables?: object } } }).Properties.Environment?.Variables ?? {}));
+    expect(variables.filter((name) => /BEDROCK|ANTHROPIC|GATEWAY_PROVIDERS/.test(name))).toEqual([]);
   });
 
   it("takes other destination regions for a geography", () => {
@@ -107,14 +100,13 @@ describe("Bedrock and Anthropic in the stack", () => {
   });
 
   it("keeps cdk-nag clean with Bedrock permissions", () => {
-    expect(nagViolations({ "gateway:bedrockModels": MODELS, "gateway:anthropic": true })).toEqual([]);
+    expect(nagViolations({ "gateway:bedrockModels": MODELS })).toEqual([]);
   });
 
   it.each([
     [{ "gateway:bedrockModels": ["bad model id"] }, /gateway:bedrockModels must be a list/],
     [{ "gateway:bedrockModels": ["m"], "gateway:bedrockRegion": "Ireland" }, /gateway:bedrockRegion must be an AWS region/],
     [{ "gateway:bedrockModels": ["m"], "gateway:bedrockDestinationRegions": { us: [] } }, /bedrockDestinationRegions.us must be a non-empty list/],
-    [{ "gateway:anthropic": "yes" }, /gateway:anthropic must be true or false/],
   ])("refuses %j at synth", (context, message) => {
     expect(() => synth(context)).toThrow(SettingsError);
     expect(() => synth(context)).toThrow(message);

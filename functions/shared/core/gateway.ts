@@ -14,7 +14,13 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
-import type { CredentialStore } from "../access/credentials.ts";
+import { createKeyStore } from "../access/create-key-store.ts";
+import type { Credentials, CredentialStore } from "../access/credentials.ts";
+import { identifyCaller } from "../access/identify-caller.ts";
+import type { KeyReservation } from "../access/key-limits.ts";
+import type { GatewayKeyStore } from "../access/key-store.ts";
+import { checkPermissions } from "../access/permissions.ts";
+import { estimateReservation } from "../access/reservation-estimate.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
 import { createResponseCache } from "../cache/response-cache.ts";
@@ -23,21 +29,22 @@ import { matchEndpoint, modelOfPath } from "../endpoints/match.ts";
 import { headerValue } from "../http/headers.ts";
 import { readRequestBody } from "../http/request-body.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
-import { checkProviderServes, createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
+import { checkDestinationServes, createDestinations, needsProviderKey, type Destinations } from "../routing/destinations.ts";
+import { TargetCooldowns } from "../routing/cooldown.ts";
 import { requestRetryConfig } from "../routing/retry-policy.ts";
 import { createAttemptRunner } from "../routing/run-attempts.ts";
 import { createGatewayStore } from "../stores/create-store.ts";
 import type { GatewayStore } from "../stores/types.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream/client.ts";
 import { answerError, answerFromCache } from "./answers.ts";
-import { createKeyLimiter } from "./key-limiter.ts";
-import { createProviderCaller, type ProviderAnswer } from "./provider-call.ts";
+import { answerKeyInfo } from "./key-info.ts";
+import { chargeOf, createKeyLimiter } from "./key-limiter.ts";
+import { createProviderCaller, type ProviderAnswer, type ProviderCallInput } from "./provider-call.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
 
 /** The gateway core. */
 export interface Gateway {
-  readonly providers: ProviderRegistry;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
   /** The error response for a request an adapter rejected before the core saw it. */
   fail(request: GatewayRequest, error: unknown): GatewayResponse;
@@ -53,8 +60,12 @@ export interface GatewayDependencies {
   readonly store?: GatewayStore;
   /** Hears of store failures, which never fail a request. */
   readonly onStoreError?: (error: unknown, operation: string) => void;
+  /** The managed key store (default: the one the configuration names, if any). */
+  readonly keys?: GatewayKeyStore;
   readonly upstream?: UpstreamClient;
   readonly now?: () => number;
+  /** Draws load-balanced targets (default Math.random; tests pass a seeded one). */
+  readonly random?: () => number;
 }
 
 /** Builds the gateway core. */
@@ -62,12 +73,23 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const { config, credentials: credentialStore } = dependencies;
   const upstream = dependencies.upstream ?? createUpstreamClient();
   const now = dependencies.now ?? (() => performance.now());
-  const providers = createProviderRegistry(config);
+  // Providers and routes of each credentials snapshot: the secret may add some, and is reloaded with its TTL.
+  const destinationsBySnapshot = new WeakMap<Credentials, Destinations>();
+  const destinationsOf = (credentials: Credentials) => {
+    let destinations = destinationsBySnapshot.get(credentials);
+    if (destinations === undefined) {
+      destinations = createDestinations(config, credentials);
+      destinationsBySnapshot.set(credentials, destinations);
+    }
+    return destinations;
+  };
+  const routes = { cooldowns: new TargetCooldowns(), random: dependencies.random ?? Math.random };
   const gatewayStore = dependencies.store ?? createGatewayStore(config);
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
+  const keyStore = dependencies.keys ?? createKeyStore(config.keys, (error) => onStoreError(error, "key file reload"));
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
-  const callProvider = createProviderCaller({ config, now, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
+  const callProvider = createProviderCaller({ config, now, routes, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const recorder = new RequestRecorder(randomUUID(), now(), request, config.observability.prices);
@@ -75,37 +97,70 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const match = matchEndpoint(request.method, request.path);
       recorder.endpoint(match.endpoint.name);
       const providerName = headerValue(request.headers, "x-provider");
-      // Who is calling comes before anything about the set-up: a stranger learns no provider names.
+      // Who is calling comes before anything about the set-up: where keys are required, a stranger
+      // learns no provider names. (An open, passthrough gateway lists them to anyone, as it serves anyone.)
       const credentials = await credentialStore.get();
-      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
+      const destinations = destinationsOf(credentials);
+      const authorization = headerValue(request.headers, "authorization");
+      // A route named by the body's model counts as the default provider here: the body is read after authentication.
+      const caller = await identifyCaller(authorization, credentials, keyStore, needsProviderKey(destinations.find(providerName, undefined)));
       recorder.caller(caller);
-      const provider = providers.resolve(providerName);
-      checkProviderServes(provider, match);
+      if (match.endpoint.answeredBy === "gateway") return await answerKeyInfo(recorder, caller, gatewayStore, now, onStoreError);
       const raw = request.readBody === undefined ? request.body : await request.readBody();
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
-      recorder.target(provider.name, typeof json?.model === "string" ? json.model : modelOfPath(match), json?.stream === true);
+      const model = typeof json?.model === "string" ? json.model : modelOfPath(match);
+      const destination = destinations.resolve(providerName, model);
+      checkDestinationServes(destination, match);
+      if (destination.kind === "route") recorder.routed(destination.name);
+      recorder.target(destination.name, model, json?.stream === true);
+      // Before anything is counted, cached or sent: the key's permissions.
+      const takesModel = body.kind !== "none" || match.endpoint.modelParam !== undefined;
+      checkPermissions(caller, { endpoint: match.endpoint.name, provider: destination.name, model, takesModel });
       // Every header the gateway reads is checked before anything is counted or served.
       const retry = requestRetryConfig(request.headers, config.retry);
-      const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
+      const caching = decideCaching(match, request.headers, json, { caller, provider: destination.name, query: request.query }, config.cache);
       recorder.cache(caching);
-      await limiter.admit(caller);
-      const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
-      if (hit !== undefined) {
-        recorder.cache(caching, true);
-        return answerFromCache(recorder, request.signal, hit, now);
-      }
-      const answer = await callProvider({ recorder, request, match, provider, body, caller, credentials, retry });
-      const afterEnd = (result: AnswerResult) => afterResponse(caller, caching, answer, result);
-      return relayAnswer(answer, { recorder, request, match, caching, requestBytes: raw?.byteLength ?? 0, config, now, afterEnd });
+      const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
+      const reservation = await limiter.admit(caller, chargeOf(estimate, recorder.costOf(estimate)));
+      const call = { recorder, request, match, destination, body, caller, credentials, retry, routeNames: destinations.routeNames };
+      return await serve(call, caching, reservation);
     } catch (error) {
       return answerError(recorder, request.signal, error, now);
     }
   }
 
-  /** Keeps a replayable answer in the cache and charges its tokens to the caller's key. */
-  async function afterResponse(caller: Caller, caching: CacheDecision, answer: ProviderAnswer, result: AnswerResult): Promise<void> {
-    const work = [limiter.charge(caller, result.usage)];
+  /** Answers an admitted request from the cache or the provider; without an answer, its reservation goes back. */
+  async function serve(call: ProviderCallInput, caching: CacheDecision, reservation: KeyReservation | undefined): Promise<GatewayResponse> {
+    const { recorder, request, match } = call;
+    let answer: ProviderAnswer;
+    try {
+      const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
+      if (hit !== undefined) {
+        recorder.cache(caching, true);
+        await limiter.settle(reservation, undefined);
+        return answerFromCache(recorder, request.signal, hit, now);
+      }
+      answer = await callProvider(call);
+    } catch (error) {
+      await limiter.settle(reservation, undefined);
+      throw error;
+    }
+    const afterEnd = (result: AnswerResult) => afterResponse(recorder, reservation, caching, answer, result);
+    const requestBytes = call.body.kind === "none" ? 0 : call.body.raw.byteLength;
+    return relayAnswer(answer, { recorder, request, match, caching, requestBytes, config, now, afterEnd });
+  }
+
+  /** Keeps a replayable answer in the cache and settles the caller's reservation with what the answer used. */
+  async function afterResponse(
+    recorder: RequestRecorder,
+    reservation: KeyReservation | undefined,
+    caching: CacheDecision,
+    answer: ProviderAnswer,
+    result: AnswerResult,
+  ): Promise<void> {
+    const charged = limiter.settle(reservation, chargeOf(result.usage, recorder.costOf(result.usage))).then((share) => recorder.budgetUsed(share));
+    const work: Promise<unknown>[] = [charged];
     const { response } = answer;
     if (caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)) {
       work.push(cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds));
@@ -118,5 +173,6 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     return answerError(new RequestRecorder(randomUUID(), now(), request, config.observability.prices), request.signal, error, now);
   }
 
-  return { providers, handle, fail, close: () => upstream.close() };
+  return { handle, fail, close: () => upstream.close() };
 }
+

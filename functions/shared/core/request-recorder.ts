@@ -6,7 +6,9 @@ import type { Caller } from "../access/authenticate.ts";
 import type { CacheDecision } from "../cache/cache-policy.ts";
 import type { PriceTable } from "../config/prices.ts";
 import type { GatewayRequest } from "../http/wire.ts";
-import type { RequestOutcome, RequestSummary } from "../observability/request-summary.ts";
+import type { RequestOutcome, RequestSummary, TargetSummary } from "../observability/request-summary.ts";
+import type { TargetReport } from "../routing/run-attempts.ts";
+import { loadPriceCatalogue } from "../usage/price-catalogue.ts";
 import { estimateCostUsd } from "../usage/pricing.ts";
 import type { TokenUsage } from "../usage/usage-readers.ts";
 
@@ -35,6 +37,9 @@ export class RequestRecorder {
   #endpoint: string | undefined;
   #provider: string | undefined;
   #model: string | undefined;
+  #priceProvider: string | undefined;
+  #route: string | undefined;
+  readonly #targets: TargetSummary[] = [];
   #stream = false;
   #keyId: string | undefined;
   #cache: CacheDecision | undefined;
@@ -42,6 +47,7 @@ export class RequestRecorder {
   #retries = 0;
   #upstreamStartedAt: number | undefined;
   #upstreamHeadersAt: number | undefined;
+  #budgetUsedPercent: number | undefined;
 
   constructor(requestId: string, startedAt: number, request: GatewayRequest, prices: PriceTable) {
     this.requestId = requestId;
@@ -75,9 +81,26 @@ export class RequestRecorder {
     this.#cacheHit = hit;
   }
 
-  /** The provider actually serving (a fallback may change it). */
-  servedBy(provider: string): void {
+  /** The route the request takes. */
+  routed(route: string): void {
+    this.#route = route;
+  }
+
+  /** A target's end: how many attempts it took and whether the request moved on. */
+  targetEnded(provider: string, model: string | undefined, report: Pick<TargetReport, "attempts" | "result" | "fellBack" | "target">): void {
+    this.#targets.push({ provider, model, routeModel: report.target.model !== undefined, attempts: report.attempts, result: report.result, fellBack: report.fellBack });
+  }
+
+  /** The provider and model actually serving (a route's target), and the provider's id in the price catalogue. */
+  servedBy(provider: string, model: string | undefined, priceProvider: string | undefined): void {
     this.#provider = provider;
+    this.#model = model;
+    this.#priceProvider = priceProvider;
+  }
+
+  /** The provider and model serving the request, as the answer's headers name them. */
+  get served(): { readonly provider?: string; readonly model?: string } {
+    return { provider: this.#provider, model: this.#model };
   }
 
   upstreamStarted(at: number): void {
@@ -90,6 +113,21 @@ export class RequestRecorder {
 
   upstreamHeaders(at: number): void {
     this.#upstreamHeadersAt = at;
+  }
+
+  /** The request's cost in USD from the price table, for `usage` of the model it asked for (undefined without a price). */
+  costOf(usage: TokenUsage | undefined): number | undefined {
+    return estimateCostUsd(this.#prices, this.#priceProvider, this.#model, usage);
+  }
+
+  /** The largest share (%) of a USD budget the caller's key has spent, once the request is charged. */
+  budgetUsed(percent: number | undefined): void {
+    this.#budgetUsedPercent = percent;
+  }
+
+  /** Resolves when the summary can price the serving provider's models (the catalogue loads on first use). */
+  pricesReady(): Promise<void> {
+    return this.#priceProvider === undefined ? Promise.resolve() : loadPriceCatalogue();
   }
 
   /** The request's summary, once its answer has ended. */
@@ -106,6 +144,9 @@ export class RequestRecorder {
       stream: this.#stream,
       keyId: this.#keyId,
       retries: this.#retries,
+      route: this.#route,
+      targets: this.#targets.length === 0 ? undefined : [...this.#targets],
+      fallbacks: this.#targets.filter((target) => target.fellBack).length,
       cache: this.#cache === undefined ? undefined : this.#cache.mode === "bypass" ? "bypass" : this.#cacheHit ? "hit" : "miss",
       status: ending.status,
       outcome: ending.outcome,
@@ -118,7 +159,8 @@ export class RequestRecorder {
       totalMs,
       usage: ending.usage,
       usageEstimated: ending.usageEstimated,
-      costUsd: estimateCostUsd(this.#prices, this.#model, ending.usage),
+      costUsd: this.costOf(ending.usage),
+      budgetUsedPercent: this.#budgetUsedPercent,
     };
   }
 }

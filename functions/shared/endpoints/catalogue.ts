@@ -47,6 +47,8 @@ export interface EndpointDefinition {
   readonly stateful: boolean;
   /** The path parameter that names the model, when the path carries one. */
   readonly modelParam?: string;
+  /** Answered by the gateway itself, never forwarded to a provider. */
+  readonly answeredBy?: "gateway";
 }
 
 type EndpointRow = Pick<EndpointDefinition, "name" | "method" | "path"> & Partial<EndpointDefinition>;
@@ -64,7 +66,7 @@ function endpoint(row: EndpointRow): EndpointDefinition {
   };
 }
 
-/** Every endpoint the gateway forwards. */
+/** Every endpoint the gateway serves: forwarded, unless `answeredBy` says the gateway answers it. */
 export const ENDPOINTS: readonly EndpointDefinition[] = [
   endpoint({
     name: "chat.completions",
@@ -90,4 +92,6 @@ export const ENDPOINTS: readonly EndpointDefinition[] = [
   endpoint({ name: "moderations", method: "POST", path: "/moderations", cacheable: true }),
   endpoint({ name: "models.list", method: "GET", path: "/models" }),
   endpoint({ name: "models.retrieve", method: "GET", path: "/models/{model}", modelParam: "model" }),
+  // The caller's own gateway key: its limits, budgets and what it has used (core/key-info.ts).
+  endpoint({ name: "gateway.key", method: "GET", path: "/gateway/key", answeredBy: "gateway" }),
 ];

@@ -25,8 +25,8 @@ export interface ProviderCapabilities {
   readonly streamUsageOption: boolean;
   /**
    * Whether a managed call needs a configured key. A provider that needs none
-   * gets the credential `none`, and may authenticate on its own (Bedrock signs
-   * with the function's IAM role).
+   * (a self-hosted server run without one) gets the credential `none`, and may
+   * authenticate on its own (Bedrock signs with the function's IAM role).
    */
   readonly keyRequired: boolean;
   /**
@@ -72,6 +72,8 @@ export interface HttpProvider {
   readonly kind: "http";
   readonly name: string;
   readonly capabilities: ProviderCapabilities;
+  /** The provider's id in the price catalogue, when its models have list prices. */
+  readonly priceProvider?: string;
   /** The HTTP request for a call: its URL (which may depend on the model), headers and body. Pure. */
   prepare(call: ProviderCall): UpstreamRequest;
   /**

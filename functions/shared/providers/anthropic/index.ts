@@ -23,6 +23,8 @@ import { anthropicEventToChunks, createAnthropicStreamState } from "./stream.ts"
 export interface AnthropicSettings {
   /** Base URL with the version prefix, no trailing slash (default `https://api.anthropic.com/v1`). */
   readonly baseUrl: string;
+  /** Headers sent on every call (e.g. `anthropic-beta`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The default base URL. */
@@ -39,8 +41,9 @@ export function createAnthropicProvider(settings: AnthropicSettings, name = "ant
     name,
     // Messages always reports usage, so the gateway may ask for the usage chunk and hide it again.
     capabilities: { streamUsageOption: true, keyRequired: true, endpoints: ANTHROPIC_ENDPOINTS },
+    priceProvider: "anthropic",
     prepare(call) {
-      const headers = { "anthropic-version": ANTHROPIC_VERSION, accept: "application/json" };
+      const headers = { "anthropic-version": ANTHROPIC_VERSION, ...settings.headers, accept: "application/json" };
       switch (call.endpoint.endpoint.name) {
         case "chat.completions": {
           const chat = parseChatRequest(callJson(call), name);

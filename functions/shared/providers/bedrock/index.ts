@@ -49,6 +49,7 @@ export function createBedrockProvider(settings: BedrockSettings, name = "bedrock
     name,
     // Converse always reports usage, so the gateway may ask for the usage chunk and hide it again.
     capabilities: { streamUsageOption: true, keyRequired: false, endpoints: BEDROCK_ENDPOINTS },
+    priceProvider: "aws",
     prepare(call) {
       const json = callJson(call);
       switch (call.endpoint.endpoint.name) {

@@ -11,15 +11,14 @@
  */
 import { GatewayError } from "../http/errors.ts";
 import type { ProviderCall } from "../providers/types.ts";
-import type { AttemptResult } from "../routing/run-attempts.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 
 /** Parts sent at once: a few, so a long list neither waits on one request at a time nor floods the provider. */
 export const PART_CONCURRENCY = 4;
 
-/** Runs the parts with `runPart` and merges their answers. */
-export async function callInParts(parts: readonly ProviderCall[], runPart: (part: ProviderCall) => Promise<AttemptResult>): Promise<AttemptResult> {
-  const results: (AttemptResult | undefined)[] = new Array(parts.length);
+/** Runs the parts with `runPart` (each answer in OpenAI's wire) and merges their answers. */
+export async function callInParts(parts: readonly ProviderCall[], runPart: (part: ProviderCall) => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+  const results: (UpstreamResponse | undefined)[] = new Array(parts.length);
   let next = 0;
   let failure: unknown;
   const worker = async () => {
@@ -33,17 +32,17 @@ export async function callInParts(parts: readonly ProviderCall[], runPart: (part
     }
   };
   await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, parts.length) }, worker));
-  const done = results.filter((result): result is AttemptResult => result !== undefined);
-  const failed = done.find((result) => result.response.status >= 300);
+  const done = results.filter((result): result is UpstreamResponse => result !== undefined);
+  const failed = done.find((result) => result.status >= 300);
   if (failure !== undefined) {
-    for (const result of done) result.response.discard();
+    for (const result of done) result.discard();
     throw failure;
   }
   if (failed !== undefined) {
-    for (const result of done) if (result !== failed) result.response.discard();
+    for (const result of done) if (result !== failed) result.discard();
     return failed;
   }
-  return { target: (done[0] as AttemptResult).target, response: mergedResponse(done.map((result) => result.response)) };
+  return mergedResponse(done);
 }
 
 function mergedResponse(responses: readonly UpstreamResponse[]): UpstreamResponse {
