@@ -15,8 +15,7 @@ const weather = { type: "function" as const, function: { name: "weather", parame
 
 const anthropic = useStarted(() => startFakeAnthropic({ apiKey: PROVIDER_KEY }), { what: "the fake Anthropic API", reset: (fake) => fake.reset() });
 const fixture = useTestGateway(() => ({
-  ANTHROPIC_BASE_URL: anthropic().baseUrl,
-  ANTHROPIC_API_KEY: PROVIDER_KEY,
+  GATEWAY_PROVIDERS: JSON.stringify({ anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: PROVIDER_KEY } }),
   GATEWAY_API_KEYS: GATEWAY_KEY,
   GATEWAY_MAX_RETRIES: "1",
   GATEWAY_RETRY_BASE_DELAY_MS: "1",
@@ -191,7 +190,7 @@ describe("models through Anthropic", () => {
 });
 
 describe("passthrough to Anthropic", () => {
-  const passthrough = useTestGateway(() => ({ ANTHROPIC_BASE_URL: anthropic().baseUrl }));
+  const passthrough = useTestGateway(() => ({ GATEWAY_PROVIDERS: JSON.stringify({ anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl } }) }));
 
   it("sends the caller's own bearer key as x-api-key", async () => {
     const own = passthrough.gateway.client(PROVIDER_KEY, { "x-provider": "anthropic" });
@@ -202,7 +201,9 @@ describe("passthrough to Anthropic", () => {
 });
 
 describe("time bounds on a translated stream", () => {
-  const stalled = useTestGateway(() => ({ ANTHROPIC_BASE_URL: anthropic().baseUrl, ANTHROPIC_API_KEY: PROVIDER_KEY, GATEWAY_API_KEYS: GATEWAY_KEY, GATEWAY_IDLE_TIMEOUT_MS: "300" }));
+  const stalled = useTestGateway(() => ({
+    GATEWAY_PROVIDERS: JSON.stringify({ anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: PROVIDER_KEY } }),
+    GATEWAY_API_KEYS: GATEWAY_KEY, GATEWAY_IDLE_TIMEOUT_MS: "300" }));
 
   it("ends a stalled stream with the gateway's timeout event and closes Anthropic's connection", async () => {
     anthropic().enqueue({ kind: "answer", answer: { blocks: [{ type: "text", text: "slow words here" }], stopReason: "end_turn" }, intervalMs: 1_000 });

@@ -29,9 +29,7 @@ const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credent
   reset: (fake) => fake.reset(),
 });
 const fixture = useTestGateway(() => ({
-  BEDROCK_REGION: "us-east-1",
-  BEDROCK_BASE_URL: bedrock().baseUrl,
-  BEDROCK_MODELS: `${CLAUDE},amazon.titan-embed-text-v2:0`,
+  GATEWAY_PROVIDERS: JSON.stringify({ bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl, models: [CLAUDE, "amazon.titan-embed-text-v2:0"] } }),
   GATEWAY_API_KEYS: GATEWAY_KEY,
   GATEWAY_MAX_RETRIES: "1",
   GATEWAY_RETRY_BASE_DELAY_MS: "1",
@@ -185,7 +183,10 @@ describe("models through Bedrock", () => {
 });
 
 describe("Bedrock with an API key", () => {
-  const withKey = useTestGateway(() => ({ BEDROCK_REGION: "us-east-1", BEDROCK_BASE_URL: bedrock().baseUrl, GATEWAY_API_KEYS: GATEWAY_KEY, AWS_BEARER_TOKEN_BEDROCK: "ABSKgatewaykey" }));
+  const withKey = useTestGateway(() => ({
+    GATEWAY_PROVIDERS: JSON.stringify({ bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl, apiKey: "ABSKgatewaykey" } }),
+    GATEWAY_API_KEYS: GATEWAY_KEY,
+  }));
 
   it("sends the key as a bearer token instead of a signature", async () => {
     const completion = await withKey.gateway.client(GATEWAY_KEY, { "x-provider": "bedrock" }).chat.completions.create({ model: CLAUDE, messages: [{ role: "user", content: "key" }] });

@@ -26,10 +26,10 @@ afterAll(() => restoreEnv());
 const anthropic = useStarted(() => startFakeAnthropic({ apiKey: "sk-ant-gateway" }), { what: "the fake Anthropic API", reset: (fake) => fake.reset() });
 const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: CREDENTIALS }), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
 const fixture = useTestGateway(() => ({
-  ANTHROPIC_BASE_URL: anthropic().baseUrl,
-  ANTHROPIC_API_KEY: "sk-ant-gateway",
-  BEDROCK_REGION: "us-east-1",
-  BEDROCK_BASE_URL: bedrock().baseUrl,
+  GATEWAY_PROVIDERS: JSON.stringify({
+    anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },
+    bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl },
+  }),
   GATEWAY_API_KEYS: [KEY, ...LIMITED_KEYS].join(","),
   GATEWAY_KEY_LIMITS: JSON.stringify({ "env-2": { tokensPerMinute: 100 }, "env-3": { tokensPerMinute: 100 } }),
   GATEWAY_PRICES: JSON.stringify({ "claude-sonnet-4-5": { input: 3, cachedInput: 0.3, output: 15 }, [BEDROCK_MODEL]: { input: 3, cachedInput: 0.3, output: 15 } }),

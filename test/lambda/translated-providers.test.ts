@@ -20,12 +20,18 @@ const anthropic = useStarted(() => startFakeAnthropic({ apiKey: "sk-ant-from-sec
 const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: ROLE }), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
 const fixture = useGatewayFunctionWithSecret({
   secretId: SECRET_ARN,
-  secret: JSON.stringify({ anthropic: { apiKey: "sk-ant-from-secret" }, gatewayKeys: [{ id: "team-a", key: GATEWAY_KEY }] }),
+  // The providers come from the secret, as in a deployment (the stack's context only grants Bedrock's IAM).
+  get secret() {
+    return JSON.stringify({
+      providers: {
+        anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-from-secret" },
+        bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl },
+      },
+      gatewayKeys: [{ id: "team-a", key: GATEWAY_KEY }],
+    });
+  },
   get env() {
     return {
-      ANTHROPIC_BASE_URL: anthropic().baseUrl,
-      BEDROCK_REGION: "us-east-1",
-      BEDROCK_BASE_URL: bedrock().baseUrl,
       AWS_SESSION_TOKEN: ROLE.sessionToken,
     };
   },
