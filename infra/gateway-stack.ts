@@ -6,6 +6,7 @@ import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackP
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Secret, type ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { bedrockInvokeStatements } from "./bedrock-access.ts";
 import { GatewayAlarms } from "./constructs/gateway-alarms.ts";
 import { GatewayDashboard } from "./constructs/gateway-dashboard.ts";
 import { GatewayMetrics } from "./constructs/gateway-metrics.ts";
@@ -25,7 +26,7 @@ export class GatewayStack extends Stack {
   readonly gateway: StreamingFunction;
   readonly dashboard: GatewayDashboard;
   readonly alarms: GatewayAlarms;
-  /** The cache, quota and object-owner table, when caching, key limits or stored objects' owners are on. */
+  /** The cache, quota and object-owner table, when caching, key limits, stored objects' owners or key management are on (then it holds the keys too). */
   readonly table?: GatewayTable;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
@@ -55,24 +56,34 @@ export class GatewayStack extends Stack {
       },
     });
     this.secret.grantRead(this.gateway.function);
+    this.addTranslatedProviders(settings);
 
-    const cacheOrLimits = settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits;
+    const cacheOrLimits = settings.cache || settings.cacheTtlSeconds > 0 || settings.keyLimits || settings.keyManagement;
     if (cacheOrLimits || settings.storedObjects) {
-      this.table = new GatewayTable(this, "Store", { keepsOwners: settings.storedObjects });
+      this.table = new GatewayTable(this, "Store", { holdsKeys: settings.keyManagement, keepsOwners: settings.storedObjects });
       this.table.grantReadWrite(this.gateway.function);
       // The owners alone do not move the cache and the limits out of memory: only their own settings do.
       if (cacheOrLimits) this.gateway.function.addEnvironment("GATEWAY_TABLE_NAME", this.table.table.tableName);
       if (settings.storedObjects) this.gateway.function.addEnvironment("GATEWAY_OBJECTS_TABLE_NAME", this.table.table.tableName);
     }
+    if (settings.keyManagement && this.table !== undefined) {
+      this.gateway.function.addEnvironment("GATEWAY_KEYS_TABLE", this.table.table.tableName);
+      this.gateway.function.addEnvironment("GATEWAY_KEYS_CACHE_TTL_SECONDS", String(settings.keysCacheTtlSeconds));
+      new CfnOutput(this, "KeyTableName", {
+        description: "DynamoDB table of the gateway keys: npm run keys -- <command> --table <this name>",
+        value: this.table.table.tableName,
+      });
+    }
 
     const metrics = new GatewayMetrics(settings.metricsNamespace);
-    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function });
+    this.dashboard = new GatewayDashboard(this, "Dashboard", { metrics, function: this.gateway.function, byKey: settings.metricsByKey });
     this.alarms = new GatewayAlarms(this, "Alarms", {
       metrics,
       function: this.gateway.function,
       serverErrorRatePercent: settings.alarmServerErrorRatePercent,
       p99LatencyMs: settings.alarmP99LatencyMs,
       authFailuresPerFiveMinutes: settings.alarmAuthFailuresPerFiveMinutes,
+      budgetPercent: settings.keyManagement ? settings.alarmBudgetPercent : undefined,
       createTopic: settings.alarmTopic,
       email: settings.alarmEmail,
     });
@@ -85,6 +96,19 @@ export class GatewayStack extends Stack {
     new CfnOutput(this, "FunctionName", { value: this.gateway.function.functionName });
     new CfnOutput(this, "DashboardUrl", { description: "CloudWatch dashboard of the gateway", value: this.dashboard.url });
     if (this.alarms.topic !== undefined) new CfnOutput(this, "AlarmTopicArn", { value: this.alarms.topic.topicArn });
+  }
+
+  /**
+   * Bedrock permissions for exactly the models `gateway:bedrockModels` names.
+   * The function's Bedrock providers come from the secret's `providers` (or
+   * `GATEWAY_PROVIDERS`); IAM must be known at deploy time, so the context
+   * grants and the secret configures.
+   */
+  private addTranslatedProviders(settings: GatewaySettings): void {
+    if (settings.bedrock === undefined) return;
+    const region = settings.bedrock.region ?? this.region;
+    const scope = { partition: this.partition, account: this.account, region, destinationRegions: settings.bedrock.destinationRegions };
+    for (const statement of bedrockInvokeStatements(settings.bedrock.models, scope)) this.gateway.function.addToRolePolicy(statement);
   }
 
   /** A new secret holding a generated gateway key, so the gateway is closed from its first deploy. */

@@ -2,6 +2,8 @@
  * Deployment settings from the CDK context (`cdk.json` or `-c key=value`),
  * validated once with errors that name the key.
  */
+import { readBedrockSettings, type BedrockSettings } from "./bedrock-settings.ts";
+import { parseBoolean, parseWholeNumber } from "../functions/shared/config/env-values.ts";
 import { SettingsError } from "./settings-error.ts";
 import { readBaseUrl, readCorsOrigins } from "./url-settings.ts";
 
@@ -65,6 +67,14 @@ export interface GatewaySettings {
    * environment, and a key may find its own object refused by another one).
    */
   readonly storedObjects: boolean;
+  /** Bedrock models the function may invoke (IAM); its Bedrock providers are configured in the secret (see bedrock-settings.ts). */
+  readonly bedrock?: BedrockSettings;
+  /** Keep gateway keys in the table (`npm run keys -- --table`), with limits, budgets and permissions; implies per-key metrics. */
+  readonly keyManagement: boolean;
+  /** How long the function caches a key lookup (found or not): a revoked key stops working within it. */
+  readonly keysCacheTtlSeconds: number;
+  /** With key management: alarm when a key has spent this share (%) of a USD budget. */
+  readonly alarmBudgetPercent: number;
 }
 
 /** The context keys, with their defaults. */
@@ -96,6 +106,9 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   keyLimits: false,
   mockProvider: false,
   storedObjects: true,
+  keyManagement: false,
+  keysCacheTtlSeconds: 30,
+  alarmBudgetPercent: 80,
 };
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -106,6 +119,8 @@ type Context = (key: string) => unknown;
 
 /** Reads `gateway:*` keys through `tryGetContext` and validates them. */
 export function readGatewaySettings(context: Context): GatewaySettings {
+  const cors = context("gateway:corsAllowedOrigins");
+  const keyManagement = readBoolean(context, "gateway:keyManagement", DEFAULT_SETTINGS.keyManagement);
   return {
     memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
@@ -118,7 +133,8 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     secretTtlSeconds: readNumber(context, "gateway:secretTtlSeconds", DEFAULT_SETTINGS.secretTtlSeconds, 0, 86_400),
     openaiBaseUrl: readBaseUrl(context),
     metricsNamespace: readNamespace(context),
-    metricsByKey: readBoolean(context, "gateway:metricsByKey", DEFAULT_SETTINGS.metricsByKey),
+    // Managed keys are counted per key unless asked otherwise: their ids are the operator's, a bounded set.
+    metricsByKey: readBoolean(context, "gateway:metricsByKey", keyManagement || DEFAULT_SETTINGS.metricsByKey),
     prices: readPrices(context),
     alarmTopic: readBoolean(context, "gateway:alarmTopic", DEFAULT_SETTINGS.alarmTopic),
     alarmEmail: readEmail(context),
@@ -136,15 +152,21 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     keyLimits: readBoolean(context, "gateway:keyLimits", DEFAULT_SETTINGS.keyLimits),
     mockProvider: readBoolean(context, "gateway:mockProvider", DEFAULT_SETTINGS.mockProvider),
     storedObjects: readBoolean(context, "gateway:storedObjects", DEFAULT_SETTINGS.storedObjects),
+    bedrock: readBedrockSettings(context),
+    keyManagement,
+    keysCacheTtlSeconds: readNumber(context, "gateway:keysCacheTtlSeconds", DEFAULT_SETTINGS.keysCacheTtlSeconds, 0, 3_600),
+    alarmBudgetPercent: readNumber(context, "gateway:alarmBudgetPercent", DEFAULT_SETTINGS.alarmBudgetPercent, 1, 1_000),
   };
 }
 
+// Context values are JSON from cdk.json or strings from `-c key=value`: strings are read by the
+// same parsers as the function's own settings, so "true", "1" or " 60 " mean the same everywhere.
 function readBoolean(context: Context, key: string, fallback: boolean): boolean {
   const raw = context(key);
   if (raw === undefined) return fallback;
-  if (raw === true || raw === "true") return true;
-  if (raw === false || raw === "false") return false;
-  throw new SettingsError(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
+  const value = typeof raw === "string" ? parseBoolean(raw) : raw;
+  if (typeof value !== "boolean") throw new SettingsError(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
+  return value;
 }
 
 function readNamespace(context: Context): string {
@@ -176,7 +198,7 @@ function readEmail(context: Context): string | undefined {
 function readNumber(context: Context, key: string, fallback: number, min: number, max: number): number {
   const raw = context(key);
   if (raw === undefined) return fallback;
-  const value = typeof raw === "string" ? Number(raw) : raw;
+  const value = typeof raw === "string" ? parseWholeNumber(raw, min, max) : raw;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new SettingsError(`Context ${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
   }
@@ -208,11 +230,11 @@ function readReservedConcurrency(context: Context): number | false {
     throw new SettingsError(`Context ${key} = 0 would refuse every request; use false to leave the function unreserved.`);
   }
   if (raw === undefined) return DEFAULT_SETTINGS.reservedConcurrency;
-  const value = typeof raw === "string" ? Number(raw) : raw;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
+  try {
+    return readNumber(context, key, 100, 1, 100_000);
+  } catch {
     throw new SettingsError(`Context ${key} must be an integer from 1 to 100000, or false to leave the function unreserved, got ${JSON.stringify(raw)}.`);
   }
-  return value;
 }
 
 function readAuthType(context: Context): FunctionUrlAuth {

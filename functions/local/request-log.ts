@@ -6,7 +6,7 @@ import type { RequestSummary } from "../shared/observability/request-summary.ts"
 
 /**
  * Formats a request as one concise line, e.g.
- * `POST /v1/chat/completions openai gpt-4o 200 412.3ms ttfb=95.1ms tokens=12+30=42 cost=$0.000330 ok id=3f2a…`,
+ * `POST /v1/chat/completions openai gpt-4o 200 412.3ms ttfb=95.1ms tokens=12+30=42 cost=$0.000330 key=team-a ok id=3f2a…`,
  * with the same numbers the Lambda function publishes as metrics. Every text
  * field goes through {@link logField}: a request cannot forge, split or clear lines.
  */
@@ -27,7 +27,10 @@ export function formatRequestLine(summary: RequestSummary, metrics: RequestMetri
   const cost = metrics.values.estimatedCost;
   if (cost !== undefined) parts.push(`cost=$${cost.toFixed(6)}`);
   if (summary.retries > 0) parts.push(`retries=${summary.retries}`);
+  if (summary.route !== undefined) parts.push(`route=${summary.route}`);
+  if ((summary.fallbacks ?? 0) > 0) parts.push(`targets=${summary.targets?.map((target) => `${target.provider}:${target.result}x${target.attempts}`).join(">")}`);
   if (summary.cache === "hit") parts.push("cache=hit");
+  if (summary.keyId !== undefined) parts.push(`key=${logField(summary.keyId)}`);
   parts.push(logField(summary.outcome));
   if (summary.errorCode !== undefined) parts.push(`code=${logField(summary.errorCode)}`);
   parts.push(`id=${logField(summary.requestId)}`);

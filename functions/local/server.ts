@@ -209,17 +209,25 @@ export function localEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env.GATEWAY_MOCK_PROVIDER?.trim() ? env : { ...env, GATEWAY_MOCK_PROVIDER: "true" };
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig(localEnvironment(process.env));
-  const server = await startLocalServer({ config, server: loadServerConfig() });
-  const credentials = config.credentials;
-  const keys =
+/** Where the keys come from, for the start-up line. */
+function describeKeys(config: GatewayConfig): string {
+  const { credentials, keys } = config;
+  const sources = [
     credentials.source === "secrets-manager"
       ? `secret ${credentials.secretId}`
       : credentials.gatewayKeys.length > 0
-        ? `${credentials.gatewayKeys.length} gateway key(s)${credentials.allowPassthrough ? " + passthrough" : ""}`
-        : "passthrough (callers send their own provider key)";
-  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${keys})`);
+        ? `${credentials.gatewayKeys.length} gateway key(s)`
+        : undefined,
+    keys === undefined ? undefined : keys.source === "file" ? `key file ${keys.path}` : `key table ${keys.tableName}`,
+  ].filter((source) => source !== undefined);
+  if (sources.length === 0) return "passthrough (callers send their own provider key)";
+  return `${sources.join(" + ")}${credentials.source === "env" && credentials.allowPassthrough ? " + passthrough" : ""}`;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(localEnvironment(process.env));
+  const server = await startLocalServer({ config, server: loadServerConfig() });
+  console.log(`AI gateway listening on ${server.url}/v1 (providers: ${describeProviders(config)}; keys: ${describeKeys(config)})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,7 +1,8 @@
 /**
  * Alarms on what pages an operator: the 5xx rate, p99 latency, Lambda
- * throttles and a flood of refused keys, with an optional SNS topic (and
- * e-mail subscription) that every one of them notifies.
+ * throttles, a flood of refused keys and, with key management, a key nearing
+ * its budget, with an optional SNS topic (and e-mail subscription) that every
+ * one of them notifies.
  */
 import { Duration, Validations } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
@@ -26,6 +27,8 @@ export interface GatewayAlarmsProps {
   readonly createTopic: boolean;
   /** Subscribe this address to the topic. */
   readonly email?: string;
+  /** Alarm when a gateway key has spent this share (%) of a USD budget; no alarm without it. */
+  readonly budgetPercent?: number;
 }
 
 /** The gateway's alarms. */
@@ -34,6 +37,8 @@ export class GatewayAlarms extends Construct {
   readonly p99Latency: Alarm;
   readonly throttles: Alarm;
   readonly authFailures: Alarm;
+  /** A key passed its share of a budget (with key management). */
+  readonly budget?: Alarm;
   /** Every alarm above: the topic, when there is one, is told of each. */
   readonly all: readonly Alarm[];
   readonly topic?: Topic;
@@ -76,7 +81,18 @@ export class GatewayAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    this.all = [this.serverErrorRate, this.p99Latency, this.throttles, this.authFailures];
+    if (props.budgetPercent !== undefined) {
+      // The total set's Maximum is the fullest budget of any key; the dashboard's budget graph says which key.
+      this.budget = new Alarm(this, "KeyBudget", {
+        alarmDescription: `A gateway key has spent ${props.budgetPercent}% or more of a USD budget (see "Budget used by key" on the dashboard).`,
+        metric: props.metrics.total("budgetUsed", "Maximum", period),
+        threshold: props.budgetPercent,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.all = [this.serverErrorRate, this.p99Latency, this.throttles, this.authFailures, ...(this.budget === undefined ? [] : [this.budget])];
     if (props.createTopic || props.email !== undefined) {
       this.topic = new Topic(this, "Topic", { displayName: "AI gateway alarms", enforceSSL: true });
       Validations.of(this.topic).acknowledge({

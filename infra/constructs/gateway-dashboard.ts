@@ -7,6 +7,7 @@
  *   Tokens by model | Estimated cost by model | Gateway overhead & upstream | Retries, timeouts, stream errors
  *   Lambda Duration | Throttles | ConcurrentExecutions | Errors
  *   Cache hits and misses | Cache hit rate | Refused: bad keys (401/403), key limits (429)
+ *   Requests by key | Tokens by key | Spend by key | Budget used by key   (with per-key metrics)
  */
 import { Aws, Duration } from "aws-cdk-lib";
 import { Dashboard, GraphWidget, MathExpression, Metric, Stats, TextWidget, type GraphWidgetProps, type IWidget } from "aws-cdk-lib/aws-cloudwatch";
@@ -18,6 +19,8 @@ import { GatewayMetrics } from "./gateway-metrics.ts";
 export interface GatewayDashboardProps {
   readonly metrics: GatewayMetrics;
   readonly function: IFunction;
+  /** Adds a row per gateway key id (with `GATEWAY_METRICS_BY_KEY`): requests, tokens, spend, budget used. */
+  readonly byKey?: boolean;
 }
 
 /** The CloudWatch dashboard of one gateway. */
@@ -106,6 +109,14 @@ export class GatewayDashboard extends Construct {
         leftYAxis: { min: 0 },
       }),
     );
+    if (props.byKey === true) {
+      this.dashboard.addWidgets(
+        graph("Requests by key", { left: [metrics.byKey("requests", "Sum", "")], leftYAxis: { min: 0 } }),
+        graph("Tokens by key", { left: [metrics.byKey("totalTokens", "Sum", "")], leftYAxis: { min: 0 } }),
+        graph("Spend by key (USD)", { left: [metrics.byKey("estimatedCost", "Sum", "")], leftYAxis: { min: 0 } }),
+        graph("Budget used by key (%)", { left: [metrics.byKey("budgetUsed", "Maximum", "")], leftYAxis: { min: 0 } }),
+      );
+    }
     this.url = `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.dashboard.dashboardName}`;
   }
 }

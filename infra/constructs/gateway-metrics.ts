@@ -41,6 +41,16 @@ export class GatewayMetrics {
     });
   }
 
+  /** One line per gateway key id: a SEARCH over the `byKey` dimension set. */
+  byKey(key: MetricKey, statistic: string, label: string, period = Duration.minutes(5)): MathExpression {
+    const schema = [this.namespace, ...cloudWatchDimensions("byKey")].join(",");
+    return new MathExpression({
+      expression: `SEARCH('{${schema}} MetricName="${METRICS[key].name}"', '${statistic}', ${period.toSeconds()})`,
+      label,
+      period,
+    });
+  }
+
   /** A percentage of all requests: 100 × sum(keys) / Requests. */
   rate(keys: readonly MetricKey[], label: string, period = Duration.minutes(1)): MathExpression {
     const usingMetrics: Record<string, IMetric> = { requests: this.total("requests", "Sum", period) };

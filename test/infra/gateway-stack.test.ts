@@ -137,6 +137,59 @@ describe("the cache, key-limit and object-owner table", () => {
   });
 });
 
+describe("key management (gateway:keyManagement)", () => {
+  const budgetMetric = Match.objectLike({
+    MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: "BudgetUsedPercent", Dimensions: [{ Name: "service", Value: "ai-gateway" }] }), Stat: "Maximum" }),
+  });
+  const { template } = synth({ "gateway:keyManagement": true, "gateway:alarmEmail": "ops@example.com" });
+
+  it("keeps the keys in the stack's table, kept on stack deletion and backed up, and says where to the function and the operator", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+    });
+    const keysTable = new Capture();
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({ GATEWAY_KEYS_TABLE: keysTable, GATEWAY_KEYS_CACHE_TTL_SECONDS: "30", GATEWAY_METRICS_BY_KEY: "true" }),
+      },
+    });
+    expect(keysTable.asObject()).toEqual({ Ref: expect.stringMatching(/^StoreTable/) });
+    template.hasOutput("KeyTableName", { Value: { Ref: Match.stringLikeRegexp("^StoreTable") } });
+  });
+
+  it("lets the function read keys but write only the cache's and the counters' items", () => {
+    const statements = new Capture();
+    template.hasResourceProperties("AWS::IAM::Policy", { PolicyDocument: { Statement: statements } });
+    const dynamo = (statements.asArray() as { Action: string | string[]; Condition?: unknown }[]).filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith("dynamodb:")),
+    );
+    expect(dynamo.map((statement) => [[statement.Action].flat().sort(), statement.Condition])).toEqual([
+      [["dynamodb:GetItem"], undefined],
+      [["dynamodb:PutItem", "dynamodb:UpdateItem"], { "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": ["key:*"] } }],
+    ]);
+  });
+
+  it("alarms when a key has spent 80% of a budget, notifying the topic", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Metrics: [budgetMetric],
+      Threshold: 80,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: [{ Ref: Match.stringLikeRegexp("AlarmsTopic") }],
+    });
+    synth().template.resourcePropertiesCountIs("AWS::CloudWatch::Alarm", { Metrics: [budgetMetric] }, 0);
+  });
+
+  it("takes the budget share and the key cache time from the context, and keeps cdk-nag clean", () => {
+    const { template: custom } = synth({ "gateway:keyManagement": true, "gateway:alarmBudgetPercent": 95, "gateway:keysCacheTtlSeconds": 10 });
+    custom.hasResourceProperties("AWS::CloudWatch::Alarm", { Metrics: [budgetMetric], Threshold: 95 });
+    custom.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ GATEWAY_KEYS_CACHE_TTL_SECONDS: "10" }) } });
+    expect(() => readGatewaySettings((key) => (key === "gateway:keysCacheTtlSeconds" ? 7200 : undefined))).toThrow(/keysCacheTtlSeconds must be an integer from 0 to 3600/);
+    expect(nagViolations({ "gateway:keyManagement": true, "gateway:alarmEmail": "ops@example.com" })).toEqual([]);
+  });
+});
+
 describe("settings from the context", () => {
   it("reads cdk.json's context as the documented defaults", () => {
     const { context } = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as { context: Record<string, unknown> };

@@ -11,7 +11,7 @@ import { emittedMetricKeys, metricKey, parseEmfLines } from "../support/emf.ts";
 
 const NAMESPACE = "AiGateway";
 
-/** Metrics a streamed, priced, keyed request emits, captured from Powertools' stdout. */
+/** Metrics a streamed, priced, keyed, routed request emits, captured from Powertools' stdout. */
 function emitOneOfEach(): Set<string> {
   const lines: string[] = [];
   const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
@@ -34,9 +34,16 @@ function emitOneOfEach(): Set<string> {
     firstByteMs: 50,
     totalMs: 121,
     retries: 1,
+    route: "smart",
+    targets: [
+      { provider: "azure", model: "gpt-4o", routeModel: true, attempts: 1, result: 503, fellBack: true },
+      { provider: "openai", model: "gpt-4o", routeModel: true, attempts: 1, result: 200, fellBack: false },
+    ],
+    fallbacks: 1,
     cache: "miss",
     usage: { promptTokens: 10, completionTokens: 20, totalTokens: 30, cachedPromptTokens: 2, reasoningTokens: 5 },
     costUsd: 0.000123,
+    budgetUsedPercent: 42.5,
   };
   try {
     createEmfPublisher({ namespace: NAMESPACE, byKey: true })(measureRequest(summary, new ModelDimensionLimiter()));
@@ -99,9 +106,9 @@ function alarmMetrics(template: Template): string[] {
 describe("one catalogue of metrics for the code and the dashboard", () => {
   afterEach(() => vi.restoreAllMocks());
   const app = new App();
-  const stack = new GatewayStack(app, "CatalogueGateway", {
-    settings: readGatewaySettings((key) => (key === "gateway:alarmEmail" ? "ops@example.com" : undefined)),
-  });
+  // Key management adds the per-key row of the dashboard and the budget alarm.
+  const context: Record<string, unknown> = { "gateway:alarmEmail": "ops@example.com", "gateway:keyManagement": true };
+  const stack = new GatewayStack(app, "CatalogueGateway", { settings: readGatewaySettings((key) => context[key]) });
   const template = Template.fromStack(stack as Stack);
 
   it("emits every catalogue metric in one request's EMF line", () => {
@@ -124,6 +131,14 @@ describe("one catalogue of metrics for the code and the dashboard", () => {
     const watched = alarmMetrics(template);
     expect(watched.length).toBeGreaterThanOrEqual(3);
     for (const key of watched) expect(emitted, key).toContain(key);
+  });
+
+  it("graphs requests, tokens, spend and budget per key id, and alarms on the fullest budget", () => {
+    const graphed = dashboardMetrics(template);
+    for (const name of ["Requests", "TotalTokens", "EstimatedCostUSD", "BudgetUsedPercent"]) {
+      expect(graphed).toContain(metricKey(NAMESPACE, name, ["service", "keyId"]));
+    }
+    expect(alarmMetrics(template)).toContain(metricKey(NAMESPACE, "BudgetUsedPercent", ["service"]));
   });
 
   it("catches a dashboard metric the code does not emit (the check can fail)", () => {

@@ -6,7 +6,7 @@
  */
 import { toFile, RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PRICES } from "../../functions/shared/config/prices.ts";
+import { listPrice, loadPriceCatalogue } from "../../functions/shared/usage/price-catalogue.ts";
 import { metricsOf } from "../support/local-gateway.ts";
 import { KEY_A, KEY_B, useTwoKeys } from "../support/two-keys.ts";
 
@@ -40,7 +40,9 @@ describe("batch usage", () => {
     const usage = done.usage as NonNullable<typeof done.usage>;
     expect(summaries[0]?.usage).toEqual({ promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: usage.total_tokens, cachedPromptTokens: 0, reasoningTokens: 0 });
     expect(summaries[0]?.model).toBe("gpt-4o-mini");
-    const price = DEFAULT_PRICES["gpt-4o-mini"] as { input: number; output: number };
+    await loadPriceCatalogue();
+    // OpenAI's list prices of the catalogue, flat for gpt-4o-mini.
+    const price = listPrice("openai", "gpt-4o-mini") as { input: number; output: number };
     const synchronous = (usage.input_tokens * price.input + usage.output_tokens * price.output) / 1_000_000;
     expect(summaries[0]?.costUsd).toBeCloseTo(synchronous / 2, 12);
     expect(metricsOf(summaries[0])).toMatchObject({ totalTokens: usage.total_tokens, estimatedCost: summaries[0]?.costUsd });

@@ -38,6 +38,13 @@ async function expectStreamFailureCounted(target: TestGateway = fixture.gateway)
   expect(metricsOf(summary)).toMatchObject({ requests: 1, streamErrors: 1, serverErrors: 1, timeouts: 0 });
 }
 
+/** The provider worked (and billed) before it broke off: with no usage reported, the estimate is charged. */
+async function expectEstimateCharged(target: TestGateway = fixture.gateway, dataLines: number): Promise<void> {
+  const [summary] = await target.waitForSummaries(1);
+  expect(summary).toMatchObject({ outcome: "upstream_failure", usageEstimated: true, usage: { completionTokens: dataLines } });
+  expect(summary?.usage?.promptTokens).toBeGreaterThan(0);
+}
+
 /** What the SDK raised for each failure, for the report. */
 const raisedBy: Record<string, string> = {};
 afterAll(() => {
@@ -60,6 +67,7 @@ describe("a chat stream the provider resets in mid-stream (destroy-mid-stream)",
     });
     expect(text.slice(sent.length)).toBe(`data: {"error":{"message":"The provider's stream broke off before it was complete.","type":"server_error","param":null,"code":"upstream_stream_error"}}\n\n`);
     await expectStreamFailureCounted();
+    await expectEstimateCharged(fixture.gateway, 3);
   });
 
   it("the same when the gateway added include_usage itself (the client did not ask for it)", async () => {

@@ -49,7 +49,7 @@ const DROPPED = {
 };
 const BODY = JSON.stringify({ object: "list", data: [] });
 /** What the gateway adds to every answer, and what its HTTP server adds. */
-const GATEWAY_OWN = ["x-gateway-request-id", "x-gateway-retries", "x-gateway-cache", "date", "connection", "content-length"];
+const GATEWAY_OWN = ["x-gateway-request-id", "x-gateway-retries", "x-gateway-cache", "x-gateway-provider", "date", "connection", "content-length"];
 
 async function getModels(): Promise<RawResponse> {
   const port = Number(new URL(fixture.gateway.url).port);

@@ -3,7 +3,7 @@
  * `DynamoDBClient`s pointed at it, with the gateway's table created the way
  * the CDK stack creates it (partition key `pk` string, on demand).
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
@@ -26,6 +26,8 @@ export interface LocalDynamoDb {
   client(): DynamoDBClient;
   /** Creates a table like the stack's and waits until it is active. */
   createTable(name: string): Promise<void>;
+  /** How many calls of `operation` (e.g. `GetItem`) it has answered, from any client. */
+  calls(operation: string): number;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,11 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const calls = new Map<string, number>();
+  server.on("request", (request: IncomingMessage) => {
+    const operation = String(request.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
+    calls.set(operation, (calls.get(operation) ?? 0) + 1);
+  });
   const clients: DynamoDBClient[] = [];
   const client = () => {
     const created = localDynamoDbClient(endpoint);
@@ -77,6 +84,7 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
       }
       throw new Error(`table ${name} did not become active`);
     },
+    calls: (operation) => calls.get(operation) ?? 0,
     async close() {
       for (const each of clients) each.destroy();
       server.closeAllConnections();

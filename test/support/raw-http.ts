@@ -76,6 +76,19 @@ export function rawExchange(port: number, request: string | Buffer, options: Raw
 
 const HEADER_END = Buffer.from("\r\n\r\n");
 
+/** Header lines as a map of lower-cased names; repeated headers are joined with ", ". */
+export function parseHeaderLines(lines: readonly string[]): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
+  }
+  return headers;
+}
+
 /** Parses the first final response in `raw` (skipping 100 Continue and other 1xx). */
 export function parseRawResponse(raw: Buffer, head = false): RawResponse | undefined {
   return parseResponseAt(raw, 0, head)?.response;
@@ -110,14 +123,7 @@ function parseResponseAt(raw: Buffer, start: number, head: boolean): { response:
     const match = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "");
     if (match === null) return undefined;
     const status = Number(match[1]);
-    const headers = new Map<string, string>();
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
-    }
+    const headers = parseHeaderLines(lines.slice(1));
     const bodyStart = end + HEADER_END.length;
     if (status >= 100 && status < 200) {
       offset = bodyStart;

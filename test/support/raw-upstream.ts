@@ -15,6 +15,7 @@
 import net, { type AddressInfo, type Socket } from "node:net";
 import { STATUS_CODES } from "node:http";
 import { useStarted } from "./gateway-fixture.ts";
+import { parseHeaderLines } from "./raw-http.ts";
 
 /** A request as the upstream read it. */
 export interface RawUpstreamRequest {
@@ -129,14 +130,7 @@ function readRequest(data: Buffer, connection: number): { request: RawUpstreamRe
   if (end === -1) return undefined;
   const [requestLine = "", ...lines] = data.subarray(0, end).toString("latin1").split("\r\n");
   const [method = "", target = ""] = requestLine.split(" ");
-  const headers = new Map<string, string>();
-  for (const line of lines) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
-  }
+  const headers = parseHeaderLines(lines);
   const bodyStart = end + HEADER_END.length;
   const bodyLength = Number(headers.get("content-length") ?? 0);
   if (data.length < bodyStart + bodyLength) return undefined;

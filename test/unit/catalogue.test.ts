@@ -21,6 +21,7 @@ describe("the endpoint catalogue", () => {
       "evals",
       "files",
       "fine_tuning",
+      "gateway",
       "images",
       "models",
       "moderations",

@@ -12,7 +12,6 @@ import { filterList } from "../../functions/shared/access/list-filter.ts";
 import { createObjectGuard } from "../../functions/shared/access/object-guard.ts";
 import { topLevelId } from "../../functions/shared/access/answer-reader.ts";
 import { matchEndpoint } from "../../functions/shared/endpoints/match.ts";
-import { DEFAULT_PRICES } from "../../functions/shared/config/prices.ts";
 import { createDynamoDbStore } from "../../functions/shared/stores/dynamodb-store.ts";
 import { createMemoryStore } from "../../functions/shared/stores/memory-store.ts";
 import type { GatewayStore } from "../../functions/shared/stores/types.ts";
@@ -54,7 +53,7 @@ async function* body(chunks: string[], paused?: Promise<void>): AsyncGenerator<U
 describe("the owner record of a created object", () => {
   it("holds a JSON answer's last bytes until the record is written", async () => {
     const { store, release, writes } = gatedStore();
-    const guard = createObjectGuard({ store, prices: DEFAULT_PRICES, onStoreError: () => undefined });
+    const guard = createObjectGuard({ store, prices: {}, onStoreError: () => undefined });
     const access = await guard.admit({ caller: CALLER, provider: "openai", match: matchEndpoint("POST", "/v1/files") });
     await access.answer(answer(200, "application/json"), async () => answer(500, "application/json"), "", 1_000);
     const relayed = (access.watchBody as NonNullable<typeof access.watchBody>)(body(['{"id":"file-new","object":"file",', '"bytes":3}']));
@@ -72,7 +71,7 @@ describe("the owner record of a created object", () => {
 
   it("never holds a stream back: its record starts with the first event", async () => {
     const { store, release, writes } = gatedStore();
-    const guard = createObjectGuard({ store, prices: DEFAULT_PRICES, onStoreError: () => undefined });
+    const guard = createObjectGuard({ store, prices: {}, onStoreError: () => undefined });
     const access = await guard.admit({ caller: CALLER, provider: "openai", match: matchEndpoint("POST", "/v1/responses"), json: { model: "gpt-4.1", stream: true } });
     await access.answer(answer(200, "text/event-stream"), async () => answer(500, "application/json"), "", 1_000);
     const events = ['event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n', "event: response.completed\ndata: {}\n\n"];
@@ -116,7 +115,7 @@ describe("edges", () => {
     const reads: unknown[] = [];
     const client = { send: async (command: { input: unknown }) => (reads.push(command.input), {}) } as unknown as DynamoDBClient;
     const store = createDynamoDbStore({ tableName: "t", client });
-    const guard = createObjectGuard({ store, prices: DEFAULT_PRICES, onStoreError: () => undefined });
+    const guard = createObjectGuard({ store, prices: {}, onStoreError: () => undefined });
     await expect(guard.admit({ caller: CALLER, provider: "openai", match: matchEndpoint("GET", "/v1/files/file-1") })).rejects.toMatchObject({ status: 404 });
     expect(reads).toEqual([expect.objectContaining({ Key: { pk: { S: "owner:file-1" } }, ConsistentRead: true })]);
   });

@@ -11,6 +11,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { digestKey, type Credentials, type GatewayKeyDigest, type ProviderAccount } from "./credentials.ts";
 import type { KeyLimits } from "../config/key-limits.ts";
+import type { KeyPermissions } from "../config/key-permissions.ts";
 import { AuthenticationError } from "../http/errors.ts";
 
 /** The caller, as far as the gateway knows it. */
@@ -27,6 +28,14 @@ export type Caller =
       readonly providerAccounts?: Readonly<Record<string, ProviderAccount>>;
       /** Whether the key may mint realtime client secrets. */
       readonly allowRealtimeClientSecrets?: boolean;
+      /** What the key may use (keys of a key store); none means everything. */
+      readonly permissions?: KeyPermissions;
+      /** The provider project the key's calls go to, instead of the gateway's. */
+      readonly project?: string;
+      /** The key's first characters (keys of a key store), for GET /v1/gateway/key. */
+      readonly prefix?: string;
+      /** When the key stops working. */
+      readonly expiresAt?: string;
     }
   | { readonly mode: "passthrough"; readonly authorization: string }
   /** Passthrough without a key, allowed only for providers that need none (the mock). */

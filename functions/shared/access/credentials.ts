@@ -4,6 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import type { KeyLimits } from "../config/key-limits.ts";
+import type { ProviderSettings } from "../config/provider-settings.ts";
+import type { RouteSettings } from "../config/route-settings.ts";
 
 /** A provider's keys; `apiKeys` holds one key or a pool. */
 export interface ProviderKeys {
@@ -49,6 +51,10 @@ export interface Credentials {
   readonly gatewayKeys: readonly GatewayKeyDigest[];
   /** Whether a caller may use its own provider key instead of a gateway key. */
   readonly allowPassthrough: boolean;
+  /** Providers the secret configures (its `providers` field), besides the deployment's own. */
+  readonly providerSettings?: Readonly<Record<string, ProviderSettings>>;
+  /** Routes the secret configures (its `routes` field), besides the deployment's own. */
+  readonly routes?: Readonly<Record<string, RouteSettings>>;
 }
 
 /** Where credentials come from: the environment locally, Secrets Manager in AWS. */
@@ -85,6 +91,8 @@ export function createCredentials(input: {
   providers: Record<string, ProviderKeys>;
   gatewayKeys: readonly GatewayKeyInput[];
   allowPassthrough: boolean;
+  providerSettings?: Readonly<Record<string, ProviderSettings>>;
+  routes?: Readonly<Record<string, RouteSettings>>;
 }): Credentials {
   return Object.freeze({
     providers: Object.freeze({ ...input.providers }),
@@ -101,5 +109,7 @@ export function createCredentials(input: {
       ),
     ),
     allowPassthrough: input.allowPassthrough,
+    ...(input.providerSettings === undefined ? {} : { providerSettings: Object.freeze({ ...input.providerSettings }) }),
+    ...(input.routes === undefined ? {} : { routes: Object.freeze({ ...input.routes }) }),
   });
 }

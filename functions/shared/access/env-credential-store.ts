@@ -2,7 +2,8 @@
  * Credentials from the environment, for the local server: `GATEWAY_API_KEYS`
  * (with `GATEWAY_KEY_LIMITS`, `GATEWAY_ALLOW_ACCOUNT_HEADERS` and
  * `GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS`),
- * `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`.
+ * `OPENAI_API_KEY`, `OPENAI_ORGANIZATION`, `OPENAI_PROJECT`,
+ * and the keys of the `GATEWAY_PROVIDERS` entries.
  */
 import type { CredentialsConfig } from "../config/config.ts";
 import { createCredentials, type CredentialStore, type ProviderKeys } from "./credentials.ts";
@@ -10,8 +11,9 @@ import { createCredentials, type CredentialStore, type ProviderKeys } from "./cr
 /** A store whose credentials are fixed at start-up. */
 export function createEnvCredentialStore(config: Extract<CredentialsConfig, { source: "env" }>): CredentialStore {
   const providers: Record<string, ProviderKeys> = {};
-  for (const [name, { apiKey, organization, project }] of Object.entries(config.providerKeys)) {
-    if (apiKey !== undefined) providers[name] = { apiKeys: [apiKey], organization, project };
+  for (const [name, { apiKey, apiKeys, organization, project }] of Object.entries(config.providerKeys)) {
+    const pool = apiKeys ?? (apiKey === undefined ? undefined : [apiKey]);
+    if (pool !== undefined) providers[name] = { apiKeys: pool, organization, project };
   }
   const credentials = createCredentials({
     providers,

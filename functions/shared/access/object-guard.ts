@@ -38,6 +38,8 @@ export interface ObjectRequest {
   readonly caller: Caller;
   /** The provider's name (objects live in a provider account). */
   readonly provider: string;
+  /** The provider's id in the price catalogue, pricing its batches' usage. */
+  readonly priceProvider?: string;
   readonly match: EndpointMatch;
   readonly json?: JsonBody;
   /** The JSON body's bytes. */
@@ -105,7 +107,7 @@ export function createObjectGuard(dependencies: ObjectGuardDependencies): Object
         if (creates && !recorded && found.id !== undefined) work.push(guarded(registry.record([found.id], keyId as string), "object owner record"));
         if (complete && adopts.length > 0) work.push(guarded(registry.adopt(handedOver(found, adopts), keyId as string), "object owner record"));
         if (complete && perObject === "batch") {
-          work.push(guarded(counter.batches(found.parsed).then((usage) => void (batchUsage = usage)), "batch usage count"));
+          work.push(guarded(counter.batches(found.parsed, request.priceProvider).then((usage) => void (batchUsage = usage)), "batch usage count"));
         }
         await Promise.all(work);
       }

@@ -15,9 +15,14 @@
  * In a gateway key's entry, an object named after a provider (`"openai"`) is
  * that key's own account there: its own `apiKey`/`apiKeys`, or its own
  * `project` (and `organization`) used with the provider's shared key.
+ * `providers` and `routes` configure providers and routes, in the shape of
+ * `GATEWAY_PROVIDERS` and `GATEWAY_ROUTES` (config/provider-settings.ts,
+ * config/route-settings.ts); a `providers` entry's keys join the others.
  * Messages name the field at fault and never a value.
  */
 import { parseKeyLimits, type KeyLimits } from "../config/key-limits.ts";
+import { parseProviderEntries, SettingsFormatError, type ProviderSettings } from "../config/provider-settings.ts";
+import { parseRoutes, type RouteSettings } from "../config/route-settings.ts";
 import { GATEWAY_KEY_PREFIX } from "./authenticate.ts";
 import { createCredentials, type Credentials, type GatewayKeyInput, type ProviderAccount, type ProviderKeys } from "./credentials.ts";
 
@@ -26,7 +31,7 @@ export class SecretFormatError extends Error {
   override name = "SecretFormatError";
 }
 
-const GATEWAY_FIELDS = new Set(["gatewayKey", "gatewayKeys", "allowPassthrough"]);
+const GATEWAY_FIELDS = new Set(["gatewayKey", "gatewayKeys", "allowPassthrough", "providers", "routes"]);
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Parses and validates the secret string into credentials. */
@@ -54,7 +59,29 @@ export function parseSecret(secretString: string): Credentials {
   }
   const allowPassthrough = document.allowPassthrough ?? false;
   if (typeof allowPassthrough !== "boolean") throw new SecretFormatError("field allowPassthrough must be true or false");
-  return createCredentials({ providers, gatewayKeys, allowPassthrough });
+  return createCredentials({ providers, gatewayKeys, allowPassthrough, ...parseProvidersAndRoutes(document, providers) });
+}
+
+/** The secret's `providers` and `routes`; an entry's keys go with the other provider keys. */
+function parseProvidersAndRoutes(
+  document: Record<string, unknown>,
+  keys: Record<string, ProviderKeys>,
+): { providerSettings?: Record<string, ProviderSettings>; routes?: Record<string, RouteSettings> } {
+  try {
+    const entries = document.providers === undefined ? undefined : parseProviderEntries(document.providers, "providers");
+    const providerSettings: Record<string, ProviderSettings> = {};
+    for (const [name, entry] of Object.entries(entries ?? {})) {
+      providerSettings[name] = entry.settings;
+      if (entry.keys === undefined) continue;
+      if (keys[name] !== undefined) throw new SecretFormatError(`field ${name} and field providers.${name} both give keys for ${name}`);
+      keys[name] = { apiKeys: entry.keys.apiKeys ?? [], organization: entry.keys.organization, project: entry.keys.project };
+    }
+    const routes = document.routes === undefined ? undefined : parseRoutes(document.routes, "routes");
+    return { ...(entries === undefined ? {} : { providerSettings }), ...(routes === undefined ? {} : { routes }) };
+  } catch (error) {
+    if (error instanceof SettingsFormatError) throw new SecretFormatError(`field ${error.message}`);
+    throw error;
+  }
 }
 
 /**

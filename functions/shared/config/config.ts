@@ -9,8 +9,11 @@ import { DEFAULT_METRICS_NAMESPACE } from "../observability/metric-catalogue.ts"
 import { ConfigError, readBool, readInt, readJsonObject, readString, readUrl, type Env } from "./env-values.ts";
 import { parseKeyLimits, type KeyLimits } from "./key-limits.ts";
 import { parsePriceTable, type PriceTable } from "./prices.ts";
+import { parseProviderEntries, SettingsFormatError, type ProviderKeySettings, type ProviderSettings } from "./provider-settings.ts";
+import { checkRouteProviders, parseRoutes, type RouteSettings } from "./route-settings.ts";
 
 export { ConfigError };
+export type { ProviderKeySettings, ProviderSettings, RouteSettings };
 
 /** Bounds on one upstream call, in milliseconds. */
 export interface TimeoutConfig {
@@ -53,19 +56,6 @@ export interface CacheConfig {
   readonly maxEntryBytes: number;
 }
 
-/** How to reach one provider. */
-export interface ProviderSettings {
-  /** Base URL including the version prefix, without trailing slash (e.g. `https://api.openai.com/v1`). */
-  readonly baseUrl: string;
-}
-
-/** A provider's key and account, as the environment gives them (managed mode). */
-export interface ProviderKeySettings {
-  readonly apiKey?: string;
-  readonly organization?: string;
-  readonly project?: string;
-}
-
 /** Where provider keys and gateway keys come from. */
 export type CredentialsConfig =
   | {
@@ -79,7 +69,7 @@ export type CredentialsConfig =
       readonly allowAccountHeaders: boolean;
       /** Whether holders of these gateway keys may mint realtime client secrets (`GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS`). */
       readonly allowRealtimeClientSecrets: boolean;
-      /** Provider keys by provider name (`OPENAI_API_KEY`… for `openai`). */
+      /** Provider keys by provider name (`OPENAI_API_KEY`… for `openai`, `GATEWAY_PROVIDERS` entries' keys). */
       readonly providerKeys: Readonly<Record<string, ProviderKeySettings>>;
     }
   | {
@@ -90,6 +80,19 @@ export type CredentialsConfig =
       readonly ttlMs: number;
       /** The longest one fetch of the secret may take, retries included (`GATEWAY_SECRET_TIMEOUT_MS`). */
       readonly timeoutMs: number;
+    };
+
+/**
+ * Where managed gateway keys live (`npm run keys`): a local key file, or the
+ * stack's DynamoDB table read through a lookup cache.
+ */
+export type KeyStoreConfig =
+  | { readonly source: "file"; readonly path: string }
+  | {
+      readonly source: "dynamodb";
+      readonly tableName: string;
+      /** How long a lookup's answer (found or not) is kept: a revoked key stops working within it. */
+      readonly cacheTtlMs: number;
     };
 
 /** Metrics and cost settings. */
@@ -104,8 +107,10 @@ export interface ObservabilityConfig {
 
 /** Everything the gateway core needs, validated and frozen. */
 export interface GatewayConfig {
-  /** How to reach each HTTP provider, by name. */
+  /** How to reach each HTTP provider, by name: `openai` and the `GATEWAY_PROVIDERS` entries (the secret may add more). */
   readonly providers: Readonly<Record<string, ProviderSettings>>;
+  /** Routes by name (`GATEWAY_ROUTES`; the secret may add more). */
+  readonly routes: Readonly<Record<string, RouteSettings>>;
   readonly maxBodyBytes: number;
   readonly timeouts: TimeoutConfig;
   readonly credentials: CredentialsConfig;
@@ -128,6 +133,8 @@ export interface GatewayConfig {
   readonly objectsTableName?: string;
   /** The longest one call to that table may take, retries included (`GATEWAY_STORE_TIMEOUT_MS`). */
   readonly storeTimeoutMs: number;
+  /** The managed key store (`GATEWAY_KEYS_FILE` or `GATEWAY_KEYS_TABLE`), if any. */
+  readonly keys?: KeyStoreConfig;
 }
 
 /** Settings of the local HTTP server only. */
@@ -153,11 +160,18 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     idleMs: readInt(env, "GATEWAY_IDLE_TIMEOUT_MS", 120_000, 1),
     totalMs: readInt(env, "GATEWAY_TOTAL_TIMEOUT_MS", 600_000, 1),
   };
+  const secretId = readString(env, "GATEWAY_SECRET_ID");
+  const entries = readProviderEntries(env, secretId !== undefined);
+  const providers: Record<string, ProviderSettings> = {
+    openai: Object.freeze({ preset: "openai", baseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1"), headers: Object.freeze({}) }),
+  };
+  for (const [name, entry] of Object.entries(entries)) providers[name] = entry.settings;
   return Object.freeze({
-    providers: Object.freeze({ openai: Object.freeze({ baseUrl: readUrl(env, "OPENAI_BASE_URL", "https://api.openai.com/v1") }) }),
+    providers: Object.freeze(providers),
+    routes: readRoutes(env, secretId === undefined ? new Set(Object.keys(providers)) : undefined),
     maxBodyBytes: readInt(env, "GATEWAY_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1),
     timeouts: Object.freeze(timeouts),
-    credentials: Object.freeze(readCredentials(env)),
+    credentials: Object.freeze(readCredentials(env, entries)),
     mockChunkDelayMs: readInt(env, "GATEWAY_MOCK_CHUNK_DELAY_MS", 10, 0),
     mockProvider: readBool(env, "GATEWAY_MOCK_PROVIDER", false),
     observability: Object.freeze(readObservability(env)),
@@ -175,6 +189,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     tableName: readString(env, "GATEWAY_TABLE_NAME"),
     objectsTableName: readString(env, "GATEWAY_OBJECTS_TABLE_NAME") ?? readString(env, "GATEWAY_TABLE_NAME"),
     storeTimeoutMs: readInt(env, "GATEWAY_STORE_TIMEOUT_MS", 1_000, 1),
+    keys: readKeyStore(env),
   });
 }
 
@@ -203,7 +218,7 @@ export function loadServerConfig(env: Env = process.env): ServerConfig {
   });
 }
 
-function readCredentials(env: Env): CredentialsConfig {
+function readCredentials(env: Env, entries: Readonly<Record<string, { keys?: ProviderKeySettings }>>): CredentialsConfig {
   const secretId = readString(env, "GATEWAY_SECRET_ID");
   if (secretId !== undefined) {
     return {
@@ -220,7 +235,8 @@ function readCredentials(env: Env): CredentialsConfig {
   return {
     source: "env",
     gatewayKeys,
-    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0),
+    // A key store means managed keys: passthrough only when asked for.
+    allowPassthrough: readBool(env, "GATEWAY_ALLOW_PASSTHROUGH", gatewayKeys.length === 0 && readKeyStore(env) === undefined),
     keyLimits: readKeyLimits(env),
     allowAccountHeaders: readBool(env, "GATEWAY_ALLOW_ACCOUNT_HEADERS", false),
     allowRealtimeClientSecrets: readBool(env, "GATEWAY_ALLOW_REALTIME_CLIENT_SECRETS", false),
@@ -230,8 +246,58 @@ function readCredentials(env: Env): CredentialsConfig {
         organization: readString(env, "OPENAI_ORGANIZATION") ?? readString(env, "OPENAI_ORG_ID"),
         project: readString(env, "OPENAI_PROJECT") ?? readString(env, "OPENAI_PROJECT_ID"),
       },
+      ...Object.fromEntries(Object.entries(entries).flatMap(([name, entry]) => (entry.keys === undefined ? [] : [[name, entry.keys]]))),
     },
   };
+}
+
+/** Default of `GATEWAY_KEYS_CACHE_TTL_SECONDS`: a key revoked in the table stops working within this time. */
+export const DEFAULT_KEYS_CACHE_TTL_SECONDS = 30;
+
+function readKeyStore(env: Env): KeyStoreConfig | undefined {
+  const path = readString(env, "GATEWAY_KEYS_FILE");
+  const tableName = readString(env, "GATEWAY_KEYS_TABLE");
+  if (path !== undefined && tableName !== undefined) {
+    throw new ConfigError("GATEWAY_KEYS_FILE", "GATEWAY_KEYS_FILE and GATEWAY_KEYS_TABLE are both set; keys live in one place.");
+  }
+  const cacheTtlMs = readInt(env, "GATEWAY_KEYS_CACHE_TTL_SECONDS", DEFAULT_KEYS_CACHE_TTL_SECONDS, 0, 3_600) * 1000;
+  if (path !== undefined) return { source: "file", path };
+  return tableName === undefined ? undefined : { source: "dynamodb", tableName, cacheTtlMs };
+}
+
+/**
+ * `GATEWAY_PROVIDERS`: providers besides `openai` (or an `openai` entry of
+ * one's own). With a secret, keys belong in the secret, not in the environment.
+ */
+function readProviderEntries(env: Env, fromSecret: boolean): ReturnType<typeof parseProviderEntries> {
+  const raw = readJsonObject(env, "GATEWAY_PROVIDERS", '{"groq": {"preset": "groq", "apiKey": "gsk_..."}}');
+  if (raw === undefined) return {};
+  const entries = asConfigError("GATEWAY_PROVIDERS", () => parseProviderEntries(raw, "GATEWAY_PROVIDERS"));
+  const withKeys = Object.keys(entries).find((name) => entries[name]?.keys !== undefined);
+  if (fromSecret && withKeys !== undefined) {
+    throw new ConfigError("GATEWAY_PROVIDERS", `GATEWAY_PROVIDERS.${withKeys} holds keys, but GATEWAY_SECRET_ID is set: put the keys in the secret.`);
+  }
+  return entries;
+}
+
+/** `GATEWAY_ROUTES`, checked against the providers when they are all known now (no secret to add more). */
+function readRoutes(env: Env, providers: ReadonlySet<string> | undefined): Readonly<Record<string, RouteSettings>> {
+  const raw = readJsonObject(env, "GATEWAY_ROUTES", '{"smart": {"strategy": "fallback", "targets": [{"provider": "openai", "model": "gpt-4o"}]}}');
+  if (raw === undefined) return Object.freeze({});
+  return asConfigError("GATEWAY_ROUTES", () => {
+    const routes = parseRoutes(raw, "GATEWAY_ROUTES");
+    if (providers !== undefined) checkRouteProviders(routes, providers, "GATEWAY_ROUTES");
+    return Object.freeze(routes);
+  });
+}
+
+function asConfigError<T>(variable: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof SettingsFormatError) throw new ConfigError(variable, `${error.message}.`);
+    throw error;
+  }
 }
 
 function readObservability(env: Env): ObservabilityConfig {

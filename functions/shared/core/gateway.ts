@@ -15,8 +15,14 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
 import { refuseEndpoint } from "../access/endpoint-refusal.ts";
-import { createObjectGuard } from "../access/object-guard.ts";
-import type { CredentialStore } from "../access/credentials.ts";
+import { createObjectGuard, type ObjectAccess } from "../access/object-guard.ts";
+import { createKeyStore } from "../access/create-key-store.ts";
+import type { Credentials, CredentialStore } from "../access/credentials.ts";
+import { identifyCaller } from "../access/identify-caller.ts";
+import type { KeyReservation } from "../access/key-limits.ts";
+import type { GatewayKeyStore } from "../access/key-store.ts";
+import { checkPermissions } from "../access/permissions.ts";
+import { estimateReservation } from "../access/reservation-estimate.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
 import { createResponseCache } from "../cache/response-cache.ts";
@@ -26,22 +32,23 @@ import { requestFacts } from "../endpoints/request-facts.ts";
 import { headerValue } from "../http/headers.ts";
 import { readRawBody, readRequestBody } from "../http/request-body.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
-import { createProviderRegistry, type ProviderRegistry } from "../providers/registry.ts";
+import { checkDestinationServes, createDestinations, needsProviderKey, type Destinations } from "../routing/destinations.ts";
+import { TargetCooldowns } from "../routing/cooldown.ts";
 import { requestRetryConfig } from "../routing/retry-policy.ts";
 import { createAttemptRunner } from "../routing/run-attempts.ts";
 import { createGatewayStore, createObjectStore } from "../stores/create-store.ts";
 import type { GatewayStore } from "../stores/types.ts";
 import { createUpstreamClient, type UpstreamClient } from "../upstream/client.ts";
 import { answerError, answerFromCache } from "./answers.ts";
-import { createKeyLimiter } from "./key-limiter.ts";
-import { createProviderCaller, type ProviderAnswer } from "./provider-call.ts";
+import { answerKeyInfo } from "./key-info.ts";
+import { chargeOf, createKeyLimiter } from "./key-limiter.ts";
+import { createProviderCaller, type ProviderAnswer, type ProviderCallInput } from "./provider-call.ts";
 import { RequestRecorder } from "./request-recorder.ts";
 import { relayAnswer, type AnswerResult } from "./relay-answer.ts";
 import { timeLeftMs } from "./time-left.ts";
 
 /** The gateway core. */
 export interface Gateway {
-  readonly providers: ProviderRegistry;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
   /** The error response for a request an adapter rejected before the core saw it. */
   fail(request: GatewayRequest, error: unknown): GatewayResponse;
@@ -57,8 +64,12 @@ export interface GatewayDependencies {
   readonly store?: GatewayStore;
   /** Hears of store failures, which never fail a request. */
   readonly onStoreError?: (error: unknown, operation: string) => void;
+  /** The managed key store (default: the one the configuration names, if any). */
+  readonly keys?: GatewayKeyStore;
   readonly upstream?: UpstreamClient;
   readonly now?: () => number;
+  /** Draws load-balanced targets (default Math.random; tests pass a seeded one). */
+  readonly random?: () => number;
 }
 
 /** Builds the gateway core. */
@@ -66,13 +77,24 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const { config, credentials: credentialStore } = dependencies;
   const upstream = dependencies.upstream ?? createUpstreamClient();
   const now = dependencies.now ?? (() => performance.now());
-  const providers = createProviderRegistry(config);
+  // Providers and routes of each credentials snapshot: the secret may add some, and is reloaded with its TTL.
+  const destinationsBySnapshot = new WeakMap<Credentials, Destinations>();
+  const destinationsOf = (credentials: Credentials) => {
+    let destinations = destinationsBySnapshot.get(credentials);
+    if (destinations === undefined) {
+      destinations = createDestinations(config, credentials);
+      destinationsBySnapshot.set(credentials, destinations);
+    }
+    return destinations;
+  };
+  const routes = { cooldowns: new TargetCooldowns(), random: dependencies.random ?? Math.random };
   const gatewayStore = dependencies.store ?? createGatewayStore(config);
   const onStoreError = dependencies.onStoreError ?? (() => undefined);
+  const keyStore = dependencies.keys ?? createKeyStore(config.keys, (error) => onStoreError(error, "key file reload"));
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
   const objects = createObjectGuard({ store: dependencies.store ?? createObjectStore(config, gatewayStore), prices: config.observability.prices, onStoreError });
-  const callProvider = createProviderCaller({ config, now, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
+  const callProvider = createProviderCaller({ config, now, routes, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
     const recorder = new RequestRecorder(randomUUID(), now(), request, config.observability.prices);
@@ -80,49 +102,93 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const match = matchEndpoint(request.method, request.path);
       recorder.endpoint(match.endpoint.name, match.endpoint.family);
       const providerName = headerValue(request.headers, "x-provider");
-      // Who is calling comes before anything about the set-up: a stranger learns no provider names.
+      // Who is calling comes before anything about the set-up: where keys are required, a stranger
+      // learns no provider names. (An open, passthrough gateway lists them to anyone, as it serves anyone.)
       const credentials = await credentialStore.get();
-      const caller = authenticate(headerValue(request.headers, "authorization"), credentials, providers.find(providerName)?.kind !== "local");
+      const destinations = destinationsOf(credentials);
+      const authorization = headerValue(request.headers, "authorization");
+      // A route named by the body's model counts as the default provider here: the body is read after authentication.
+      const caller = await identifyCaller(authorization, credentials, keyStore, needsProviderKey(destinations.find(providerName, undefined)));
       recorder.caller(caller);
+      if (match.endpoint.answeredBy === "gateway") return await answerKeyInfo(recorder, caller, gatewayStore, now, onStoreError);
+      // Endpoints no gateway key may reach (admin paths; realtime secrets unless allowed) stop here.
       refuseEndpoint(match.endpoint, caller);
-      const provider = providers.resolve(providerName);
       const raw = await readRawBody(request, match.endpoint.requestBody);
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
-      const facts = requestFacts(match, body, request.query);
-      recorder.target(provider.name, facts.model, facts.stream);
+      const { model, stream } = requestFacts(match, body, request.query);
+      const destination = destinations.resolve(providerName, model);
+      checkDestinationServes(destination, match);
+      if (destination.kind === "route") recorder.routed(destination.name);
+      recorder.target(destination.name, model, stream);
+      // Before anything is counted, cached or sent: the key's permissions.
+      const takesModel = body.kind !== "none" || match.endpoint.modelParam !== undefined;
+      checkPermissions(caller, { endpoint: match.endpoint.name, provider: destination.name, model, takesModel });
       // Every header the gateway reads is checked before anything is counted or served.
       const retry = requestRetryConfig(request.headers, config.retry);
-      const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
+      const caching = decideCaching(match, request.headers, json, { caller, provider: destination.name, query: request.query }, config.cache);
       recorder.cache(caching);
-      await limiter.admit(caller);
-      const access = await objects.admit({ caller, provider: provider.name, match, json, raw: body.kind === "json" ? body.raw : undefined });
-      const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
-      if (hit !== undefined) {
-        recorder.cache(caching, true);
-        return answerFromCache(recorder, request.signal, hit, now);
-      }
-      const input = { recorder, request, match, provider, body, caller, credentials, retry };
-      const called = await callProvider(input);
-      // A list keeps only the caller's objects; reading on calls the provider for the next page.
-      const fetchPage = async (query: string) => (await callProvider({ ...input, request: { ...request, query } })).response;
-      const readTimeoutMs = timeLeftMs(config, request, recorder.startedAt, now);
-      const answer = { ...called, response: await access.answer(called.response, fetchPage, request.query, readTimeoutMs) };
-      const afterEnd = async (result: AnswerResult) => {
-        const counted = await access.settle(result.usage);
-        if (counted !== undefined) recorder.objectUsage(counted.usage, counted.model, counted.costUsd);
-        await afterResponse(caller, caching, answer, counted === undefined ? result : { ...result, usage: counted.usage });
-      };
-      const requestBytes = raw?.byteLength ?? 0;
-      return relayAnswer(answer, { recorder, request, match, caching, requestBytes, config, now, afterEnd, watchBody: access.watchBody });
+      const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
+      const reservation = await limiter.admit(caller, chargeOf(estimate, recorder.costOf(estimate)));
+      const call = { recorder, request, match, destination, body, caller, credentials, retry, routeNames: destinations.routeNames };
+      return await serve(call, caching, reservation);
     } catch (error) {
       return answerError(recorder, request.signal, error, now);
     }
   }
 
-  /** Keeps a replayable answer in the cache and charges its tokens to the caller's key. */
-  async function afterResponse(caller: Caller, caching: CacheDecision, answer: ProviderAnswer, result: AnswerResult): Promise<void> {
-    const work = [limiter.charge(caller, result.usage)];
+  /**
+   * Answers an admitted request from the cache or the provider, with its stored
+   * objects guarded (owner checked, lists kept to the caller's, usage counted);
+   * without an answer, its reservation goes back.
+   */
+  async function serve(call: ProviderCallInput, caching: CacheDecision, reservation: KeyReservation | undefined): Promise<GatewayResponse> {
+    const { recorder, request, match, body } = call;
+    let access: ObjectAccess;
+    let answer: ProviderAnswer;
+    try {
+      const json = body.kind === "json" ? body : undefined;
+      const { destination } = call;
+      const priceProvider = destination.kind === "provider" ? destination.provider.priceProvider : undefined;
+      access = await objects.admit({ caller: call.caller, provider: destination.name, priceProvider, match, json: json?.json, raw: json?.raw });
+      const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
+      if (hit !== undefined) {
+        recorder.cache(caching, true);
+        await limiter.settle(reservation, undefined);
+        return answerFromCache(recorder, request.signal, hit, now);
+      }
+      const called = await callProvider(call);
+      // A list keeps only the caller's objects; reading on calls the provider for the next page.
+      const fetchPage = async (query: string) => (await callProvider({ ...call, request: { ...request, query } })).response;
+      const readTimeoutMs = timeLeftMs(config, request, recorder.startedAt, now);
+      answer = { ...called, response: await access.answer(called.response, fetchPage, request.query, readTimeoutMs) };
+    } catch (error) {
+      await limiter.settle(reservation, undefined);
+      throw error;
+    }
+    const afterEnd = async (result: AnswerResult) => {
+      // A finished batch or stored response counts its own usage, in place of what the readers saw.
+      const counted = await access.settle(result.usage);
+      if (counted === undefined) return afterResponse(recorder, reservation, caching, answer, result, recorder.costOf(result.usage));
+      recorder.objectUsage(counted.usage, counted.model, counted.costUsd);
+      const cost = counted.costUsd ?? recorder.costOf(counted.usage, counted.model);
+      await afterResponse(recorder, reservation, caching, answer, { ...result, usage: counted.usage }, cost);
+    };
+    const requestBytes = body.kind === "none" ? 0 : body.raw.byteLength;
+    return relayAnswer(answer, { recorder, request, match, caching, requestBytes, config, now, afterEnd, watchBody: access.watchBody });
+  }
+
+  /** Keeps a replayable answer in the cache and settles the caller's reservation with what the answer used, at `costUsd`. */
+  async function afterResponse(
+    recorder: RequestRecorder,
+    reservation: KeyReservation | undefined,
+    caching: CacheDecision,
+    answer: ProviderAnswer,
+    result: AnswerResult,
+    costUsd: number | undefined,
+  ): Promise<void> {
+    const charged = limiter.settle(reservation, chargeOf(result.usage, costUsd)).then((share) => recorder.budgetUsed(share));
+    const work: Promise<unknown>[] = [charged];
     const { response } = answer;
     if (caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)) {
       work.push(cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds));
@@ -135,5 +201,6 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     return answerError(new RequestRecorder(randomUUID(), now(), request, config.observability.prices), request.signal, error, now);
   }
 
-  return { providers, handle, fail, close: () => upstream.close() };
+  return { handle, fail, close: () => upstream.close() };
 }
+

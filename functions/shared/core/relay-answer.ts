@@ -44,7 +44,7 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   const { response } = answer;
   recorder.upstreamHeaders(now());
   const completion = Promise.withResolvers<RequestSummary>();
-  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching));
+  const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching), recorder.served);
   // A body the gateway may change, or that streams, goes out without the provider's length.
   if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
   if (isEventStream(headers["content-type"]) && response.status < 300) recorder.streamed();
@@ -60,6 +60,8 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
       const result = settleUsage(relayed, context, response.status);
       void context
         .afterEnd(result)
+        .catch(() => undefined)
+        .then(() => recorder.pricesReady())
         .catch(() => undefined)
         .finally(() =>
           completion.resolve(
@@ -85,13 +87,17 @@ function cacheHeader(caching: CacheDecision): "MISS" | "BYPASS" {
   return caching.mode === "bypass" ? "BYPASS" : "MISS";
 }
 
+/** Outcomes of an answer cut short: the provider may have done (and billed) work whose usage never came. */
+const CUT_SHORT: ReadonlySet<RelayResult["outcome"]> = new Set(["client_aborted", "upstream_failure", "timeout"]);
+
 /**
  * The usage to record and charge: as the provider reported it, or, when the
- * client left before it arrived, the gateway's estimate (see usage/estimate.ts).
+ * answer was cut short before it arrived (the client left, the provider broke
+ * off, a time bound hit), the gateway's estimate (see usage/estimate.ts).
  */
 function settleUsage(relayed: RelayResult, context: RelayAnswerContext, status: number): AnswerResult {
   const readsUsage = context.match.endpoint.usage !== "none" && status < 300;
-  if (relayed.usage !== undefined || relayed.outcome !== "client_aborted" || !readsUsage) return { ...relayed, usageEstimated: false };
+  if (relayed.usage !== undefined || !CUT_SHORT.has(relayed.outcome) || !readsUsage) return { ...relayed, usageEstimated: false };
   const usage = estimateUsage({
     requestBytes: context.requestBytes,
     dataEvents: relayed.dataEvents,

@@ -6,7 +6,9 @@ import type { Caller } from "../access/authenticate.ts";
 import type { CacheDecision } from "../cache/cache-policy.ts";
 import type { PriceTable } from "../config/prices.ts";
 import type { GatewayRequest } from "../http/wire.ts";
-import type { RequestOutcome, RequestSummary } from "../observability/request-summary.ts";
+import type { RequestOutcome, RequestSummary, TargetSummary } from "../observability/request-summary.ts";
+import type { TargetReport } from "../routing/run-attempts.ts";
+import { loadPriceCatalogue } from "../usage/price-catalogue.ts";
 import { estimateCostUsd } from "../usage/pricing.ts";
 import type { TokenUsage } from "../usage/usage-readers.ts";
 
@@ -37,6 +39,9 @@ export class RequestRecorder {
   #objectUsage: { usage?: TokenUsage; model?: string; costUsd?: number } | undefined;
   #provider: string | undefined;
   #model: string | undefined;
+  #priceProvider: string | undefined;
+  #route: string | undefined;
+  readonly #targets: TargetSummary[] = [];
   #stream = false;
   #keyId: string | undefined;
   #cache: CacheDecision | undefined;
@@ -44,6 +49,7 @@ export class RequestRecorder {
   #retries = 0;
   #upstreamStartedAt: number | undefined;
   #upstreamHeadersAt: number | undefined;
+  #budgetUsedPercent: number | undefined;
 
   constructor(requestId: string, startedAt: number, request: GatewayRequest, prices: PriceTable) {
     this.requestId = requestId;
@@ -94,9 +100,26 @@ export class RequestRecorder {
     this.#cacheHit = hit;
   }
 
-  /** The provider actually serving (a fallback may change it). */
-  servedBy(provider: string): void {
+  /** The route the request takes. */
+  routed(route: string): void {
+    this.#route = route;
+  }
+
+  /** A target's end: how many attempts it took and whether the request moved on. */
+  targetEnded(provider: string, model: string | undefined, report: Pick<TargetReport, "attempts" | "result" | "fellBack" | "target">): void {
+    this.#targets.push({ provider, model, routeModel: report.target.model !== undefined, attempts: report.attempts, result: report.result, fellBack: report.fellBack });
+  }
+
+  /** The provider and model actually serving (a route's target), and the provider's id in the price catalogue. */
+  servedBy(provider: string, model: string | undefined, priceProvider: string | undefined): void {
     this.#provider = provider;
+    this.#model = model;
+    this.#priceProvider = priceProvider;
+  }
+
+  /** The provider and model serving the request, as the answer's headers name them. */
+  get served(): { readonly provider?: string; readonly model?: string } {
+    return { provider: this.#provider, model: this.#model };
   }
 
   upstreamStarted(at: number): void {
@@ -109,6 +132,21 @@ export class RequestRecorder {
 
   upstreamHeaders(at: number): void {
     this.#upstreamHeadersAt = at;
+  }
+
+  /** The request's cost in USD from the price table, for `usage` of the model it asked for, or `model` (undefined without a price). */
+  costOf(usage: TokenUsage | undefined, model: string | undefined = this.#model): number | undefined {
+    return estimateCostUsd(this.#prices, this.#priceProvider, model, usage);
+  }
+
+  /** The largest share (%) of a USD budget the caller's key has spent, once the request is charged. */
+  budgetUsed(percent: number | undefined): void {
+    this.#budgetUsedPercent = percent;
+  }
+
+  /** Resolves when the summary can price the serving provider's models (the catalogue loads on first use). */
+  pricesReady(): Promise<void> {
+    return this.#priceProvider === undefined ? Promise.resolve() : loadPriceCatalogue();
   }
 
   /** The request's summary, once its answer has ended. */
@@ -129,6 +167,9 @@ export class RequestRecorder {
       stream: this.#stream,
       keyId: this.#keyId,
       retries: this.#retries,
+      route: this.#route,
+      targets: this.#targets.length === 0 ? undefined : [...this.#targets],
+      fallbacks: this.#targets.filter((target) => target.fellBack).length,
       cache: this.#cache === undefined ? undefined : this.#cache.mode === "bypass" ? "bypass" : this.#cacheHit ? "hit" : "miss",
       status: ending.status,
       outcome: ending.outcome,
@@ -141,7 +182,8 @@ export class RequestRecorder {
       totalMs,
       usage,
       usageEstimated: object === undefined ? ending.usageEstimated : undefined,
-      costUsd: object?.costUsd ?? estimateCostUsd(this.#prices, model, usage),
+      costUsd: object?.costUsd ?? this.costOf(usage, model),
+      budgetUsedPercent: this.#budgetUsedPercent,
     };
   }
 }

@@ -32,7 +32,7 @@ export type {
   UsagePerObject,
 } from "./definition.ts";
 
-/** The model calls: chat, completions, responses, embeddings, moderations, and the model list. */
+/** The model calls (chat, completions, responses, embeddings, moderations, the model list) and the gateway's own key. */
 export const MODEL_ENDPOINTS: readonly EndpointDefinition[] = [
   endpoint({
     name: "chat.completions",
@@ -69,6 +69,8 @@ export const MODEL_ENDPOINTS: readonly EndpointDefinition[] = [
   endpoint({ name: "moderations", method: "POST", path: "/moderations", cacheable: true }),
   endpoint({ name: "models.list", method: "GET", path: "/models" }),
   endpoint({ name: "models.retrieve", method: "GET", path: "/models/{model}", modelParam: "model" }),
+  // The caller's own gateway key: its limits, budgets and what it has used (core/key-info.ts).
+  endpoint({ name: "gateway.key", method: "GET", path: "/gateway/key", answeredBy: "gateway" }),
 ];
 
 /** Every endpoint the gateway knows: forwarded, then refused. */

@@ -99,6 +99,8 @@ export interface EndpointDefinition {
   readonly usagePerObject?: UsagePerObject;
   /** Set on endpoints the gateway refuses with 403 (see {@link Refusal}). */
   readonly refusal?: Refusal;
+  /** Answered by the gateway itself, never forwarded to a provider. */
+  readonly answeredBy?: "gateway";
 }
 
 /** A row as written: name, method and path, and whatever differs from the defaults. */

@@ -8,6 +8,10 @@ export const REQUEST_ID_HEADER = "x-gateway-request-id";
 export const RETRIES_HEADER = "x-gateway-retries";
 /** Tells what the response cache did: HIT, MISS or BYPASS. */
 export const CACHE_HEADER = "x-gateway-cache";
+/** Names the provider that served the answer (a route's target). */
+export const PROVIDER_HEADER = "x-gateway-provider";
+/** Names the model the answer was asked of (a route's target may replace the request's). */
+export const MODEL_HEADER = "x-gateway-model";
 
 /** What the response cache did for a request, as {@link CACHE_HEADER} says it. */
 export type CacheHeaderValue = "HIT" | "MISS" | "BYPASS";
@@ -18,10 +22,14 @@ export function stampGatewayHeaders(
   requestId: string,
   retries: number,
   cache?: CacheHeaderValue,
+  served?: { readonly provider?: string; readonly model?: string },
 ): Record<string, string> {
   headers[REQUEST_ID_HEADER] = requestId;
   headers[RETRIES_HEADER] = String(retries);
   if (cache !== undefined) headers[CACHE_HEADER] = cache;
+  if (served?.provider !== undefined) headers[PROVIDER_HEADER] = served.provider;
+  // A model name is the client's or the configuration's text: only what a header may carry goes out.
+  if (served?.model !== undefined && /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/.test(served.model)) headers[MODEL_HEADER] = served.model;
   return headers;
 }
 

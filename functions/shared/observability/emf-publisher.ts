@@ -3,7 +3,7 @@
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { METRICS, SERVICE_NAME, type MetricKey } from "./metric-catalogue.ts";
-import type { RequestMetrics } from "./request-metrics.ts";
+import type { MetricPoints, RequestMetrics } from "./request-metrics.ts";
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
@@ -22,7 +22,7 @@ export function createEmfPublisher(options: EmfPublisherOptions): MetricsPublish
   // One instance per execution environment, as Powertools recommends; each
   // call adds and publishes one request's points, so nothing carries over.
   const metrics = new Metrics({ namespace: options.namespace, serviceName: SERVICE_NAME });
-  return ({ requestId, dimensions, values }) => {
+  const publish = ({ dimensions, values }: MetricPoints, requestId: string) => {
     metrics.addDimensions({}); // the `total` set: service only
     metrics.addDimensions({ provider: dimensions.provider, model: dimensions.model, endpoint: dimensions.endpoint });
     if (options.byKey && dimensions.keyId !== undefined) metrics.addDimensions({ keyId: dimensions.keyId });
@@ -33,5 +33,10 @@ export function createEmfPublisher(options: EmfPublisherOptions): MetricsPublish
     }
     metrics.addMetadata("gateway_request_id", requestId);
     metrics.publishStoredMetrics();
+  };
+  return (request) => {
+    publish(request, request.requestId);
+    // Each target's line carries its own provider and model.
+    for (const target of request.targets ?? []) publish(target, request.requestId);
   };
 }

@@ -11,7 +11,7 @@ export const DEFAULT_METRICS_NAMESPACE = "AiGateway";
 export const SERVICE_NAME = "ai-gateway";
 
 /** Units, as CloudWatch names them. */
-export type MetricUnitName = "Count" | "Milliseconds" | "None";
+export type MetricUnitName = "Count" | "Milliseconds" | "Percent" | "None";
 
 /** One metric: its CloudWatch name, unit and meaning. */
 export interface MetricDefinition {
@@ -20,7 +20,11 @@ export interface MetricDefinition {
   readonly description: string;
 }
 
-/** Every metric the gateway emits, one data point per request. */
+/**
+ * Every metric the gateway emits: one data point per request, and for a
+ * routed request one more line per target tried (TargetAttempts,
+ * TargetFailures, with that target's provider and model).
+ */
 export const METRICS = {
   requests: { name: "Requests", unit: "Count", description: "Requests handled (every status)." },
   gatewayClientErrors: { name: "GatewayClientErrors", unit: "Count", description: "4xx answered by the gateway itself (bad input, bad key)." },
@@ -38,10 +42,26 @@ export const METRICS = {
   cachedPromptTokens: { name: "CachedPromptTokens", unit: "Count", description: "Input tokens served from the provider's prompt cache." },
   reasoningTokens: { name: "ReasoningTokens", unit: "Count", description: "Output tokens spent on reasoning." },
   retries: { name: "Retries", unit: "Count", description: "Upstream attempts beyond the first." },
+  fallbacks: { name: "Fallbacks", unit: "Count", description: "Times a routed request moved on to its route's next target." },
+  targetAttempts: {
+    name: "TargetAttempts",
+    unit: "Count",
+    description: "Attempts at one target of a route (its provider and model as dimensions), retries included.",
+  },
+  targetFailures: {
+    name: "TargetFailures",
+    unit: "Count",
+    description: "Targets of a route that failed so that the request moved on (or, at the last target, failed).",
+  },
   estimatedCost: { name: "EstimatedCostUSD", unit: "None", description: "Estimated cost in USD from the price table." },
   cacheHits: { name: "CacheHits", unit: "Count", description: "Answers served from the response cache." },
   cacheMisses: { name: "CacheMisses", unit: "Count", description: "Cacheable requests that went to the provider." },
-  rateLimited: { name: "RateLimited", unit: "Count", description: "Requests refused with 429 by a gateway key's own limits." },
+  rateLimited: { name: "RateLimited", unit: "Count", description: "Requests refused with 429 by a gateway key's own limits or budgets." },
+  budgetUsed: {
+    name: "BudgetUsedPercent",
+    unit: "Percent",
+    description: "The largest share of a USD budget (daily or monthly) the request's key has spent once the request is charged; only for keys with a budget.",
+  },
   authFailures: { name: "AuthFailures", unit: "Count", description: "Requests refused with 401 or 403 by the gateway's own access checks." },
 } as const satisfies Record<string, MetricDefinition>;
 
@@ -57,7 +77,11 @@ export type MetricKey = keyof typeof METRICS;
 export const DIMENSION_SETS = {
   total: [] as const,
   byModel: ["provider", "model", "endpoint"] as const,
-  /** Only with `GATEWAY_METRICS_BY_KEY=true`. */
+  /**
+   * Only with `GATEWAY_METRICS_BY_KEY=true`. Bounded: a key id is one of the
+   * keys the operator created (the secret, the key file or table), never a
+   * value a caller chooses; a request without a valid key has none.
+   */
   byKey: ["keyId"] as const,
 } satisfies Record<string, readonly string[]>;
 

@@ -13,12 +13,18 @@ export interface RequestDimensions {
   readonly keyId?: string;
 }
 
-/** One request's metric values by catalogue key, and its dimensions. */
-export interface RequestMetrics {
-  /** The gateway request id, published as EMF metadata (searchable, not a dimension). */
-  readonly requestId: string;
+/** Metric values with the dimensions they go with. */
+export interface MetricPoints {
   readonly dimensions: RequestDimensions;
   readonly values: Partial<Record<MetricKey, number>>;
+}
+
+/** One request's metric values by catalogue key, and its dimensions. */
+export interface RequestMetrics extends MetricPoints {
+  /** The gateway request id, published as EMF metadata (searchable, not a dimension). */
+  readonly requestId: string;
+  /** A routed request's points per target tried, on that target's provider and model. */
+  readonly targets?: readonly MetricPoints[];
 }
 
 /**
@@ -58,10 +64,12 @@ export function measureRequest(summary: RequestSummary, models: ModelDimensionLi
     streamErrors: failedMidStream ? 1 : 0,
     latency: summary.totalMs,
     retries: summary.retries,
-    rateLimited: outcome === "gateway_error" && summary.errorCode === "rate_limit_exceeded" ? 1 : 0,
+    fallbacks: summary.fallbacks ?? 0,
+    rateLimited: outcome === "gateway_error" && (summary.errorCode === "rate_limit_exceeded" || summary.errorCode === "insufficient_quota") ? 1 : 0,
     // The gateway's own refusals only: a provider's 401 is relayed as provider_error or becomes a 502.
     authFailures: outcome === "gateway_error" && (status === 401 || status === 403) ? 1 : 0,
   };
+  if (summary.budgetUsedPercent !== undefined) values.budgetUsed = summary.budgetUsedPercent;
   if (summary.cache === "hit" || summary.cache === "miss") {
     values.cacheHits = summary.cache === "hit" ? 1 : 0;
     values.cacheMisses = summary.cache === "miss" ? 1 : 0;
@@ -89,5 +97,25 @@ export function measureRequest(summary: RequestSummary, models: ModelDimensionLi
       keyId: summary.keyId,
     },
     values,
+    targets: summary.route === undefined ? undefined : measureTargets(summary, models),
   };
+}
+
+/**
+ * A routed request's points per target. A model the route configures is a
+ * name from the configuration, so it counts whatever the target answered;
+ * a model from the request counts only when the target accepted it.
+ */
+function measureTargets(summary: RequestSummary, models: ModelDimensionLimiter): MetricPoints[] {
+  return (summary.targets ?? []).map((target) => {
+    const accepted = target.routeModel || (typeof target.result === "number" && target.result < 400);
+    return {
+      dimensions: { provider: target.provider, model: models.valueFor(target.model, accepted ? 200 : 400), endpoint: summary.endpoint ?? "none", keyId: summary.keyId },
+      values: { targetAttempts: target.attempts, targetFailures: target.fellBack || isFailure(target.result) ? 1 : 0 },
+    };
+  });
+}
+
+function isFailure(result: number | string): boolean {
+  return typeof result === "string" || result === 429 || result >= 500;
 }

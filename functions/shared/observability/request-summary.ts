@@ -22,6 +22,20 @@ export type RequestOutcome =
   | "upstream_failure"
   | "client_aborted";
 
+/** One target a request tried: its provider and model, its attempts, and how it ended. */
+export interface TargetSummary {
+  readonly provider: string;
+  readonly model?: string;
+  /** Whether the model is the route's (configured) rather than the request's. */
+  readonly routeModel: boolean;
+  /** Attempts at the target: 1 plus its retries. */
+  readonly attempts: number;
+  /** The status of its last answer, or the gateway error code of its last failure. */
+  readonly result: number | string;
+  /** Whether the request moved on to the next target after it. */
+  readonly fellBack: boolean;
+}
+
 /** One request, measured. Times are milliseconds from the gateway receiving the request. */
 export interface RequestSummary {
   readonly requestId: string;
@@ -48,6 +62,12 @@ export interface RequestSummary {
   readonly upstreamMs?: number;
   /** Upstream attempts beyond the first. */
   readonly retries: number;
+  /** The route the request took, when it took one. */
+  readonly route?: string;
+  /** The targets tried, in order, for a request that went to a provider over HTTP. */
+  readonly targets?: readonly TargetSummary[];
+  /** Times the request moved on to another target. */
+  readonly fallbacks?: number;
   /** Until the first body byte was handed to the client. */
   readonly firstByteMs?: number;
   /** Until the last byte was handed to the client (or the request failed). */
@@ -59,4 +79,6 @@ export interface RequestSummary {
   readonly costUsd?: number;
   /** What the response cache did, when the request could use it. */
   readonly cache?: "hit" | "miss" | "bypass";
+  /** The largest share (%) of a USD budget the request's key had spent once the request was charged (keys with a budget). */
+  readonly budgetUsedPercent?: number;
 }

@@ -4,24 +4,32 @@
  * body bytes, and the key as a bearer token with the account headers.
  */
 import type { ProviderSettings } from "../config/config.ts";
-import type { HttpProvider, ProviderCredential, UpstreamRequest } from "./types.ts";
+import type { HttpProvider, ProviderCall, ProviderCredential, UpstreamRequest } from "./types.ts";
 
 /** Creates the OpenAI provider (`OPENAI_BASE_URL`, default `https://api.openai.com/v1`). */
-export function createOpenAIProvider(settings: ProviderSettings, name = "openai"): HttpProvider {
+export function createOpenAIProvider(settings: Pick<ProviderSettings, "baseUrl"> & Partial<ProviderSettings>, name = "openai"): HttpProvider {
   const { baseUrl } = settings;
+  const extraHeaders = settings.headers ?? {};
   return {
     kind: "http",
     name,
-    capabilities: { streamUsageOption: true },
-    prepare(call) {
-      return {
-        url: `${baseUrl}${call.endpoint.upstreamPath}${call.query === "" ? "" : `?${call.query}`}`,
-        method: call.endpoint.endpoint.method,
-        headers: call.headers,
-        body: call.body,
-      };
-    },
+    capabilities: { streamUsageOption: true, keyRequired: true },
+    priceProvider: "openai",
+    prepare: (call) => prepareAt(`${baseUrl}${call.endpoint.upstreamPath}`, call, extraHeaders),
     authorize: bearerAuthorization,
+  };
+}
+
+/**
+ * The request for a call at `url` (the client's query appended): the client's
+ * headers with the configured ones on top, and the body as given.
+ */
+export function prepareAt(url: string, call: ProviderCall, extraHeaders: Readonly<Record<string, string>>): UpstreamRequest {
+  return {
+    url: call.query === "" ? url : `${url}${url.includes("?") ? "&" : "?"}${call.query}`,
+    method: call.endpoint.endpoint.method,
+    headers: Object.keys(extraHeaders).length === 0 ? call.headers : { ...call.headers, ...extraHeaders },
+    body: call.body,
   };
 }
 
@@ -38,4 +46,19 @@ export function bearerAuthorization(request: UpstreamRequest, credential: Provid
     if (credential.project !== undefined) headers["openai-project"] ??= credential.project;
   }
   return { ...request, headers };
+}
+
+/**
+ * Azure's key auth: `api-key: <key>`. A passthrough caller's
+ * `Authorization: Bearer <key>` becomes `api-key: <key>`, so one SDK set-up
+ * (an OpenAI client with its own key) works for every provider.
+ */
+export function apiKeyAuthorization(request: UpstreamRequest, credential: ProviderCredential): UpstreamRequest {
+  if (credential.kind === "none") return request;
+  const key = credential.kind === "managed" ? credential.apiKey : bearerToken(credential.authorization);
+  return { ...request, headers: { ...request.headers, "api-key": key } };
+}
+
+function bearerToken(authorization: string): string {
+  return /^Bearer\s+(\S.*)$/i.exec(authorization.trim())?.[1]?.trim() ?? authorization.trim();
 }

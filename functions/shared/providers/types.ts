@@ -23,6 +23,18 @@ export interface ProviderResponse {
 export interface ProviderCapabilities {
   /** Whether streams report usage when asked with `stream_options.include_usage` (else the option is never added). */
   readonly streamUsageOption: boolean;
+  /**
+   * Whether a managed call needs a configured key. A provider that needs none
+   * (a self-hosted server run without one) gets the credential `none`, and may
+   * authenticate on its own (Bedrock signs with the function's IAM role).
+   */
+  readonly keyRequired: boolean;
+  /**
+   * The endpoints (catalogue names, e.g. `chat.completions`) the provider
+   * serves; absent means every endpoint. A request for another endpoint is
+   * refused with a 400 naming these, before anything is sent.
+   */
+  readonly endpoints?: readonly string[];
 }
 
 /**
@@ -60,6 +72,8 @@ export interface HttpProvider {
   readonly kind: "http";
   readonly name: string;
   readonly capabilities: ProviderCapabilities;
+  /** The provider's id in the price catalogue, when its models have list prices. */
+  readonly priceProvider?: string;
   /** The HTTP request for a call: its URL (which may depend on the model), headers and body. Pure. */
   prepare(call: ProviderCall): UpstreamRequest;
   /**
@@ -69,6 +83,17 @@ export interface HttpProvider {
   authorize(request: UpstreamRequest, credential: ProviderCredential): UpstreamRequest | Promise<UpstreamRequest>;
   /** Turns the provider's answer into OpenAI's wire; absent for providers that speak it already. */
   decode?(response: ProviderResponse, call: ProviderCall): ProviderResponse;
+  /**
+   * An answer made from the provider's configuration alone (Bedrock lists its
+   * configured models), or undefined when the call needs the provider. Pure.
+   */
+  answerLocally?(call: ProviderCall): ProviderResponse | undefined;
+  /**
+   * A call the provider takes in several requests (Titan embeds one text per
+   * request): the parts, each an OpenAI call of the same endpoint, whose
+   * OpenAI answers the core merges; undefined when one request does. Pure.
+   */
+  split?(call: ProviderCall): readonly ProviderCall[] | undefined;
 }
 
 /** What a local provider gets: the matched endpoint and the parsed JSON body. */

@@ -2,7 +2,7 @@
  * When and how long to wait before trying the provider again.
  *
  * Retries happen only before anything has been sent to the client: on 429,
- * 500, 502, 503, 504 and connection failures, never on other statuses nor on
+ * 500, 502, 503, 504, 529 and connection failures, never on other statuses nor on
  * a reply that is not HTTP. The
  * wait is exponential backoff with full jitter, unless the provider says how
  * long (`retry-after-ms`, `retry-after` in seconds or as an HTTP date); a
@@ -14,8 +14,12 @@ import { parseWholeNumber } from "../config/env-values.ts";
 import { InvalidRequestError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
 import { headerValue, type IncomingHeaders } from "../http/headers.ts";
 
-/** Statuses worth another try: rate limits and provider-side failures. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+/**
+ * Statuses worth another try: rate limits and provider-side failures, and
+ * Anthropic's 529 `overloaded_error` (its own SDK retries it; the gateway
+ * relays it as a 503).
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504, 529]);
 
 /**
  * The most retries a request may ask for with `x-gateway-max-retries`: fewer

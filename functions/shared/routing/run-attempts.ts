@@ -5,17 +5,25 @@
  * Each attempt takes a key from the target provider's pool (rotated across
  * requests), has the provider prepare and authorize the request, and sends
  * it. After each attempt the strategies, in order, say what comes next: the
- * first that decides wins, and when none does the outcome stands.
+ * first that decides wins, and when none does the outcome stands. A target's
+ * final outcome then goes to the plan, which says whether the request moves
+ * on to its next target (a route's fall-back) while time is left.
+ *
+ * A target's provider may answer from its configuration alone
+ * (`answerLocally`: Bedrock's model list), or take the call in parts
+ * (`split`: Titan embeds one text per request), each part attempted as a
+ * call of its own and the answers merged; either way, as a route's target
+ * as much as when named alone.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Caller } from "../access/authenticate.ts";
 import type { Credentials, CredentialStore } from "../access/credentials.ts";
 import type { GatewayConfig, RetryConfig } from "../config/config.ts";
-import { ConfigurationError } from "../http/errors.ts";
-import type { ProviderCall, ProviderCredential } from "../providers/types.ts";
+import { ConfigurationError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
+import type { ProviderCall, ProviderCredential, UpstreamRequest } from "../providers/types.ts";
 import type { UpstreamClient, UpstreamResponse } from "../upstream/client.ts";
 import type { AttemptOutcome, AttemptPlan, AttemptTarget } from "./attempt-plan.ts";
-import { isRetryableFailure } from "./retry-policy.ts";
+import { callInParts } from "./call-in-parts.ts";
 import { STRATEGIES, type AttemptState } from "./strategies.ts";
 
 /** One request's run through its plan. */
@@ -32,6 +40,19 @@ export interface AttemptRun {
   remainingMs(): number;
   /** Told of each attempt after the first, before it is sent. */
   onRetry(): void;
+  /** Told of each target's end: its attempts, how it ended, and whether the request moved on to the next target. */
+  onTargetEnd?(report: TargetReport): void;
+}
+
+/** How one target of a request fared. */
+export interface TargetReport {
+  readonly target: AttemptTarget;
+  /** Attempts made at the target (1 plus its retries). */
+  readonly attempts: number;
+  /** The status of its last answer, or the gateway error code of its last failure. */
+  readonly result: number | string;
+  /** Whether the request moved on to the next target after it. */
+  readonly fellBack: boolean;
 }
 
 /** The response to relay, and the target that gave it. */
@@ -61,17 +82,47 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
     for (let index = 0; ; index += 1) {
       const target = targets[index] as AttemptTarget;
       if (index > 0) run.onRetry();
-      const outcome = await runTarget(target, run);
-      const last = index === targets.length - 1 || run.signal.aborted || !run.plan.fallBack(outcome);
+      const { outcome, attempts, decoded } = await runTarget(target, run);
+      const fallBack = run.plan.fallBack(outcome, target);
+      const last = index === targets.length - 1 || !fallBack || run.signal.aborted || run.remainingMs() <= 0;
+      run.onTargetEnd?.({ target, attempts, result: resultOf(outcome), fellBack: !last });
       if (last) {
         if ("error" in outcome) throw outcome.error;
-        return { response: decode(target, run, outcome.response), target };
+        return { response: decoded ? outcome.response : decode(target, run, outcome.response), target };
       }
       if ("response" in outcome) outcome.response.discard();
     }
   };
 
-  async function runTarget(target: AttemptTarget, run: AttemptRun): Promise<AttemptOutcome> {
+  /**
+   * A target's outcome: its answer from configuration, its parts' merged
+   * answer, or its attempts' last; `decoded` when already in OpenAI's wire.
+   */
+  async function runTarget(target: AttemptTarget, run: AttemptRun): Promise<TargetRun> {
+    const call = run.callFor(target);
+    const local = target.provider.answerLocally?.(call);
+    // Counted as one attempt: the target answered, without a request.
+    if (local !== undefined) return { outcome: { response: { ...local, abort: () => undefined, discard: () => undefined } }, attempts: 1, decoded: true };
+    const parts = target.provider.split?.(call);
+    if (parts === undefined) return { ...(await attemptTarget(target, run)), decoded: false };
+    let attempts = 0;
+    try {
+      const response = await callInParts(parts, async (part) => {
+        const partRun: AttemptRun = { ...run, callFor: () => part };
+        const result = await attemptTarget(target, partRun);
+        attempts += result.attempts;
+        if ("error" in result.outcome) throw new PartFailure(result.outcome.error);
+        return decode(target, partRun, result.outcome.response);
+      });
+      return { outcome: { response }, attempts, decoded: true };
+    } catch (error) {
+      // A part's failure is the target's, for the plan to judge; anything else (the client left) is thrown.
+      if (error instanceof PartFailure) return { outcome: { error: error.failure }, attempts, decoded: true };
+      throw error;
+    }
+  }
+
+  async function attemptTarget(target: AttemptTarget, run: AttemptRun): Promise<{ outcome: AttemptOutcome; attempts: number }> {
     const state: AttemptState = {
       provider: target.provider.name,
       credentials: run.credentials,
@@ -86,29 +137,33 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
         step = await strategy(outcome, state, { caller: run.caller, retry: run.retry, remainingMs: run.remainingMs, store });
         if (step !== undefined) break;
       }
-      if (step === undefined) return outcome;
+      if (step === undefined) return { outcome, attempts: state.attempt + 1 };
       if ("response" in outcome) outcome.response.discard();
-      if (step.kind === "fail") throw step.error;
+      if (step.kind === "fail") return { outcome: { error: step.error }, attempts: state.attempt + 1 };
       if (step.delayMs > 0) await sleep(step.delayMs, undefined, { signal: run.signal });
       state.attempt += 1;
       run.onRetry();
     }
   }
 
-  /** One attempt; a failure worth retrying becomes an outcome, any other is thrown. */
+  /**
+   * One attempt. A failure to get an answer from the provider (unreachable,
+   * too slow, not HTTP) becomes an outcome for the strategies and the plan;
+   * anything else (the client left, a misconfiguration) is thrown.
+   */
   async function attempt(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<AttemptOutcome> {
+    const { provider } = target;
+    const credential = credentialFor(run.caller, state, provider.capabilities.keyRequired);
+    const prepared = await provider.authorize(provider.prepare(run.callFor(target)), credential);
     try {
-      return { response: await send(target, run, state) };
+      return { response: await send(prepared, run) };
     } catch (error) {
-      if (!isRetryableFailure(error)) throw error;
-      return { error };
+      if (error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError) return { error };
+      throw error;
     }
   }
 
-  async function send(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<UpstreamResponse> {
-    const { provider } = target;
-    const credential = credentialFor(run.caller, state);
-    const prepared = await provider.authorize(provider.prepare(run.callFor(target)), credential);
+  function send(prepared: UpstreamRequest, run: AttemptRun): Promise<UpstreamResponse> {
     const headers = prepared.body === undefined ? prepared.headers : { ...prepared.headers, "content-length": String(prepared.body.byteLength) };
     return upstream.send({
       ...prepared,
@@ -127,12 +182,29 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
   }
 }
 
+/** How a target ended, and whether its answer is in OpenAI's wire already. */
+interface TargetRun {
+  readonly outcome: AttemptOutcome;
+  readonly attempts: number;
+  readonly decoded: boolean;
+}
+
+/** A part's failed outcome, carried out of {@link callInParts}. */
+class PartFailure extends Error {
+  readonly failure: unknown;
+  constructor(failure: unknown) {
+    super("a part of the call failed");
+    this.failure = failure;
+  }
+}
+
 /**
  * The credential an attempt sends: the pool key at the state's position
- * (managed; the key's own provider key or project when it has one), the
- * caller's own, or none.
+ * (managed: the key's own provider key when it has one, else the shared
+ * pool; none for a provider that needs no key and has none), the caller's
+ * own, or none.
  */
-function credentialFor(caller: Caller, state: AttemptState): ProviderCredential {
+function credentialFor(caller: Caller, state: AttemptState, keyRequired: boolean): ProviderCredential {
   if (caller.mode === "passthrough") return { kind: "passthrough", authorization: caller.authorization };
   if (caller.mode === "anonymous") return { kind: "none" };
   const own = caller.providerAccounts?.[state.provider];
@@ -140,11 +212,19 @@ function credentialFor(caller: Caller, state: AttemptState): ProviderCredential 
   const apiKeys = own?.apiKeys ?? shared?.apiKeys;
   const apiKey = apiKeys === undefined || apiKeys.length === 0 ? undefined : apiKeys[state.keyIndex % apiKeys.length];
   if (apiKey === undefined) {
+    if (!keyRequired) return { kind: "none" };
     throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
   }
   // A key with its own provider key is its own account: the shared key's organization and project are not its.
   const account = own?.apiKeys === undefined ? shared : undefined;
-  return { kind: "managed", apiKey, organization: own?.organization ?? account?.organization, project: own?.project ?? account?.project };
+  // Its own account's project first, then the project the key is bound to (`npm run keys -- … --project`), then the shared one.
+  return { kind: "managed", apiKey, organization: own?.organization ?? account?.organization, project: own?.project ?? caller.project ?? account?.project };
+}
+
+function resultOf(outcome: AttemptOutcome): number | string {
+  if ("response" in outcome) return outcome.response.status;
+  const code = (outcome.error as { code?: unknown }).code;
+  return typeof code === "string" ? code : "upstream_error";
 }
 
 /** The response in OpenAI's wire, for providers that speak another. */

@@ -8,7 +8,7 @@ import type { RetryConfig } from "../config/config.ts";
 import { GatewayError } from "../http/errors.ts";
 import { headerValue } from "../http/headers.ts";
 import type { AttemptOutcome } from "./attempt-plan.ts";
-import { RETRYABLE_STATUSES, retryDelayMs } from "./retry-policy.ts";
+import { isRetryableFailure, RETRYABLE_STATUSES, retryDelayMs } from "./retry-policy.ts";
 
 /** Where a target's attempts stand. */
 export interface AttemptState {
@@ -74,6 +74,8 @@ export const refreshRejectedKey: AttemptStrategy = async (outcome, state, contex
 export const retryWithBackoff: AttemptStrategy = async (outcome, state, context) => {
   const response = "response" in outcome ? outcome.response : undefined;
   if (response !== undefined && !RETRYABLE_STATUSES.has(response.status)) return undefined;
+  // A timeout waiting for the answer is worth a fall-back to another target, not a retry of this one.
+  if (response === undefined && !isRetryableFailure((outcome as { error: unknown }).error)) return undefined;
   if (state.attempt >= context.retry.maxRetries) return undefined;
   const delayMs = retryDelayMs(state.attempt, response?.headers, context.retry);
   if (delayMs === undefined || delayMs >= context.remainingMs() - 1_000) return undefined;

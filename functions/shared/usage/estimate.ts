@@ -1,12 +1,13 @@
 /**
- * The gateway's estimate of a request's usage, for when the client leaves
- * before the provider reported it (a caller must not dodge its token limits
- * by closing the connection at `finish_reason`).
+ * The gateway's estimate of a request's usage, for when an answer is cut
+ * short before the provider reported it: the client left (a caller must not
+ * dodge its token limits by closing the connection at `finish_reason`), the
+ * provider broke off, or a time bound hit. The provider has done the work.
  *
  * Deliberately on the high side, and documented in the README:
  * - prompt tokens: the request body's bytes / 4 (JSON punctuation and field
  *   names count too, so this over-counts the prompt);
- * - completion tokens: one per data event relayed (OpenAI sends about one
+ * - completion tokens: one per stream data line read (OpenAI sends about one
  *   token per chunk), or the relayed bytes / 4 for a body that is not a stream.
  */
 import type { TokenUsage } from "./usage-readers.ts";

@@ -17,6 +17,7 @@
  */
 import type { PriceTable } from "../config/prices.ts";
 import type { GatewayStore } from "../stores/types.ts";
+import { loadPriceCatalogue } from "./price-catalogue.ts";
 import { estimateCostUsd } from "./pricing.ts";
 import { normalizeUsage, type TokenUsage } from "./usage-readers.ts";
 
@@ -35,8 +36,11 @@ export interface ObjectUsage {
 
 /** Counts objects' usage once each. */
 export interface ObjectUsageCounter {
-  /** The usage of the completed batches in an answer (one batch, or a list page) not counted before. */
-  batches(answer: unknown): Promise<ObjectUsage>;
+  /**
+   * The usage of the completed batches in an answer (one batch, or a list page) not counted before.
+   * @param priceProvider the provider's id in the price catalogue, for its list prices
+   */
+  batches(answer: unknown, priceProvider?: string): Promise<ObjectUsage>;
   /** A response's usage as a retrieve reports it: counted only for a background response, and only once. */
   response(responseId: string, usage: TokenUsage | undefined): Promise<ObjectUsage>;
   /** Notes a background response whose creation reported no usage: its first retrieve with usage counts it. */
@@ -47,17 +51,19 @@ export interface ObjectUsageCounter {
 export function createObjectUsageCounter(store: GatewayStore, prices: PriceTable): ObjectUsageCounter {
   const firstTime = async (id: string) => (await store.add(`usage-counted:${id}`, 1, COUNTED_TTL_SECONDS)) === 1;
   return {
-    async batches(answer) {
+    async batches(answer, priceProvider) {
       const batches = isObject(answer) && Array.isArray(answer.data) ? answer.data.filter(isObject) : isObject(answer) ? [answer] : [];
       const done = batches.filter((batch) => batch.status === "completed" && typeof batch.id === "string" && normalizeUsage(batch.usage) !== undefined);
       const counted = (await Promise.all(done.map(async (batch) => ((await firstTime(batch.id as string)) ? batch : undefined)))).filter(isObject);
       if (counted.length === 0) return {};
+      // List prices are there once the catalogue has loaded; without it, the overrides alone price.
+      if (priceProvider !== undefined) await loadPriceCatalogue().catch(() => undefined);
       let usage: TokenUsage | undefined;
       let costUsd: number | undefined;
       for (const batch of counted) {
         const own = normalizeUsage(batch.usage) as TokenUsage;
         usage = usage === undefined ? own : addUsage(usage, own);
-        const cost = estimateCostUsd(prices, typeof batch.model === "string" ? batch.model : undefined, own);
+        const cost = estimateCostUsd(prices, priceProvider, typeof batch.model === "string" ? batch.model : undefined, own);
         if (cost !== undefined) costUsd = (costUsd ?? 0) + cost * BATCH_PRICE_FACTOR;
       }
       const models = new Set(counted.map((batch) => batch.model));

@@ -28,7 +28,9 @@ const TOKEN_FIELDS = ["prompt_tokens", "input_tokens", "completion_tokens", "out
  * Normalises OpenAI's usage objects: chat and completions (`prompt_tokens`…),
  * the Responses API, images, transcriptions and speech (`input_tokens`…) and
  * embeddings (`prompt_tokens` only). A usage without token counts (audio
- * billed by duration) is none.
+ * billed by duration) is none. DeepSeek reports cached prompt tokens as
+ * `prompt_cache_hit_tokens` (api-docs.deepseek.com, "Context Caching") rather
+ * than in `prompt_tokens_details`.
  */
 export function normalizeUsage(raw: unknown): TokenUsage | undefined {
   if (typeof raw !== "object" || raw === null) return undefined;
@@ -42,7 +44,7 @@ export function normalizeUsage(raw: unknown): TokenUsage | undefined {
     promptTokens: prompt,
     completionTokens: completion,
     totalTokens: count(usage.total_tokens) || prompt + completion,
-    cachedPromptTokens: count(promptDetails?.cached_tokens),
+    cachedPromptTokens: count(promptDetails?.cached_tokens) || count(usage.prompt_cache_hit_tokens),
     reasoningTokens: count(completionDetails?.reasoning_tokens),
   };
 }
@@ -107,9 +109,11 @@ export interface SseUsageReader {
 }
 
 /**
- * Usage of an SSE body: chat and completion chunks with `usage`, or the
- * Responses API's final event (`response.usage`). Only data lines that carry
- * a usage object are parsed; the rest are passed over with one regex test.
+ * Usage of an SSE body: chat and completion chunks with `usage`, the
+ * Responses API's final event (`response.usage`), or Groq's last chunk,
+ * which carries it as `x_groq.usage` (Groq's streaming wire, as its SDK users
+ * read it: `chunk.x_groq?.usage`). Only data lines that carry a usage object
+ * are parsed; the rest are passed over with one regex test.
  */
 export function createSseUsageReader(): SseUsageReader {
   let usage: TokenUsage | undefined;
@@ -124,7 +128,7 @@ export function createSseUsageReader(): SseUsageReader {
       if (!USAGE_OBJECT.test(line)) return;
       try {
         const event = JSON.parse(line.slice(5)) as Json;
-        const raw = event.usage ?? (event.response as Json | undefined)?.usage;
+        const raw = event.usage ?? (event.response as Json | undefined)?.usage ?? (event.x_groq as Json | undefined)?.usage;
         usage = normalizeUsage(raw) ?? usage;
       } catch {
         // A line that is not JSON carries no usage; the client sees it unchanged.

@@ -1,0 +1,78 @@
+/**
+ * Metrics, cost, the response cache and key limits work for the translating
+ * providers as for OpenAI: they read the translated (OpenAI) wire.
+ */
+import { RateLimitError } from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCAL_AWS_ENV, setProcessEnv } from "../support/aws-env.ts";
+import { startFakeAnthropic } from "../support/fake-anthropic.ts";
+import { startFakeBedrock } from "../support/fake-bedrock.ts";
+import { useStarted, useTestGateway } from "../support/gateway-fixture.ts";
+import { metricsOf } from "../support/local-gateway.ts";
+import { rejectionOf } from "../support/openai-errors.ts";
+
+const KEY = "gw-bookkeeping-0123456789";
+/** One key with a token limit per provider (env-2, env-3), so each provider's test starts with an unspent key. */
+const LIMITED_KEYS = ["gw-bookkeeping-limited-a-0123456789", "gw-bookkeeping-limited-b-0123456789"] as const;
+const CREDENTIALS = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID as string, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY as string };
+const BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+
+let restoreEnv: () => void = () => undefined;
+beforeAll(() => {
+  restoreEnv = setProcessEnv(LOCAL_AWS_ENV);
+});
+afterAll(() => restoreEnv());
+
+const anthropic = useStarted(() => startFakeAnthropic({ apiKey: "sk-ant-gateway" }), { what: "the fake Anthropic API", reset: (fake) => fake.reset() });
+const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: CREDENTIALS }), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
+const fixture = useTestGateway(() => ({
+  GATEWAY_PROVIDERS: JSON.stringify({
+    anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },
+    bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl },
+  }),
+  GATEWAY_API_KEYS: [KEY, ...LIMITED_KEYS].join(","),
+  GATEWAY_KEY_LIMITS: JSON.stringify({ "env-2": { tokensPerMinute: 100 }, "env-3": { tokensPerMinute: 100 } }),
+  GATEWAY_PRICES: JSON.stringify({ "claude-sonnet-4-5": { input: 3, cachedInput: 0.3, output: 15 }, [BEDROCK_MODEL]: { input: 3, cachedInput: 0.3, output: 15 } }),
+}));
+
+const PROVIDERS = [
+  { provider: "anthropic", model: "claude-sonnet-4-5", limitedKey: LIMITED_KEYS[0], requests: () => anthropic().requests },
+  { provider: "bedrock", model: BEDROCK_MODEL, limitedKey: LIMITED_KEYS[1], requests: () => bedrock().requests },
+] as const;
+
+describe.each(PROVIDERS)("bookkeeping for $provider", ({ provider, model, limitedKey, requests }) => {
+  const client = (key = KEY) => fixture.gateway.client(key, { "x-provider": provider });
+
+  it("measures tokens and prices them, cached input at its own price, for a stream whose client did not ask for usage", async () => {
+    const stream = await client().chat.completions.create({ model, messages: [{ role: "user", content: "cost" }], stream: true });
+    for await (const chunk of stream) void chunk;
+    const [summary] = await fixture.gateway.waitForSummaries(1);
+    // 40 input + 100 cache reads + 10 cache writes, 20 output: (50 × 3 + 100 × 0.3 + 20 × 15) / 1e6.
+    expect(summary?.costUsd).toBeCloseTo(0.00048, 10);
+    expect(metricsOf(summary)).toMatchObject({ promptTokens: 150, cachedPromptTokens: 100, completionTokens: 20, totalTokens: 170 });
+  });
+
+  it("serves a repeated streamed request from the response cache, the same stream again", async () => {
+    const post = () =>
+      fetch(`${fixture.gateway.baseURL}chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, "x-provider": provider, "x-gateway-cache-ttl": "60" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "cache me" }], stream: true }),
+      });
+    const first = await post();
+    const firstText = await first.text();
+    await fixture.gateway.waitForSummaries(1);
+    const second = await post();
+    expect([first.headers.get("x-gateway-cache"), second.headers.get("x-gateway-cache")]).toEqual(["MISS", "HIT"]);
+    expect(await second.text()).toBe(firstText);
+    expect(requests()).toHaveLength(1);
+  });
+
+  it("charges a key's token limit with the translated usage", async () => {
+    await client(limitedKey).chat.completions.create({ model, messages: [{ role: "user", content: "spend" }] });
+    await fixture.gateway.waitForSummaries(1);
+    const error = await rejectionOf(client(limitedKey).chat.completions.create({ model, messages: [{ role: "user", content: "again" }] }));
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(requests()).toHaveLength(1);
+  });
+});
