@@ -130,7 +130,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       recorder.cache(caching);
       const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
       const reservation = await limiter.admit(caller, chargeOf(estimate, recorder.costOf(estimate)));
-      const call = { recorder, request, match, destination, body, caller, credentials, retry, routeNames: destinations.routeNames };
+      const call = { recorder, request, match, destination, body, model, caller, credentials, retry, routeNames: destinations.routeNames };
       return await serve(call, caching, reservation);
     } catch (error) {
       return answerError(recorder, request.signal, error, now);

@@ -7,7 +7,7 @@
 import type { Caller } from "../access/authenticate.ts";
 import type { Credentials } from "../access/credentials.ts";
 import type { GatewayConfig, RetryConfig } from "../config/config.ts";
-import { modelOfPath, type EndpointMatch } from "../endpoints/match.ts";
+import type { EndpointMatch } from "../endpoints/match.ts";
 import { selectRequestHeaders } from "../http/headers.ts";
 import type { RequestBody } from "../http/request-body.ts";
 import type { GatewayRequest } from "../http/wire.ts";
@@ -37,6 +37,8 @@ export interface ProviderCallInput {
   readonly match: EndpointMatch;
   readonly destination: Destination;
   readonly body: RequestBody;
+  /** The model the request names, wherever it puts it (endpoints/request-facts.ts: the body, a form field, the path). */
+  readonly model: string | undefined;
   readonly caller: Caller;
   readonly credentials: Credentials;
   readonly retry: RetryConfig;
@@ -62,7 +64,7 @@ export function createProviderCaller(dependencies: {
     return { ...answer, response: withRouteModels(answer.response, input.routeNames) };
   };
 
-  async function call({ recorder, request, match, destination, body, caller, credentials, retry }: ProviderCallInput): Promise<ProviderAnswer> {
+  async function call({ recorder, request, match, destination, body, model: requestModel, caller, credentials, retry }: ProviderCallInput): Promise<ProviderAnswer> {
     const json = body.kind === "json" ? body.json : undefined;
     const plan = planOf(destination, caller);
     recorder.upstreamStarted(now());
@@ -79,7 +81,7 @@ export function createProviderCaller(dependencies: {
       query: request.query,
       // A tenant must not steer the operator's key to another organization or project, unless its key allows it.
       headers: selectRequestHeaders(request.headers, { accountHeaders: caller.mode !== "managed" || caller.allowAccountHeaders === true }),
-      model: typeof json?.model === "string" ? json.model : modelOfPath(match),
+      model: requestModel,
     };
     // Each target's call is made once: its body is the same for every attempt.
     const calls = new Map<AttemptTarget, { call: ProviderCall; usageInjected: boolean }>();
