@@ -2,7 +2,7 @@
  * Credentials from one AWS Secrets Manager secret, cached per execution
  * environment with a TTL so that a rotated key takes effect without a redeploy.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../http/errors.ts";
 import { parseSecret, SecretFormatError } from "./parse-secret.ts";
 import type { Credentials, CredentialStore } from "./credentials.ts";
@@ -43,8 +43,9 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   function fetchSecret(): Promise<Credentials> {
     inFlight ??= (async () => {
       try {
-        client ??= createClient();
-        const credentials = await readSecret(client, options.secretId);
+        const sdk = await loadSecretsManagerSdk();
+        client ??= createClient(sdk);
+        const credentials = await readSecret(sdk, client, options.secretId);
         cache = { credentials, fetchedAt: now() };
         return credentials;
       } catch (error) {
@@ -71,12 +72,23 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   };
 }
 
-function createClient(): SecretsManagerClient {
-  return new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+type SecretsManagerSdk = typeof import("./secrets-manager-sdk.ts");
+
+// Loaded on the first fetch, not at start-up: a deployment without a secret never pays for
+// evaluating the SDK client, and one with a secret pays once, during its first request.
+// esbuild keeps a dynamic import() lazy inside the one-file bundle (the module is wrapped
+// and evaluated when first imported); test/lambda/cold-start.test.ts checks that it stays so.
+let sdkLoading: Promise<SecretsManagerSdk> | undefined;
+function loadSecretsManagerSdk(): Promise<SecretsManagerSdk> {
+  return (sdkLoading ??= import("./secrets-manager-sdk.ts"));
 }
 
-async function readSecret(client: SecretsManagerClient, secretId: string): Promise<Credentials> {
-  const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+function createClient(sdk: SecretsManagerSdk): SecretsManagerClient {
+  return new sdk.SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+}
+
+async function readSecret(sdk: SecretsManagerSdk, client: SecretsManagerClient, secretId: string): Promise<Credentials> {
+  const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
   if (output.SecretString === undefined) throw new SecretFormatError("the secret has no string value (binary secrets are not supported)");
   return parseSecret(output.SecretString);
 }

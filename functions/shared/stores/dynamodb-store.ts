@@ -5,7 +5,7 @@
  * for an item (400 KB) is skipped.
  */
 import { gzipSync, gunzipSync } from "node:zlib";
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { GatewayStore } from "./types.ts";
 
 /** Options of the DynamoDB store. */
@@ -19,18 +19,32 @@ export interface DynamoDbStoreOptions {
 /** An item holds at most 400 KB; leave room for the key and attributes. */
 const MAX_VALUE_BYTES = 380 * 1024;
 
+type DynamoDbSdk = typeof import("./dynamodb-sdk.ts");
+
+// Loaded on first use, not at start-up: a deployment without the table never evaluates the
+// SDK client (esbuild keeps a dynamic import() lazy in the one-file bundle; see
+// test/lambda/cold-start.test.ts).
+let sdkLoading: Promise<DynamoDbSdk> | undefined;
+function loadDynamoDbSdk(): Promise<DynamoDbSdk> {
+  return (sdkLoading ??= import("./dynamodb-sdk.ts"));
+}
+
 /** Creates the store; its client is created on first use. */
 export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore {
   const now = options.now ?? Date.now;
   let client = options.client;
-  const getClient = () =>
-    (client ??= new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } }));
+  const getClient = async () => {
+    const sdk = await loadDynamoDbSdk();
+    client ??= new sdk.DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    return { sdk, client };
+  };
   const expiry = (ttlSeconds: number) => String(Math.ceil(now() / 1000) + ttlSeconds);
 
   return {
     async get(key) {
-      const output = await getClient().send(
-        new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false }),
+      const { sdk, client } = await getClient();
+      const output = await client.send(
+        new sdk.GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: false }),
       );
       const item = output.Item;
       // TTL deletion is lazy (it can take days): an expired item is treated as gone.
@@ -42,8 +56,9 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       const useCompressed = compressed.byteLength < value.byteLength;
       const stored = useCompressed ? compressed : value;
       if (stored.byteLength > MAX_VALUE_BYTES) return false;
-      await getClient().send(
-        new PutItemCommand({
+      const { sdk, client } = await getClient();
+      await client.send(
+        new sdk.PutItemCommand({
           TableName: options.tableName,
           Item: {
             pk: { S: key },
@@ -58,8 +73,9 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       return true;
     },
     async add(key, amount, ttlSeconds) {
-      const output = await getClient().send(
-        new UpdateItemCommand({
+      const { sdk, client } = await getClient();
+      const output = await client.send(
+        new sdk.UpdateItemCommand({
           TableName: options.tableName,
           Key: { pk: { S: key } },
           UpdateExpression: "ADD #count :amount SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)",
