@@ -1,14 +1,16 @@
 /**
  * A Node.js Lambda function for response streaming, with its defaults built
  * in: nodejs24.x on arm64, an ESM bundle (minified, source maps, every
- * dependency inside), its own log group with retention, a role that may write
- * only to that log group, and a Function URL in RESPONSE_STREAM mode.
+ * dependency inside; see function-bundle.ts), its own log group with
+ * retention, a role that may write only to that log group, and a Function URL
+ * in RESPONSE_STREAM mode.
  */
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import {
   Architecture,
+  Function as LambdaFunction,
   FunctionUrlAuthType,
   HttpMethod,
   InvokeMode,
@@ -16,10 +18,10 @@ import {
   type FunctionUrl,
   type FunctionUrlCorsOptions,
 } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import type { FunctionUrlAuth } from "../settings.ts";
+import { functionCode } from "./function-bundle.ts";
 
 /** Options of a streaming function. */
 export interface StreamingFunctionProps {
@@ -37,26 +39,9 @@ export interface StreamingFunctionProps {
 /** The project root, where package-lock.json lives. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/**
- * The esbuild options of every function bundle. The Lambda tests build the
- * bundle through the synthesized stack, so they run exactly this output.
- */
-export const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  target: "node24",
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ["module", "main"],
-  // Bundle the AWS SDK too: the tested artifact is the deployed one, and one minified file loads faster.
-  externalModules: [],
-  // CommonJS dependencies inside an ESM bundle still call require().
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-};
-
 /** A streaming Lambda function with its log group and Function URL. */
 export class StreamingFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly url: FunctionUrl;
   readonly logGroup: LogGroup;
 
@@ -73,19 +58,16 @@ export class StreamingFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, "Function", {
-      entry: `${PROJECT_ROOT}${props.entry}`,
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+    this.function = new LambdaFunction(this, "Function", {
+      code: functionCode(`${PROJECT_ROOT}${props.entry}`),
+      handler: "index.handler",
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
       role,
       logGroup: this.logGroup,
-      bundling: BUNDLING,
-      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      environment: props.environment,
     });
     this.url = this.function.addFunctionUrl({
       authType: props.authType === "AWS_IAM" ? FunctionUrlAuthType.AWS_IAM : FunctionUrlAuthType.NONE,

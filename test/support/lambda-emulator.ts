@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -57,6 +57,8 @@ export interface FunctionUrlEmulator {
   readonly logs: string[];
   /** Milliseconds from spawning the runtime process until it first called /runtime/invocation/next. */
   readonly readyMs: number;
+  /** CPU time (user + system, ms) the runtime process had used when it first called /next; NaN where /proc is missing. */
+  readonly readyCpuMs: number;
   /** PID of the runtime process (for memory measurements). */
   readonly pid: number;
   close(): Promise<void>;
@@ -96,6 +98,21 @@ function captureLines(stream: NodeJS.ReadableStream | null, name: "stdout" | "st
   });
 }
 
+/** User + system CPU time of a process in ms, from /proc/<pid>/stat (NaN when unreadable). */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start after the last ")"; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux Lambda and CI machine. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolvePromise) => {
     if (!server.listening) return resolvePromise();
@@ -126,6 +143,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
   let initError: string | null = null;
   let spawnedAt = 0;
   let readyAt = 0;
+  let readyCpuMs = Number.NaN;
 
   const runtimeApi = new RuntimeApiServer({
     functionArn: `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:${functionName}`,
@@ -133,6 +151,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
     maxConcurrency: options.maxConcurrency,
     onReady: () => {
       readyAt = performance.now();
+      if (child?.pid !== undefined) readyCpuMs = processCpuMs(child.pid);
       readyResolve();
     },
     onInitError: (errorType, body) => {
@@ -235,6 +254,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       url,
       logs,
       readyMs,
+      readyCpuMs,
       pid,
       close: () => (closing ??= cleanup()),
     };
