@@ -49,7 +49,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     store: options.store,
     onStoreError: (error, operation) => console.error(`store: ${operation} failed: ${error instanceof Error ? error.name : String(error)}`),
   });
-  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => console.log(formatRequestLine(summary, metrics)));
+  // One write of the line: console.log would format its argument again and go through the Console's stream machinery per request.
+  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => void process.stdout.write(`${formatRequestLine(summary, metrics)}\n`));
   const models = new ModelDimensionLimiter();
 
   async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {

@@ -53,23 +53,21 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
     now,
     onEnd: (relayed) => {
       const result = settleUsage(relayed, context, response.status);
-      void context
-        .afterEnd(result)
-        .catch(() => undefined)
-        .finally(() =>
-          completion.resolve(
-            recorder.summary({
-              status: response.status,
-              outcome: result.outcome,
-              upstreamRequestId: headerValue(response.headers, "x-request-id"),
-              firstByteAt: result.firstByteAt,
-              upstreamEndedAt: result.upstreamEndedAt,
-              endedAt: result.endedAt,
-              usage: result.usage,
-              usageEstimated: result.usageEstimated || undefined,
-            }),
-          ),
+      const summarize = () =>
+        completion.resolve(
+          recorder.summary({
+            status: response.status,
+            outcome: result.outcome,
+            upstreamRequestId: headerValue(response.headers, "x-request-id"),
+            firstByteAt: result.firstByteAt,
+            upstreamEndedAt: result.upstreamEndedAt,
+            endedAt: result.endedAt,
+            usage: result.usage,
+            usageEstimated: result.usageEstimated || undefined,
+          }),
         );
+      // One reaction for either outcome (a failed bookkeeping step never fails the request).
+      void context.afterEnd(result).then(summarize, summarize);
     },
   });
   return { status: response.status, headers, body, completed: completion.promise };
