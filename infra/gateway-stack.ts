@@ -39,6 +39,7 @@ export class GatewayStack extends Stack {
       logRetention: settings.logRetentionDays as RetentionDays,
       authType: settings.authType,
       corsAllowedOrigins: settings.corsAllowedOrigins,
+      managedInstances: settings.managedInstances,
       environment: {
         GATEWAY_SECRET_ID: this.secret.secretArn,
         GATEWAY_SECRET_TTL_SECONDS: String(settings.secretTtlSeconds),

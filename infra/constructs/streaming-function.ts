@@ -20,8 +20,9 @@ import {
 } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import type { FunctionUrlAuth } from "../settings.ts";
+import type { FunctionUrlAuth, ManagedInstancesSettings } from "../settings.ts";
 import { functionCode } from "./function-bundle.ts";
+import { ManagedInstances } from "./managed-instances.ts";
 
 /** Options of a streaming function. */
 export interface StreamingFunctionProps {
@@ -34,6 +35,8 @@ export interface StreamingFunctionProps {
   readonly authType: FunctionUrlAuth;
   /** Origins allowed by CORS on the Function URL; none turns CORS off. */
   readonly corsAllowedOrigins: readonly string[];
+  /** Run on Lambda Managed Instances (the Function URL then invokes a published version's alias). */
+  readonly managedInstances?: ManagedInstancesSettings;
 }
 
 /** The project root, where package-lock.json lives. */
@@ -44,6 +47,8 @@ export class StreamingFunction extends Construct {
   readonly function: LambdaFunction;
   readonly url: FunctionUrl;
   readonly logGroup: LogGroup;
+  /** The capacity provider placement, on Managed Instances. */
+  readonly managedInstances?: ManagedInstances;
 
   constructor(scope: Construct, id: string, props: StreamingFunctionProps) {
     super(scope, id);
@@ -69,7 +74,14 @@ export class StreamingFunction extends Construct {
       logGroup: this.logGroup,
       environment: props.environment,
     });
-    this.url = this.function.addFunctionUrl({
+    if (props.managedInstances !== undefined) {
+      this.managedInstances = new ManagedInstances(this, "ManagedInstances", {
+        function: this.function,
+        settings: props.managedInstances,
+        memorySize: props.memorySize,
+      });
+    }
+    this.url = (this.managedInstances?.alias ?? this.function).addFunctionUrl({
       authType: props.authType === "AWS_IAM" ? FunctionUrlAuthType.AWS_IAM : FunctionUrlAuthType.NONE,
       invokeMode: InvokeMode.RESPONSE_STREAM,
       cors: corsOptions(props.corsAllowedOrigins),
