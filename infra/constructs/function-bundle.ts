@@ -15,13 +15,13 @@
  * The Lambda tests and the benchmark run exactly this output: they synthesize
  * the stack and take the asset folder the template references.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { builtinModules } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { AssetHashType, DockerImage } from "aws-cdk-lib";
 import { Code } from "aws-cdk-lib/aws-lambda";
-import { buildSync, type BuildOptions } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 
 /** esbuild options of the function bundle (entry and output folder come per function). */
 export const BUNDLE_OPTIONS: BuildOptions = {
@@ -42,31 +42,52 @@ export const BUNDLE_OPTIONS: BuildOptions = {
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
 };
 
+const BUILTINS = new Set(builtinModules.map((name) => name.replace(/^node:/, "")));
+
+/**
+ * Static `import … from "node:x"` statements become a CommonJS module that
+ * hands out `process.getBuiltinModule("node:x")`, which esbuild reads through
+ * its own getters (no ESM namespace, no getter run at start-up). `import()`
+ * and `require()` of a built-in stay as they are: they run only when called.
+ */
+const builtinsWithoutEsmNamespace: Plugin = {
+  name: "builtins-without-esm-namespace",
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, "");
+      if (args.kind !== "import-statement" || !BUILTINS.has(name)) return undefined;
+      return { path: name, namespace: "node-builtin" };
+    });
+    esbuild.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+      loader: "js",
+    }));
+  },
+};
+
 /**
  * Bundles `entry` (absolute path) into `outputDir` as `index.mjs` plus chunks.
- * @returns the files written, relative to `outputDir`
+ * @returns the files written, relative to the working directory
  */
-export function bundleFunction(entry: string, outputDir: string): string[] {
-  const result = buildSync({
-    ...BUNDLE_OPTIONS,
-    entryPoints: { index: entry },
-    outdir: outputDir,
-    alias: builtinShims(),
-    metafile: true,
-  });
+export async function bundleFunction(entry: string, outputDir: string): Promise<string[]> {
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: { index: entry }, outdir: outputDir, plugins: [builtinsWithoutEsmNamespace], metafile: true });
   return Object.keys(result.metafile.outputs);
 }
 
+const THIS_FILE = fileURLToPath(import.meta.url);
+
 /** The function's code asset; the hash is the bundle's, so unchanged code is not uploaded again. */
 export function functionCode(entry: string): Code {
-  return Code.fromAsset(join(entry, ".."), {
+  return Code.fromAsset(dirname(entry), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Never pulled: local bundling below always runs (esbuild is a dependency of the project).
       image: DockerImage.fromRegistry("scratch"),
       local: {
         tryBundle(outputDir) {
-          bundleFunction(entry, outputDir);
+          // esbuild plugins need its asynchronous API, and CDK bundles synchronously: a child process does it.
+          const result = spawnSync(process.execPath, [THIS_FILE, entry, outputDir], { stdio: "inherit" });
+          if (result.status !== 0) throw new Error(`bundling ${entry} failed (exit ${result.status ?? result.signal})`);
           return true;
         },
       },
@@ -74,21 +95,8 @@ export function functionCode(entry: string): Code {
   });
 }
 
-let shims: Record<string, string> | undefined;
-
-/** Maps every Node built-in (`http` and `node:http`) to a CommonJS shim that hands out the built-in without an ESM namespace. */
-function builtinShims(): Record<string, string> {
-  if (shims !== undefined) return shims;
-  const dir = mkdtempSync(join(tmpdir(), "gateway-builtins-"));
-  const map: Record<string, string> = {};
-  for (const listed of builtinModules) {
-    const name = listed.replace(/^node:/, ""); // node:sqlite, node:test… exist only with the prefix
-    if (name.startsWith("_")) continue; // internals such as _http_agent are not imported by libraries
-    const file = join(dir, `${name.replaceAll("/", "-")}.cjs`);
-    writeFileSync(file, `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${name}`)});\n`);
-    if (!listed.startsWith("node:")) map[name] = file;
-    map[`node:${name}`] = file;
-  }
-  shims = map;
-  return map;
+if (process.argv[1] === THIS_FILE) {
+  const [entry, outputDir] = process.argv.slice(2);
+  if (entry === undefined || outputDir === undefined) throw new Error("usage: node function-bundle.ts <entry> <output folder>");
+  await bundleFunction(entry, outputDir);
 }
