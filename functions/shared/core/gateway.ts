@@ -87,7 +87,8 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const retry = requestRetryConfig(request.headers, config.retry);
       const caching = decideCaching(match, request.headers, json, { caller, provider: provider.name, query: request.query }, config.cache);
       recorder.cache(caching);
-      await limiter.admit(caller);
+      const admitting = limiter.admit(caller);
+      if (admitting !== undefined) await admitting;
       const hit = caching.mode === "use" ? await cache.lookup(caching.key) : undefined;
       if (hit !== undefined) {
         recorder.cache(caching, true);
@@ -101,14 +102,19 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
     }
   }
 
-  /** Keeps a replayable answer in the cache and charges its tokens to the caller's key. */
-  async function afterResponse(caller: Caller, caching: CacheDecision, answer: ProviderAnswer, result: AnswerResult): Promise<void> {
-    const work = [limiter.charge(caller, result.usage)];
+  /**
+   * Keeps a replayable answer in the cache and charges its tokens to the caller's key;
+   * undefined when there is nothing to do (most requests: no promise on the hot path).
+   */
+  function afterResponse(caller: Caller, caching: CacheDecision, answer: ProviderAnswer, result: AnswerResult): Promise<unknown> | undefined {
+    const charging = limiter.charge(caller, result.usage);
     const { response } = answer;
-    if (caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)) {
-      work.push(cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds));
-    }
-    await Promise.all(work);
+    const saving =
+      caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)
+        ? cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds)
+        : undefined;
+    if (saving === undefined) return charging;
+    return charging === undefined ? saving : Promise.all([charging, saving]);
   }
 
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */

@@ -30,8 +30,8 @@ export interface RelayAnswerContext {
   readonly caching: CacheDecision;
   readonly config: GatewayConfig;
   readonly now: () => number;
-  /** Bookkeeping after the body has ended (cache, key charges); the summary waits for it. */
-  readonly afterEnd: (result: AnswerResult) => Promise<void>;
+  /** Bookkeeping after the body has ended (cache, key charges), undefined when there is none; the summary waits for it. */
+  readonly afterEnd: (result: AnswerResult) => Promise<unknown> | undefined;
 }
 
 /** The response that relays a provider's answer. */
@@ -67,7 +67,14 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
           }),
         );
       // One reaction for either outcome (a failed bookkeeping step never fails the request).
-      void context.afterEnd(result).then(summarize, summarize);
+      let bookkeeping: Promise<unknown> | undefined;
+      try {
+        bookkeeping = context.afterEnd(result);
+      } catch {
+        bookkeeping = undefined;
+      }
+      if (bookkeeping === undefined) summarize();
+      else void bookkeeping.then(summarize, summarize);
     },
   });
   return { status: response.status, headers, body, completed: completion.promise };

@@ -80,7 +80,15 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
       refreshed: false,
     };
     for (;;) {
-      const outcome = await attempt(target, run, state);
+      // One attempt; a failure worth retrying becomes an outcome, any other is thrown
+      // (inline rather than a function of its own: one async frame less per request, npm run bench).
+      let outcome: AttemptOutcome;
+      try {
+        outcome = { response: await send(target, run, state) };
+      } catch (error) {
+        if (!isRetryableFailure(error)) throw error;
+        outcome = { error };
+      }
       // Every strategy is about a failure (a rejected key, a status or error worth a retry): an
       // answer below 400 skips them, sparing each request of the hot path their promises.
       if ("response" in outcome && outcome.response.status < 400) return outcome;
@@ -95,16 +103,6 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
       if (step.delayMs > 0) await sleep(step.delayMs, undefined, { signal: run.signal });
       state.attempt += 1;
       run.onRetry();
-    }
-  }
-
-  /** One attempt; a failure worth retrying becomes an outcome, any other is thrown. */
-  async function attempt(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<AttemptOutcome> {
-    try {
-      return { response: await send(target, run, state) };
-    } catch (error) {
-      if (!isRetryableFailure(error)) throw error;
-      return { error };
     }
   }
 
