@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -19,6 +19,7 @@ import type { Server } from "node:http";
 import { RuntimeApiServer } from "./lambda/runtime-api.ts";
 import { ACCOUNT_ID, createFunctionUrlServer } from "./lambda/function-url.ts";
 import type { CpuLimit } from "./cpu-limit.ts";
+import { processCpuMs } from "./process-cpu.ts";
 
 export interface FunctionUrlEmulatorOptions {
   /** Folder holding the bundled handler file (LAMBDA_TASK_ROOT). */
@@ -97,21 +98,6 @@ function captureLines(stream: NodeJS.ReadableStream | null, name: "stdout" | "st
     partial = "";
   });
 }
-
-/** User + system CPU time of a process in ms, from /proc/<pid>/stat (NaN when unreadable). */
-export function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start after the last ")"; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** USER_HZ, the unit of /proc/<pid>/stat times: 100 on every Linux Lambda and CI machine. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolvePromise) => {
