@@ -22,7 +22,7 @@ describe("the gateway stack", () => {
       Runtime: "nodejs24.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
-      MemorySize: 1024,
+      MemorySize: 512,
       Timeout: 600,
       Environment: { Variables: Match.objectLike({ GATEWAY_SECRET_TTL_SECONDS: "300" }) },
     });
