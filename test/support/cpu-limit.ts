@@ -52,6 +52,8 @@ export function createCpuLimit(share: number): CpuLimit {
   } else if (existsSync(join(V2_ROOT, "cgroup.controllers")) && readFileSync(join(V2_ROOT, "cgroup.controllers"), "utf8").includes("cpu")) {
     dir = join(V2_ROOT, name);
     tryWrite(() => {
+      // A child group gets a cpu.max only once the parent hands the controller down.
+      if (!readFileSync(join(V2_ROOT, "cgroup.subtree_control"), "utf8").includes("cpu")) writeFileSync(join(V2_ROOT, "cgroup.subtree_control"), "+cpu");
       mkdirSync(dir);
       writeFileSync(join(dir, "cpu.max"), `${quota} ${PERIOD_US}`);
     }, dir);

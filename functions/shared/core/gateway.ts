@@ -12,7 +12,6 @@
  * const response = await gateway.handle({ method: "GET", path: "/v1/models", query: "", headers, body: undefined, signal });
  */
 import { randomUUID } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
 import type { CredentialStore } from "../access/credentials.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
@@ -61,6 +60,7 @@ export interface GatewayDependencies {
 export function createGateway(dependencies: GatewayDependencies): Gateway {
   const { config, credentials: credentialStore } = dependencies;
   const upstream = dependencies.upstream ?? createUpstreamClient();
+  // The global `performance`, not node:perf_hooks: the module would be loaded at start-up for nothing.
   const now = dependencies.now ?? (() => performance.now());
   const providers = createProviderRegistry(config);
   const gatewayStore = dependencies.store ?? createGatewayStore(config);

@@ -4,7 +4,6 @@
  * environments agree; values are gzip-compressed, and a value still too large
  * for an item (400 KB) is skipped.
  */
-import { gzipSync, gunzipSync } from "node:zlib";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { GatewayStore } from "./types.ts";
 
@@ -49,14 +48,14 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
       const item = output.Item;
       // TTL deletion is lazy (it can take days): an expired item is treated as gone.
       if (item?.v?.B === undefined || Number(item.expiresAtMs?.N ?? Number(item.expiresAt?.N) * 1000) <= now()) return undefined;
-      return item.z?.BOOL === true ? gunzipSync(item.v.B) : item.v.B;
+      return item.z?.BOOL === true ? sdk.gunzipSync(item.v.B) : item.v.B;
     },
     async put(key, value, ttlSeconds) {
-      const compressed = gzipSync(value);
+      const { sdk, client } = await getClient();
+      const compressed = sdk.gzipSync(value);
       const useCompressed = compressed.byteLength < value.byteLength;
       const stored = useCompressed ? compressed : value;
       if (stored.byteLength > MAX_VALUE_BYTES) return false;
-      const { sdk, client } = await getClient();
       await client.send(
         new sdk.PutItemCommand({
           TableName: options.tableName,
