@@ -43,6 +43,7 @@ export class GatewayStack extends Stack {
       reservedConcurrency: settings.reservedConcurrency === false ? undefined : settings.reservedConcurrency,
       authType: settings.authType,
       cors: gatewayCors(settings.corsAllowedOrigins),
+      managedInstances: settings.managedInstances,
       environment: {
         GATEWAY_SECRET_ID: this.secret.secretArn,
         GATEWAY_SECRET_TTL_SECONDS: String(settings.secretTtlSeconds),

@@ -15,6 +15,24 @@ export type FunctionUrlAuth = "NONE" | "AWS_IAM";
 /** What happens to the function's log group when the stack is deleted. */
 export type LogRemovalPolicy = "retain" | "destroy";
 
+/**
+ * Lambda Managed Instances: the function runs on EC2 instances of a capacity
+ * provider, each execution environment serving many invocations at once.
+ */
+export interface ManagedInstancesSettings {
+  /** Subnets and security groups of an existing VPC; without them the stack creates a VPC. */
+  readonly subnetIds?: readonly string[];
+  readonly securityGroupIds?: readonly string[];
+  /** An existing capacity provider (complete ARN) instead of a new one. */
+  readonly capacityProviderArn?: string;
+  /** Memory per vCPU of an execution environment, GiB: 2, 4 or 8. */
+  readonly memoryGiBPerVCpu: number;
+  /** Invocations one execution environment serves at once (Node.js default: 64 per vCPU). */
+  readonly maxConcurrency?: number;
+  /** Most vCPUs the capacity provider may run (12-15,000; the service default is 400). */
+  readonly maxVCpuCount?: number;
+}
+
 /** Everything a deployment can set. */
 export interface GatewaySettings {
   /** Lambda memory in MB (more memory also means more CPU). */
@@ -75,11 +93,18 @@ export interface GatewaySettings {
   readonly keysCacheTtlSeconds: number;
   /** With key management: alarm when a key has spent this share (%) of a USD budget. */
   readonly alarmBudgetPercent: number;
+  /** Run on Lambda Managed Instances instead of on-demand Lambda. */
+  readonly managedInstances?: ManagedInstancesSettings;
 }
 
-/** The context keys, with their defaults. */
+/**
+ * The context keys, with their defaults. `memorySize` 512: measured under a
+ * CPU quota in proportion to memory (npm run bench, README "Memory size"),
+ * it keeps time to first chunk where 1,024 MB has it and cold starts under a
+ * second, at half the price of every second a stream lasts.
+ */
 export const DEFAULT_SETTINGS: GatewaySettings = {
-  memorySize: 1024,
+  memorySize: 512,
   timeoutSeconds: 600,
   logRetentionDays: 30,
   logRemovalPolicy: "retain",
@@ -121,8 +146,9 @@ type Context = (key: string) => unknown;
 export function readGatewaySettings(context: Context): GatewaySettings {
   const cors = context("gateway:corsAllowedOrigins");
   const keyManagement = readBoolean(context, "gateway:keyManagement", DEFAULT_SETTINGS.keyManagement);
+  const managedInstances = readManagedInstances(context);
   return {
-    memorySize: readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240),
+    memorySize: managedInstances === undefined ? readNumber(context, "gateway:memorySize", DEFAULT_SETTINGS.memorySize, 128, 10_240) : readManagedMemory(context, managedInstances),
     timeoutSeconds: readNumber(context, "gateway:timeoutSeconds", DEFAULT_SETTINGS.timeoutSeconds, 10, 900),
     logRetentionDays: readRetention(context),
     logRemovalPolicy: readLogRemovalPolicy(context),
@@ -156,11 +182,77 @@ export function readGatewaySettings(context: Context): GatewaySettings {
     keyManagement,
     keysCacheTtlSeconds: readNumber(context, "gateway:keysCacheTtlSeconds", DEFAULT_SETTINGS.keysCacheTtlSeconds, 0, 3_600),
     alarmBudgetPercent: readNumber(context, "gateway:alarmBudgetPercent", DEFAULT_SETTINGS.alarmBudgetPercent, 1, 1_000),
+    managedInstances,
   };
 }
 
 // Context values are JSON from cdk.json or strings from `-c key=value`: strings are read by the
 // same parsers as the function's own settings, so "true", "1" or " 60 " mean the same everywhere.
+/** The smallest execution environment of Lambda Managed Instances: 2 GB and 1 vCPU. */
+export const MANAGED_INSTANCES_MIN_MEMORY_MB = 2048;
+
+const MANAGED_KEYS = new Set(["subnetIds", "securityGroupIds", "capacityProviderArn", "memoryGiBPerVCpu", "maxConcurrency", "maxVCpuCount"]);
+const CAPACITY_PROVIDER_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:[a-zA-Z0-9-_]+$/;
+
+function readManagedInstances(context: Context): ManagedInstancesSettings | undefined {
+  const key = "gateway:managedInstances";
+  const raw = context(key);
+  if (raw === undefined || raw === false || raw === "false") return undefined;
+  if (raw === true || raw === "true") return { memoryGiBPerVCpu: 2 };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new SettingsError(`Context ${key} must be true, false or an object like {"subnetIds": [...], "securityGroupIds": [...]}.`);
+  }
+  const options = raw as Record<string, unknown>;
+  const unknown = Object.keys(options).filter((name) => !MANAGED_KEYS.has(name));
+  if (unknown.length > 0) throw new SettingsError(`Context ${key} has unknown fields ${unknown.join(", ")}; allowed: ${[...MANAGED_KEYS].join(", ")}.`);
+  const subnetIds = options.subnetIds === undefined ? undefined : readIds(options.subnetIds, `${key}.subnetIds`, /^subnet-[0-9a-f]+$/, 16, "subnet-0abc1234");
+  const securityGroupIds =
+    options.securityGroupIds === undefined ? undefined : readIds(options.securityGroupIds, `${key}.securityGroupIds`, /^sg-[0-9a-f]+$/, 5, "sg-0abc1234");
+  if ((subnetIds === undefined) !== (securityGroupIds === undefined)) {
+    throw new SettingsError(`Context ${key} needs both subnetIds and securityGroupIds (or neither, and the stack creates a VPC).`);
+  }
+  const capacityProviderArn = options.capacityProviderArn;
+  if (capacityProviderArn !== undefined && (typeof capacityProviderArn !== "string" || !CAPACITY_PROVIDER_ARN.test(capacityProviderArn))) {
+    throw new SettingsError(`Context ${key}.capacityProviderArn must be a capacity provider ARN, got ${JSON.stringify(capacityProviderArn)}.`);
+  }
+  const sub = (name: string) => options[name];
+  const memoryGiBPerVCpu = sub("memoryGiBPerVCpu") ?? 2;
+  if (memoryGiBPerVCpu !== 2 && memoryGiBPerVCpu !== 4 && memoryGiBPerVCpu !== 8) {
+    throw new SettingsError(`Context ${key}.memoryGiBPerVCpu must be 2, 4 or 8, got ${JSON.stringify(memoryGiBPerVCpu)}.`);
+  }
+  return {
+    subnetIds,
+    securityGroupIds,
+    capacityProviderArn,
+    memoryGiBPerVCpu,
+    maxConcurrency: sub("maxConcurrency") === undefined ? undefined : readNumber(sub, "maxConcurrency", 0, 1, 1600, `${key}.`),
+    maxVCpuCount: sub("maxVCpuCount") === undefined ? undefined : readNumber(sub, "maxVCpuCount", 0, 12, 15_000, `${key}.`),
+  };
+}
+
+/** On Managed Instances the memory is an execution environment's: at least 2 GB, whole vCPUs. */
+function readManagedMemory(context: Context, managed: ManagedInstancesSettings): number {
+  const memorySize = readNumber(context, "gateway:memorySize", MANAGED_INSTANCES_MIN_MEMORY_MB, 128, 32_768);
+  const perVCpu = managed.memoryGiBPerVCpu * 1024;
+  if (memorySize < MANAGED_INSTANCES_MIN_MEMORY_MB || memorySize % perVCpu !== 0) {
+    throw new SettingsError(
+      `Context gateway:memorySize must be at least ${MANAGED_INSTANCES_MIN_MEMORY_MB} and a multiple of ${perVCpu} (gateway:managedInstances.memoryGiBPerVCpu × 1024) on Managed Instances, got ${memorySize}.`,
+    );
+  }
+  return memorySize;
+}
+
+function readIds(raw: unknown, key: string, pattern: RegExp, max: number, example: string): string[] {
+  const list = typeof raw === "string" ? raw.split(",").map((item) => item.trim()).filter(Boolean) : raw;
+  if (!Array.isArray(list) || !list.every((item): item is string => typeof item === "string")) {
+    throw new SettingsError(`Context ${key} must be a list of ids like ${example}, got ${JSON.stringify(raw)}.`);
+  }
+  if (list.length === 0 || list.length > max || !list.every((id) => pattern.test(id))) {
+    throw new SettingsError(`Context ${key} must be 1 to ${max} ids like ${example}, got ${JSON.stringify(raw)}.`);
+  }
+  return list;
+}
+
 function readBoolean(context: Context, key: string, fallback: boolean): boolean {
   const raw = context(key);
   if (raw === undefined) return fallback;
@@ -195,12 +287,12 @@ function readEmail(context: Context): string | undefined {
   return raw;
 }
 
-function readNumber(context: Context, key: string, fallback: number, min: number, max: number): number {
+function readNumber(context: Context, key: string, fallback: number, min: number, max: number, prefix = ""): number {
   const raw = context(key);
   if (raw === undefined) return fallback;
   const value = typeof raw === "string" ? parseWholeNumber(raw, min, max) : raw;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new SettingsError(`Context ${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
+    throw new SettingsError(`Context ${prefix}${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
   }
   return value;
 }

@@ -23,6 +23,7 @@ import type { GatewayResponse } from "../shared/http/wire.ts";
 import { SERVICE_NAME } from "../shared/observability/metric-catalogue.ts";
 import { createRequestObserver, type RequestObserver } from "../shared/observability/observer.ts";
 import { toGatewayRequest } from "./function-url-event.ts";
+import { allowConcurrentRuntimeResponses } from "./runtime-response-sockets.ts";
 
 /** What middy's streaming mode writes: the prelude fields and a readable body. */
 export interface StreamingResult {
@@ -62,6 +63,8 @@ function createEnvironment(): Environment | ConfigError {
 }
 
 const environment = createEnvironment();
+// Lambda Managed Instances: one worker thread's streams must not wait on each other (see the module).
+allowConcurrentRuntimeResponses();
 
 /** Handles one Function URL invocation. */
 export async function handleFunctionUrl(

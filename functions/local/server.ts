@@ -57,7 +57,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     store: options.store,
     onStoreError: (error, operation) => console.error(`store: ${operation} failed: ${error instanceof Error ? error.name : String(error)}`),
   });
-  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => console.log(formatRequestLine(summary, metrics)));
+  // One write of the line: console.log would format its argument again and go through the Console's stream machinery per request.
+  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => void process.stdout.write(`${formatRequestLine(summary, metrics)}\n`));
   const models = new ModelDimensionLimiter();
   const limits: ServerConfig = { ...loadServerConfig({}), ...options.server };
   // Requests whose body is being awaited, so that a request timeout is answered by their handler.

@@ -10,16 +10,18 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import {
   Architecture,
+  Function as LambdaFunction,
   FunctionUrlAuthType,
   InvokeMode,
   Runtime,
   type FunctionUrl,
   type FunctionUrlCorsOptions,
 } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat, type BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import type { FunctionUrlAuth } from "../settings.ts";
+import type { FunctionUrlAuth, ManagedInstancesSettings } from "../settings.ts";
+import { functionCode } from "./function-bundle.ts";
+import { ManagedInstances } from "./managed-instances.ts";
 
 /** Options of a streaming function. */
 export interface StreamingFunctionProps {
@@ -36,33 +38,20 @@ export interface StreamingFunctionProps {
   readonly authType: FunctionUrlAuth;
   /** CORS of the Function URL; none turns CORS off. */
   readonly cors?: FunctionUrlCorsOptions;
+  /** Run on Lambda Managed Instances (the Function URL then invokes a published version's alias). */
+  readonly managedInstances?: ManagedInstancesSettings;
 }
 
 /** The project root, where package-lock.json lives. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/**
- * The esbuild options of every function bundle. The Lambda tests build the
- * bundle through the synthesized stack, so they run exactly this output.
- */
-export const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  target: "node24",
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ["module", "main"],
-  // Bundle the AWS SDK too: the tested artifact is the deployed one, and one minified file loads faster.
-  externalModules: [],
-  // CommonJS dependencies inside an ESM bundle still call require().
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-};
-
 /** A streaming Lambda function with its log group and Function URL. */
 export class StreamingFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly url: FunctionUrl;
   readonly logGroup: LogGroup;
+  /** The capacity provider placement, on Managed Instances. */
+  readonly managedInstances?: ManagedInstances;
 
   constructor(scope: Construct, id: string, props: StreamingFunctionProps) {
     super(scope, id);
@@ -77,11 +66,9 @@ export class StreamingFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, "Function", {
-      entry: `${PROJECT_ROOT}${props.entry}`,
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+    this.function = new LambdaFunction(this, "Function", {
+      code: functionCode(`${PROJECT_ROOT}${props.entry}`),
+      handler: "index.handler",
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -89,10 +76,16 @@ export class StreamingFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       role,
       logGroup: this.logGroup,
-      bundling: BUNDLING,
-      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      environment: props.environment,
     });
-    this.url = this.function.addFunctionUrl({
+    if (props.managedInstances !== undefined) {
+      this.managedInstances = new ManagedInstances(this, "ManagedInstances", {
+        function: this.function,
+        settings: props.managedInstances,
+        memorySize: props.memorySize,
+      });
+    }
+    this.url = (this.managedInstances?.alias ?? this.function).addFunctionUrl({
       authType: props.authType === "AWS_IAM" ? FunctionUrlAuthType.AWS_IAM : FunctionUrlAuthType.NONE,
       invokeMode: InvokeMode.RESPONSE_STREAM,
       cors: props.cors,

@@ -313,6 +313,23 @@ describe("Function URL emulator running aws-lambda-ric", () => {
     }
   });
 
+  it("with a max concurrency (Managed Instances mode), runs invocations at once on the runtime's worker threads", async () => {
+    const emulator = await startFunctionUrlEmulator({ taskRoot, handler: "index.streaming", maxConcurrency: 4, env: { AWS_LAMBDA_NODEJS_WORKER_COUNT: "2" } });
+    try {
+      const results = await Promise.all([0, 1, 2, 3].map(() => rawRequest(`${emulator.url}/sleep`)));
+      const spans = results.map((r) => JSON.parse(r.body.toString()) as { startedAt: number; endedAt: number });
+      // Each sleeps 100 ms; run one at a time they would span 400 ms.
+      const overall = Math.max(...spans.map((span) => span.endedAt)) - Math.min(...spans.map((span) => span.startedAt));
+      expect(overall).toBeLessThan(300);
+      // Never more than the max at once: a fifth waits for one of the four.
+      const five = await Promise.all([0, 1, 2, 3, 4].map(() => rawRequest(`${emulator.url}/sleep`)));
+      const starts = five.map((r) => (JSON.parse(r.body.toString()) as { startedAt: number }).startedAt).sort((a, b) => a - b);
+      expect((starts[4] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(90);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it("rejects start when the handler cannot be loaded", async () => {
     await expect(startFunctionUrlEmulator({ taskRoot, handler: "index.missing" })).rejects.toThrow(/HandlerNotFound/);
   });

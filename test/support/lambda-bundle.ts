@@ -18,6 +18,8 @@ export interface LambdaBundle {
   readonly handler: string;
   /** The function's environment in the template (values that are not tokens). */
   readonly environment: Record<string, string>;
+  /** On Lambda Managed Instances, the invocations one execution environment serves at once (AWS_LAMBDA_MAX_CONCURRENCY there). */
+  readonly maxConcurrency?: number;
 }
 
 /** Synthesizes the gateway stack into a temporary folder and finds the function's code asset. */
@@ -38,7 +40,11 @@ export function synthesizeGatewayBundle(context: Record<string, unknown> = {}): 
   const code = fn.Properties.Code as { S3Key: string };
   const assetHash = code.S3Key.replace(/\.zip$/, "");
   const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  const capacity = fn.Properties.CapacityProviderConfig as
+    | { LambdaManagedInstancesCapacityProviderConfig: { PerExecutionEnvironmentMaxConcurrency?: number } }
+    | undefined;
   return {
+    maxConcurrency: capacity?.LambdaManagedInstancesCapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency,
     taskRoot: join(outdir, `asset.${assetHash}`),
     handler: fn.Properties.Handler as string,
     environment: Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === "string")),

@@ -18,6 +18,8 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { RuntimeApiServer } from "./lambda/runtime-api.ts";
 import { ACCOUNT_ID, createFunctionUrlServer } from "./lambda/function-url.ts";
+import type { CpuLimit } from "./cpu-limit.ts";
+import { processCpuMs } from "./process-cpu.ts";
 
 export interface FunctionUrlEmulatorOptions {
   /** Folder holding the bundled handler file (LAMBDA_TASK_ROOT). */
@@ -36,6 +38,17 @@ export interface FunctionUrlEmulatorOptions {
   initTimeoutMs?: number;
   /** Called for every log line as it arrives (the line is also pushed to `logs`). */
   onLog?: (line: string, stream: "stdout" | "stderr") => void;
+  /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE and the heap flags Lambda derives from it (default 1024). */
+  memoryMb?: number;
+  /**
+   * Lambda Managed Instances mode: sets AWS_LAMBDA_MAX_CONCURRENCY, so the runtime starts its worker
+   * threads, and lets the Runtime API run this many invocations at once (default: one at a time).
+   */
+  maxConcurrency?: number;
+  /** Runs the runtime process inside this CPU limit (see cpu-limit.ts). */
+  cpuLimit?: CpuLimit;
+  /** Node options put before the runtime's entry point (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
 }
 
 export interface FunctionUrlEmulator {
@@ -45,6 +58,8 @@ export interface FunctionUrlEmulator {
   readonly logs: string[];
   /** Milliseconds from spawning the runtime process until it first called /runtime/invocation/next. */
   readonly readyMs: number;
+  /** CPU time (user + system, ms) the runtime process had used when it first called /next; NaN where /proc is missing. */
+  readonly readyCpuMs: number;
   /** PID of the runtime process (for memory measurements). */
   readonly pid: number;
   /** Request ids (`x-amzn-requestid`) of invocations whose client went away before the response ended, in order. */
@@ -52,7 +67,7 @@ export interface FunctionUrlEmulator {
   close(): Promise<void>;
 }
 
-const MEMORY_MB = 1024;
+const DEFAULT_MEMORY_MB = 1024;
 
 /** Walks up from this file to the folder whose node_modules holds aws-lambda-ric. */
 function findProjectRoot(): string {
@@ -101,6 +116,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
   const taskRoot = resolve(options.taskRoot);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const functionName = options.functionName ?? "llm-gateway-emulated";
+  const memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
   const apiId = randomBytes(16).toString("hex").slice(0, 32);
   const logs: string[] = [];
 
@@ -115,12 +131,15 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
   let initError: string | null = null;
   let spawnedAt = 0;
   let readyAt = 0;
+  let readyCpuMs = Number.NaN;
 
   const runtimeApi = new RuntimeApiServer({
     functionArn: `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:${functionName}`,
     timeoutMs,
+    maxConcurrency: options.maxConcurrency,
     onReady: () => {
       readyAt = performance.now();
+      if (child?.pid !== undefined) readyCpuMs = processCpuMs(child.pid);
       readyResolve();
     },
     onInitError: (errorType, body) => {
@@ -155,7 +174,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
     });
 
     // Same heap flags as Lambda's Node.js bootstrap derives from the memory size.
-    const newSpace = Math.floor(MEMORY_MB / 10);
+    const newSpace = Math.floor(memoryMb / 10);
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
@@ -167,7 +186,8 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_MB),
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+      ...(options.maxConcurrency === undefined ? {} : { AWS_LAMBDA_MAX_CONCURRENCY: String(options.maxConcurrency) }),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
       AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${randomBytes(16).toString("hex")}`,
       ...options.env,
@@ -176,12 +196,19 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       LAMBDA_TASK_ROOT: taskRoot,
       _HANDLER: options.handler,
     };
+    const nodeArgs = [
+      "--expose-gc",
+      "--max-http-header-size",
+      "81920",
+      `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+      `--max-old-space-size=${memoryMb - newSpace}`,
+      ...(options.nodeArgs ?? []),
+      ricEntry,
+      options.handler,
+    ];
+    const command = options.cpuLimit?.wrap(nodeBin, nodeArgs) ?? { command: nodeBin, args: nodeArgs };
     spawnedAt = performance.now();
-    const proc = spawn(
-      nodeBin,
-      ["--expose-gc", "--max-http-header-size", "81920", `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${MEMORY_MB - newSpace}`, ricEntry, options.handler],
-      { cwd: taskRoot, env, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const proc = spawn(command.command, command.args, { cwd: taskRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     child = proc;
     exited = new Promise<void>((res) => {
       proc.once("close", () => res());
@@ -217,6 +244,7 @@ export async function startFunctionUrlEmulator(options: FunctionUrlEmulatorOptio
       url,
       logs,
       readyMs,
+      readyCpuMs,
       pid,
       clientsGone,
       close: () => (closing ??= cleanup()),

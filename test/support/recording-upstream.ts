@@ -34,7 +34,7 @@ export interface RecordingUpstream {
   abortedCount(): number;
   /** The most requests in flight at once since the last reset. */
   maxInFlight(): number;
-  /** Pause between two writes of a stream (0, the default: one turn of the event loop), to make streams last. */
+  /** Pause between two writes of a stream (0, the default: one turn of the event loop), to make streams last; a request's `metadata.write_delay_ms` sets its own. */
   setWriteDelay(ms: number): void;
   /**
    * Holds every stream's first byte until `count` requests are in flight at once (or `timeoutMs`
@@ -43,6 +43,8 @@ export interface RecordingUpstream {
    */
   setBarrier(count: number, timeoutMs?: number): void;
   openSockets(): number;
+  /** Connections accepted since the last reset (a client that pools its connections opens few). */
+  connectionCount(): number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   let inFlight = 0;
   let maxInFlight = 0;
   let writeDelayMs = 0;
+  let connections = 0;
   let barrier: { count: number; waiting: (() => void)[]; timer?: NodeJS.Timeout } | undefined;
   const releaseBarrier = () => {
     if (barrier === undefined) return;
@@ -114,7 +117,13 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      let body: { user?: unknown; model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } | null };
+      let body: {
+        user?: unknown;
+        model?: unknown;
+        stream?: unknown;
+        stream_options?: { include_usage?: unknown } | null;
+        metadata?: { write_delay_ms?: unknown } | null;
+      };
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof body;
       } catch {
@@ -132,6 +141,8 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       response.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": `req_recording_${id}` });
       response.flushHeaders();
       const random = generatorFor(`${id}/writes`);
+      // A request may set its own pause between writes (metadata.write_delay_ms), to last longer than others.
+      const delayMs = Number(body.metadata?.write_delay_ms ?? writeDelayMs) || 0;
       let offset = 0;
       const start = () => writeSome();
       let finished = false;
@@ -150,7 +161,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
         const size = 1 + Math.floor(random() * 700);
         const piece = bytes.subarray(offset, offset + size);
         offset += piece.length;
-        const next = writeDelayMs > 0 ? () => setTimeout(writeSome, writeDelayMs) : () => setImmediate(writeSome);
+        const next = delayMs > 0 ? () => setTimeout(writeSome, delayMs) : () => setImmediate(writeSome);
         if (response.write(piece)) next();
         else response.once("drain", next);
       };
@@ -161,6 +172,7 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
   });
   server.keepAliveTimeout = 10_000;
   server.on("connection", (socket: Socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
@@ -181,8 +193,10 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       if (count > 0) barrier = { count, waiting: [], timer: setTimeout(releaseBarrier, timeoutMs) };
     },
     openSockets: () => sockets.size,
+    connectionCount: () => connections,
     reset() {
       records.clear();
+      connections = 0;
       requests = 0;
       aborted = 0;
       maxInFlight = inFlight;

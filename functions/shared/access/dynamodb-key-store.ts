@@ -5,7 +5,7 @@
  * pointer stays; its record says it is revoked). Two reads per lookup, so
  * wrap the store in the lookup cache (key-lookup-cache.ts).
  */
-import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../http/errors.ts";
 import { KeyRecordError, parseKeyRecord, type KeyRecord } from "./key-record.ts";
 import { KEY_ITEMS, type GatewayKeyStore } from "./key-store.ts";
@@ -20,12 +20,12 @@ export interface DynamoDbKeyStoreOptions {
 /** Creates the store. */
 export function createDynamoDbKeyStore(options: DynamoDbKeyStoreOptions): GatewayKeyStore {
   let client = options.client;
-  const getClient = () =>
-    (client ??= new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } }));
-
   async function getItem(pk: string, attribute: string): Promise<string | undefined> {
-    const output = await getClient().send(
-      new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: pk } }, ProjectionExpression: "#a", ExpressionAttributeNames: { "#a": attribute } }),
+    // The SDK is loaded on the first lookup, not at start-up (test/lambda/cold-start.test.ts).
+    const sdk = await import("../stores/dynamodb-sdk.ts");
+    client ??= new sdk.DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } });
+    const output = await client.send(
+      new sdk.GetItemCommand({ TableName: options.tableName, Key: { pk: { S: pk } }, ProjectionExpression: "#a", ExpressionAttributeNames: { "#a": attribute } }),
     );
     return output.Item?.[attribute]?.S;
   }

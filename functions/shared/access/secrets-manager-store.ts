@@ -4,7 +4,7 @@
  * Every fetch has a deadline (see stores/deadline.ts): a Secrets Manager that
  * never answers costs a request at most that long, never the gateway.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigurationError, DependencyUnavailableError, GatewayError } from "../http/errors.ts";
 import { boundedClientOptions, DependencyTimeoutError, withDeadline } from "../stores/deadline.ts";
 import { parseSecret, SecretFormatError } from "./parse-secret.ts";
@@ -56,9 +56,10 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   function fetchSecret(): Promise<Credentials> {
     inFlight ??= (async () => {
       try {
-        const current = (client ??= new SecretsManagerClient(boundedClientOptions(timeoutMs)));
+        const sdk = await loadSecretsManagerSdk();
+        const current = (client ??= new sdk.SecretsManagerClient(boundedClientOptions(timeoutMs)));
         const credentials = await withDeadline("Secrets Manager GetSecretValue", timeoutMs, (abortSignal) =>
-          readSecret(current, options.secretId, abortSignal),
+          readSecret(sdk, current, options.secretId, abortSignal),
         );
         cache = { credentials, fetchedAt: now() };
         retryAt = 0;
@@ -94,8 +95,18 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
   };
 }
 
-async function readSecret(client: SecretsManagerClient, secretId: string, abortSignal: AbortSignal): Promise<Credentials> {
-  const output = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal });
+type SecretsManagerSdk = typeof import("./secrets-manager-sdk.ts");
+
+// Loaded on the first fetch, not at start-up: a deployment without a secret never pays for
+// evaluating the SDK client, and one with a secret pays once, during its first request.
+// esbuild keeps a dynamic import() lazy inside the bundle; test/lambda/cold-start.test.ts checks that it stays so.
+let sdkLoading: Promise<SecretsManagerSdk> | undefined;
+function loadSecretsManagerSdk(): Promise<SecretsManagerSdk> {
+  return (sdkLoading ??= import("./secrets-manager-sdk.ts"));
+}
+
+async function readSecret(sdk: SecretsManagerSdk, client: SecretsManagerClient, secretId: string, abortSignal: AbortSignal): Promise<Credentials> {
+  const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }), { abortSignal });
   if (output.SecretString === undefined) throw new SecretFormatError("the secret has no string value (binary secrets are not supported)");
   return parseSecret(output.SecretString);
 }

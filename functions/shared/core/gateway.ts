@@ -12,7 +12,6 @@
  * const response = await gateway.handle({ method: "GET", path: "/v1/models", query: "", headers, body: undefined, signal });
  */
 import { randomUUID } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import { authenticate, type Caller } from "../access/authenticate.ts";
 import { refuseEndpoint } from "../access/endpoint-refusal.ts";
 import { createObjectGuard, type ObjectAccess } from "../access/object-guard.ts";
@@ -76,6 +75,7 @@ export interface GatewayDependencies {
 export function createGateway(dependencies: GatewayDependencies): Gateway {
   const { config, credentials: credentialStore } = dependencies;
   const upstream = dependencies.upstream ?? createUpstreamClient();
+  // The global `performance`, not node:perf_hooks: the module would be loaded at start-up for nothing.
   const now = dependencies.now ?? (() => performance.now());
   // Providers and routes of each credentials snapshot: the secret may add some, and is reloaded with its TTL.
   const destinationsBySnapshot = new WeakMap<Credentials, Destinations>();

@@ -89,13 +89,14 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * @throws {InvalidRequestError} for an empty body, bad UTF-8, invalid JSON, a non-object, or a non-string model
  */
 export function parseJsonBody(contentType: string | undefined, body: Uint8Array | undefined, maxBytes: number): JsonBody {
-  if (contentType !== undefined && contentType !== "" && !JSON_TYPE.test(contentType)) {
-    throw new UnsupportedMediaTypeError(contentType.slice(0, 100));
-  }
-  // JSON is UTF-8 (RFC 8259): a body declared in another charset would mean something else to the provider.
-  const charset = CHARSET.exec(contentType ?? "")?.[1]?.replaceAll('"', "").toLowerCase();
-  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
-    throw new UnsupportedMediaTypeError((contentType as string).slice(0, 100), "application/json in UTF-8");
+  // The content type nearly every request sends takes neither regex (hot path, npm run bench).
+  if (contentType !== undefined && contentType !== "" && contentType !== "application/json") {
+    if (!JSON_TYPE.test(contentType)) throw new UnsupportedMediaTypeError(contentType.slice(0, 100));
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset would mean something else to the provider.
+    const charset = CHARSET.exec(contentType)?.[1]?.replaceAll('"', "").toLowerCase();
+    if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+      throw new UnsupportedMediaTypeError(contentType.slice(0, 100), "application/json in UTF-8");
+    }
   }
   if (body === undefined || body.byteLength === 0) {
     throw new InvalidRequestError("The request body is empty; the endpoint expects a JSON object.", { code: "invalid_json" });

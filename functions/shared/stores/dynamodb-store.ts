@@ -6,8 +6,7 @@
  * deadline.ts): past it the call fails like any store failure, which the
  * cache and the key limits skip.
  */
-import { gzipSync, gunzipSync } from "node:zlib";
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { boundedClientOptions, withDeadline } from "./deadline.ts";
 import type { GatewayStore } from "./types.ts";
 
@@ -24,29 +23,40 @@ export interface DynamoDbStoreOptions {
 /** An item holds at most 400 KB; leave room for the key and attributes. */
 const MAX_VALUE_BYTES = 380 * 1024;
 
+type DynamoDbSdk = typeof import("./dynamodb-sdk.ts");
+
+// Loaded on first use, not at start-up: a deployment without the table never evaluates the
+// SDK client (esbuild keeps a dynamic import() lazy in the one-file bundle; see
+// test/lambda/cold-start.test.ts).
+let sdkLoading: Promise<DynamoDbSdk> | undefined;
+function loadDynamoDbSdk(): Promise<DynamoDbSdk> {
+  return (sdkLoading ??= import("./dynamodb-sdk.ts"));
+}
+
 /** Creates the store; its client is created on first use. */
 export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore {
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? 1_000;
   let client = options.client;
-  /** Runs one call on the client (created on first use) within the deadline. */
-  const bounded = <T>(operation: string, call: (client: DynamoDBClient, abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
-    const current = (client ??= new DynamoDBClient(boundedClientOptions(timeoutMs)));
-    return withDeadline(`DynamoDB ${operation}`, timeoutMs, (abortSignal) => call(current, abortSignal));
+  /** Runs one call on the client (created on first use, its SDK loaded on first use) within the deadline. */
+  const bounded = async <T>(operation: string, call: (sdk: DynamoDbSdk, client: DynamoDBClient, abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+    const sdk = await loadDynamoDbSdk();
+    const current = (client ??= new sdk.DynamoDBClient(boundedClientOptions(timeoutMs)));
+    return withDeadline(`DynamoDB ${operation}`, timeoutMs, (abortSignal) => call(sdk, current, abortSignal));
   };
   const expiry = (ttlSeconds: number) => String(Math.ceil(now() / 1000) + ttlSeconds);
 
   return {
     async get(key, readOptions) {
-      const read = new GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: readOptions?.consistent === true });
-      const output = await bounded("GetItem", (dynamo, abortSignal) => dynamo.send(read, { abortSignal }));
+      const read = (sdk: DynamoDbSdk) => new sdk.GetItemCommand({ TableName: options.tableName, Key: { pk: { S: key } }, ConsistentRead: readOptions?.consistent === true });
+      const output = await bounded("GetItem", (sdk, dynamo, abortSignal) => dynamo.send(read(sdk), { abortSignal }));
       const item = output.Item;
       // TTL deletion is lazy (it can take days): an expired item is treated as gone.
       if (item?.v?.B === undefined || Number(item.expiresAtMs?.N ?? Number(item.expiresAt?.N) * 1000) <= now()) return undefined;
-      return item.z?.BOOL === true ? gunzipSync(item.v.B) : item.v.B;
+      return item.z?.BOOL === true ? (await loadDynamoDbSdk()).gunzipSync(item.v.B) : item.v.B;
     },
     async put(key, value, ttlSeconds) {
-      const compressed = gzipSync(value);
+      const compressed = (await loadDynamoDbSdk()).gzipSync(value);
       const useCompressed = compressed.byteLength < value.byteLength;
       const stored = useCompressed ? compressed : value;
       if (stored.byteLength > MAX_VALUE_BYTES) return false;
@@ -58,11 +68,11 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
         expiresAt: { N: expiry(ttlSeconds) },
         expiresAtMs: { N: String(now() + ttlSeconds * 1000) },
       };
-      await bounded("PutItem", (dynamo, abortSignal) => dynamo.send(new PutItemCommand({ TableName: options.tableName, Item: item }), { abortSignal }));
+      await bounded("PutItem", (sdk, dynamo, abortSignal) => dynamo.send(new sdk.PutItemCommand({ TableName: options.tableName, Item: item }), { abortSignal }));
       return true;
     },
     async add(key, amount, ttlSeconds) {
-      const update = new UpdateItemCommand({
+      const update = (sdk: DynamoDbSdk) => new sdk.UpdateItemCommand({
         TableName: options.tableName,
         Key: { pk: { S: key } },
         UpdateExpression: "ADD #count :amount SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)",
@@ -70,7 +80,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): GatewayStore
         ExpressionAttributeValues: { ":amount": { N: String(amount) }, ":expiresAt": { N: expiry(ttlSeconds) } },
         ReturnValues: "UPDATED_NEW",
       });
-      const output = await bounded("UpdateItem", (dynamo, abortSignal) => dynamo.send(update, { abortSignal }));
+      const output = await bounded("UpdateItem", (sdk, dynamo, abortSignal) => dynamo.send(update(sdk), { abortSignal }));
       return Number(output.Attributes?.c?.N ?? amount);
     },
   };

@@ -69,6 +69,10 @@ function send(
   const transport = protocol === "https:" ? https : http;
   return new Promise<UpstreamResponse>((resolve, reject) => {
     let settled = false;
+    // One abort listener for the whole call: it fails the request until the headers came, then
+    // tears the body down (adding and removing listeners on an AbortSignal is slow enough to
+    // show in the hot path, npm run bench; this was two of each per call).
+    let body: IncomingMessage | undefined;
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
@@ -77,7 +81,7 @@ function send(
       request.destroy();
       reject(error);
     };
-    const onAbort = () => fail(abortReason(call.signal));
+    const onAbort = () => (body === undefined ? fail(abortReason(call.signal)) : body.destroy(abortReason(call.signal)));
 
     const request = transport.request(
       { protocol, hostname, port, path, method: call.method, headers: call.headers, agent: agents[protocol] },
@@ -95,6 +99,8 @@ function send(
         }
         settled = true;
         clearTimeout(firstByteTimer);
+        body = response;
+        response.once("close", () => call.signal.removeEventListener("abort", onAbort));
         resolve(wrapResponse(response, call.signal, onAbort));
       },
     );
@@ -139,18 +145,13 @@ function send(
 }
 
 function wrapResponse(response: IncomingMessage, signal: AbortSignal, onAbort: () => void): UpstreamResponse {
-  // From here on an abort (client gone) must tear the body down instead of the request.
-  signal.removeEventListener("abort", onAbort);
-  const abortBody = () => response.destroy(abortReason(signal));
-  signal.addEventListener("abort", abortBody, { once: true });
-  response.once("close", () => signal.removeEventListener("abort", abortBody));
   return {
     status: response.statusCode ?? 502,
     headers: response.headers,
     body: response,
     abort: (reason) => response.destroy(reason),
     discard: () => {
-      signal.removeEventListener("abort", abortBody);
+      signal.removeEventListener("abort", onAbort);
       response.resume();
     },
   };

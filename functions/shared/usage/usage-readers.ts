@@ -65,29 +65,44 @@ export function createJsonUsageReader(tailBytes = 16 * 1024): UsageReader {
       while (chunks.length > 1 && held - (chunks[0]?.byteLength ?? 0) >= tailBytes) held -= chunks.shift()?.byteLength ?? 0;
     },
     finish() {
-      const tail = Buffer.concat(chunks).toString("utf8");
-      return normalizeUsage(extractLastObject(tail, /"usage"\s*:\s*\{/g));
+      // Most answers are one chunk: no copy. The search runs on the bytes, and only the
+      // usage object is decoded and parsed (hot path: every non-streamed answer passes here).
+      const tail = chunks.length === 1 ? Buffer.from((chunks[0] as Uint8Array).buffer, (chunks[0] as Uint8Array).byteOffset, (chunks[0] as Uint8Array).byteLength) : Buffer.concat(chunks);
+      return normalizeUsage(extractLastUsageObject(tail));
     },
   };
 }
 
-/** Finds the last `"key": {…}` match in text and parses the object by brace matching. */
-function extractLastObject(text: string, pattern: RegExp): unknown {
+const USAGE_KEY = Buffer.from('"usage"');
+/** After `"usage"`: blanks, a colon, blanks, then the object's brace. */
+const USAGE_VALUE_START = /^\s*:\s*\{/;
+
+/** Finds the last `"usage": {…}` in the bytes and parses the object by brace matching. */
+function extractLastUsageObject(bytes: Buffer): unknown {
+  // The last key followed by an object; a `"usage"` that is not (a string value, say) is skipped.
   let start = -1;
-  for (const match of text.matchAll(pattern)) start = match.index + match[0].length - 1;
+  for (let at = bytes.lastIndexOf(USAGE_KEY); at !== -1; at = at === 0 ? -1 : bytes.lastIndexOf(USAGE_KEY, at - 1)) {
+    const after = bytes.toString("latin1", at + USAGE_KEY.length, Math.min(bytes.length, at + USAGE_KEY.length + 64));
+    const match = USAGE_VALUE_START.exec(after);
+    if (match !== null) {
+      start = at + USAGE_KEY.length + match[0].length - 1;
+      break;
+    }
+  }
   if (start === -1) return undefined;
+  // Structural characters are ASCII and every byte of a multi-byte UTF-8 character is above 0x7f.
   let depth = 0;
   let inString = false;
-  for (let index = start; index < text.length; index += 1) {
-    const char = text[index];
+  for (let index = start; index < bytes.length; index += 1) {
+    const byte = bytes[index];
     if (inString) {
-      if (char === "\\") index += 1;
-      else if (char === '"') inString = false;
-    } else if (char === '"') inString = true;
-    else if (char === "{") depth += 1;
-    else if (char === "}" && --depth === 0) {
+      if (byte === 0x5c) index += 1;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b) depth += 1;
+    else if (byte === 0x7d && --depth === 0) {
       try {
-        return JSON.parse(text.slice(start, index + 1));
+        return JSON.parse(bytes.toString("utf8", start, index + 1));
       } catch {
         return undefined;
       }

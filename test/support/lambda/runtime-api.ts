@@ -9,8 +9,12 @@
  *  - POST /runtime/invocation/{id}/error     native client; error type is only inside the JSON body
  *                                            ({errorType,errorMessage,trace}); header lambda-runtime-function-xray-error-cause
  *  - POST /runtime/init/error                node:http, header Lambda-Runtime-Function-Error-Type
- * One invocation at a time; further invocations wait in a FIFO queue until the
- * runtime asks for the next one.
+ * By default one invocation at a time (Lambda's default mode); further
+ * invocations wait in a FIFO queue until the runtime asks for the next one.
+ * With `maxConcurrency` above 1 (Lambda Managed Instances, where the runtime
+ * sees AWS_LAMBDA_MAX_CONCURRENCY), several `/next` long-polls may wait at once
+ * (one per worker thread of the runtime), and up to `maxConcurrency`
+ * invocations run at once, each handed to the long-poll that has waited longest.
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -50,6 +54,8 @@ interface Invocation {
 export interface RuntimeApiOptions {
   functionArn: string;
   timeoutMs: number;
+  /** Invocations handed out at once (default 1: Lambda's default, one at a time). */
+  maxConcurrency?: number;
   /** First GET /next (runtime finished init). */
   onReady(): void;
   onInitError(errorType: string, body: string): void;
@@ -93,13 +99,17 @@ export class RuntimeApiServer {
   #options: RuntimeApiOptions;
   #queue: Invocation[] = [];
   #byId = new Map<string, Invocation>();
-  #current: Invocation | null = null;
-  #waitingNext: ServerResponse | null = null;
+  /** Invocations handed out and not finished. */
+  #running = new Set<Invocation>();
+  /** Pending `/next` long-polls, oldest first. */
+  #waiting: ServerResponse[] = [];
+  #maxConcurrency: number;
   #ready = false;
   #dead: string | null = null;
 
   constructor(options: RuntimeApiOptions) {
     this.#options = options;
+    this.#maxConcurrency = options.maxConcurrency ?? 1;
     // Big header limit: the native client puts the whole X-Ray error cause (stack) in a header.
     this.server = createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => {
       this.#route(req, res).catch((err: unknown) => {
@@ -135,11 +145,15 @@ export class RuntimeApiServer {
   /** The runtime is gone (exit, kill, close): fail everything pending and refuse new work. */
   markDead(reason: string): void {
     if (this.#dead === null) this.#dead = reason;
-    const pending = [...(this.#current ? [this.#current] : []), ...this.#queue];
+    const pending = [...this.#running, ...this.#queue];
     this.#queue = [];
     for (const invocation of pending) this.#finish(invocation, { kind: "abort", reason });
-    this.#waitingNext?.destroy();
-    this.#waitingNext = null;
+    for (const res of this.#waiting.splice(0)) res.destroy();
+  }
+
+  /** Invocations running now (handed out, not finished). */
+  get runningCount(): number {
+    return this.#running.size;
   }
 
   async close(): Promise<void> {
@@ -155,17 +169,21 @@ export class RuntimeApiServer {
     invocation.state = "done";
     clearTimeout(invocation.timer);
     this.#byId.delete(invocation.requestId);
-    if (this.#current === invocation) this.#current = null;
+    this.#running.delete(invocation);
     if (outcome) invocation.sink.settle(outcome);
+    this.#dispatch();
   }
 
   #dispatch(): void {
-    const res = this.#waitingNext;
-    if (!res || this.#current || this.#dead !== null) return;
-    const invocation = this.#queue.shift();
-    if (!invocation) return;
-    this.#waitingNext = null;
-    this.#current = invocation;
+    while (this.#dead === null && this.#running.size < this.#maxConcurrency && this.#waiting.length > 0 && this.#queue.length > 0) {
+      const res = this.#waiting.shift() as ServerResponse;
+      const invocation = this.#queue.shift() as Invocation;
+      this.#start(invocation, res);
+    }
+  }
+
+  #start(invocation: Invocation, res: ServerResponse): void {
+    this.#running.add(invocation);
     invocation.state = "running";
     const deadline = Date.now() + this.#options.timeoutMs;
     invocation.timer = setTimeout(() => {
@@ -206,14 +224,15 @@ export class RuntimeApiServer {
       this.#ready = true;
       this.#options.onReady();
     }
-    if (this.#current) {
-      // Asking for more work means the runtime is done with the current invocation without answering it.
-      this.#finish(this.#current, { kind: "error", errorType: "Runtime.NoResponse", payload: "{}" });
+    if (this.#maxConcurrency === 1) {
+      // One at a time: asking for more work means the runtime is done with the current invocation without answering it.
+      for (const invocation of this.#running) this.#finish(invocation, { kind: "error", errorType: "Runtime.NoResponse", payload: "{}" });
+      for (const stale of this.#waiting.splice(0)) stale.destroy();
     }
-    this.#waitingNext?.destroy();
-    this.#waitingNext = res;
+    this.#waiting.push(res);
     res.on("close", () => {
-      if (this.#waitingNext === res) this.#waitingNext = null;
+      const index = this.#waiting.indexOf(res);
+      if (index >= 0) this.#waiting.splice(index, 1);
     });
     this.#dispatch();
   }

@@ -16,7 +16,7 @@
  * `throttlingException`, the payload is `{"message":…}`: Portkey #1047 lost
  * these), or an `error` (`:error-code`, `:error-message` headers).
  */
-import { EventStreamCodec } from "@smithy/eventstream-codec";
+import type { EventStreamCodec } from "@smithy/eventstream-codec";
 import { GatewayError } from "../../http/errors.ts";
 import type { BodySource } from "../../http/wire.ts";
 
@@ -35,16 +35,25 @@ export class MalformedEventStreamError extends GatewayError {
   }
 }
 
-const codec = new EventStreamCodec(
-  (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"),
-  (text: string) => Buffer.from(text, "utf8"),
-);
+// The codec is loaded with the first Bedrock stream, not at start-up: a deployment without Bedrock
+// never reads it (test/lambda/cold-start.test.ts keeps start-up free of SDK code).
+let codecLoading: Promise<EventStreamCodec> | undefined;
+function loadCodec(): Promise<EventStreamCodec> {
+  return (codecLoading ??= import("@smithy/eventstream-codec").then(
+    ({ EventStreamCodec: Codec }) =>
+      new Codec(
+        (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"),
+        (text: string) => Buffer.from(text, "utf8"),
+      ),
+  ));
+}
 
 /**
  * The messages of an event stream body, as they arrive.
  * @throws {MalformedEventStreamError} for a message that does not decode, or a body that ends inside one
  */
 export async function* readEventStream(body: BodySource): AsyncGenerator<StreamMessage> {
+  const codec = await loadCodec();
   // Chunks are held apart and joined once per whole message, so the work stays linear in the bytes read.
   let parts: Buffer[] = [];
   let size = 0;
@@ -57,7 +66,7 @@ export async function* readEventStream(body: BodySource): AsyncGenerator<StreamM
       if (length < 16 || length > MAX_MESSAGE_BYTES) throw new MalformedEventStreamError(`a message claims ${length} bytes.`);
       if (size < length) break;
       const held = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
-      yield decodeMessage(held.subarray(0, length));
+      yield decodeMessage(codec, held.subarray(0, length));
       const rest = held.subarray(length);
       parts = rest.byteLength === 0 ? [] : [rest];
       size = rest.byteLength;
@@ -67,7 +76,7 @@ export async function* readEventStream(body: BodySource): AsyncGenerator<StreamM
 }
 
 /** One whole message, CRCs checked by the codec. */
-export function decodeMessage(bytes: Uint8Array): StreamMessage {
+function decodeMessage(codec: EventStreamCodec, bytes: Uint8Array): StreamMessage {
   let decoded;
   try {
     decoded = codec.decode(bytes);

@@ -11,8 +11,8 @@
  * the usual profile, SSO or environment locally.
  */
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { defaultProvider } from "@aws-sdk/credential-provider-node";
+import type { SignatureV4 } from "@smithy/signature-v4";
 import type { UpstreamRequest } from "../types.ts";
 
 /** Where signing credentials come from (the SDK's provider type). */
@@ -67,7 +67,8 @@ export function createBedrockSigner(region: string, credentials?: CredentialProv
   let signer: SignatureV4 | undefined;
   return {
     async sign(request) {
-      signer ??= new SignatureV4({ service: "bedrock", region, credentials: credentials ?? defaultProvider(), sha256: Sha256, uriEscapePath: true });
+      // Loaded with the first signature, not at start-up: a deployment without Bedrock never reads the SDK.
+      signer ??= await createSigner(region, credentials);
       const { protocol, host, hostname, port, path } = splitUrl(request.url);
       const signed = await signer.sign({
         method: request.method,
@@ -90,4 +91,12 @@ function splitUrl(url: string): { protocol: string; host: string; hostname: stri
   const origin = new URL(pathStart === -1 ? url : url.slice(0, pathStart));
   const path = pathStart === -1 ? "/" : url.slice(pathStart);
   return { protocol: origin.protocol, host: origin.host, hostname: origin.hostname, port: origin.port === "" ? undefined : Number(origin.port), path };
+}
+
+async function createSigner(region: string, credentials: CredentialProvider | undefined): Promise<SignatureV4> {
+  const [{ SignatureV4: Signer }, chain] = await Promise.all([
+    import("@smithy/signature-v4"),
+    credentials === undefined ? import("@aws-sdk/credential-provider-node") : undefined,
+  ]);
+  return new Signer({ service: "bedrock", region, credentials: credentials ?? (chain as { defaultProvider: typeof defaultProvider }).defaultProvider(), sha256: Sha256, uriEscapePath: true });
 }

@@ -1,0 +1,118 @@
+/**
+ * The per-request cost of the gateway's hot path, beside the limit: a bare
+ * `node:http` pipe proxy (pipe-proxy.ts) in its own process, calling the same
+ * upstream. Non-streamed chat completions, one at a time over one keep-alive
+ * socket per target, in interleaved rounds (direct, pipe, gateway, then the
+ * next round in another order), so that the machine's load weighs on every
+ * target alike:
+ * - CPU per request: the target process's user + system time
+ *   (/proc/<pid>/stat) summed over the rounds, divided by the requests;
+ * - latency: hrtime per request; "added" is a target's p50 minus the direct
+ *   p50 of the same rounds.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import { join } from "node:path";
+import { processCpuMs } from "../support/process-cpu.ts";
+import { percentile } from "./bench-client.ts";
+
+/** A server the hot path is measured on. */
+export interface HotPathTarget {
+  readonly name: string;
+  /** Base URL ending in /v1. */
+  readonly baseUrl: string;
+  /** The process serving it, when it has its own (its CPU time is measured). */
+  readonly pid?: number;
+}
+
+/** One target's figures. */
+export interface HotPathFigures {
+  readonly requests: number;
+  /** CPU time per request, µs (NaN without a process of its own). */
+  readonly cpuUsPerRequest: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+const CHAT = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "Hello!" }] });
+
+/** Sends `count` chat completions one after the other over `agent`'s one socket; returns each latency in ms. */
+async function sequentialChats(baseUrl: string, agent: http.Agent, count: number): Promise<number[]> {
+  const url = new URL(`${baseUrl}/chat/completions`);
+  const latencies: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const started = process.hrtime.bigint();
+    await new Promise<void>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(CHAT), authorization: "Bearer sk-bench" },
+        },
+        (response) => {
+          response.on("data", () => undefined);
+          response.on("end", () => (response.statusCode === 200 ? resolve() : reject(new Error(`${baseUrl}: status ${response.statusCode}`))));
+          response.on("error", reject);
+        },
+      );
+      request.on("error", reject);
+      request.end(CHAT);
+    });
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return latencies;
+}
+
+/** Measures every target over `rounds` interleaved rounds of `requests` each, after `warmup` requests each. */
+export async function measureHotPath(
+  targets: readonly HotPathTarget[],
+  options: { rounds: number; requests: number; warmup: number },
+): Promise<Record<string, HotPathFigures>> {
+  const agents = new Map(targets.map((target) => [target.name, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
+  const latencies = new Map<string, number[]>(targets.map((target) => [target.name, []]));
+  const cpuMs = new Map<string, number>(targets.map((target) => [target.name, 0]));
+  for (const target of targets) await sequentialChats(target.baseUrl, agents.get(target.name) as http.Agent, options.warmup);
+  for (let round = 0; round < options.rounds; round += 1) {
+    // Rotate the order, so no target always runs right after the same other one.
+    const order = targets.map((_, index) => targets[(index + round) % targets.length] as HotPathTarget);
+    for (const target of order) {
+      const before = target.pid === undefined ? Number.NaN : processCpuMs(target.pid);
+      const measured = await sequentialChats(target.baseUrl, agents.get(target.name) as http.Agent, options.requests);
+      const after = target.pid === undefined ? Number.NaN : processCpuMs(target.pid);
+      latencies.get(target.name)?.push(...measured);
+      cpuMs.set(target.name, (cpuMs.get(target.name) ?? 0) + (after - before));
+    }
+  }
+  for (const agent of agents.values()) agent.destroy();
+  const total = options.rounds * options.requests;
+  return Object.fromEntries(
+    targets.map((target) => {
+      const values = latencies.get(target.name) ?? [];
+      return [
+        target.name,
+        { requests: total, cpuUsPerRequest: ((cpuMs.get(target.name) ?? Number.NaN) * 1000) / total, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) },
+      ];
+    }),
+  );
+}
+
+/** Starts the pipe proxy in its own process, in front of `upstreamOrigin`. */
+export async function startPipeProxy(root: string, upstreamOrigin: string, nodeArgs: readonly string[] = []): Promise<{ url: string; process: ChildProcess }> {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, "test/bench/pipe-proxy.ts"), upstreamOrigin], {
+    cwd: root,
+    env: { PATH: process.env.PATH },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("error", reject);
+    child.stdout?.once("data", (data: Buffer) => {
+      const match = /on (http:\/\/[\d.:]+)/.exec(data.toString());
+      if (match?.[1] === undefined) reject(new Error(`pipe proxy: unexpected output ${data.toString()}`));
+      else resolve(match[1]);
+    });
+  });
+  return { url, process: child };
+}
