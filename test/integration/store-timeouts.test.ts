@@ -119,9 +119,10 @@ describe("each layer of the bound", () => {
     // A client without a request timeout of its own: only the deadline's signal can end the attempt.
     const store = createDynamoDbStore({ tableName: TABLE, timeoutMs: TIMEOUT_MS, client: localDynamoDbClient(silent().endpoint) });
     const calls: Promise<unknown>[] = [store.get("x"), store.put("x", Buffer.from("y"), 60), store.add("x", 1, 60)];
-    for (const call of calls) {
-      await expect(within(call, TIMEOUT_MS + SLACK_MS, "the failed call")).rejects.toMatchObject({ name: "DependencyTimeoutError" });
-    }
+    // All three awaited at once: the deadlines pass together, and a rejection nobody awaits yet is an unhandled one.
+    await Promise.all(
+      calls.map((call) => expect(within(call, TIMEOUT_MS + SLACK_MS, "the failed call")).rejects.toMatchObject({ name: "DependencyTimeoutError" })),
+    );
     await within(silent().silentClosed(), SLACK_MS, "the hung connections closed");
   });
 
