@@ -44,6 +44,8 @@ export function formatRequestLine(summary: RequestSummary, metrics: RequestMetri
  * than U+0020, lone surrogates, private-use and unassigned code points.
  */
 const UNSAFE = /[\\"\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
+/** Printable ASCII other than space, quote and backslash: a value of these alone is its own field as it is. */
+const PLAIN = /^[!#-[\]-~]+$/;
 const NAMED: Readonly<Record<string, string>> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /**
@@ -54,6 +56,8 @@ const NAMED: Readonly<Record<string, string>> = { "\\": "\\\\", '"': '\\"', "\n"
  * @example logField('gpt-4o\n200 ok') // '"gpt-4o\\n200 ok"'
  */
 export function logField(value: string): string {
+  // Most values (methods, paths, model names, ids) are plain: checked without the Unicode tables.
+  if (PLAIN.test(value) && value !== "-") return value;
   const escaped = value.replace(UNSAFE, escapeCharacter);
   return escaped === "" || escaped === "-" || /[ "]/.test(escaped) ? `"${escaped}"` : escaped;
 }

@@ -26,6 +26,7 @@ import type { RequestSummary } from "../shared/observability/request-summary.ts"
 import { writeBody } from "../shared/http/write-body.ts";
 import { measureRequest, ModelDimensionLimiter, type RequestMetrics } from "../shared/observability/request-metrics.ts";
 import { readRequestBody, RequestTimeoutError } from "./read-body.ts";
+import { createLineWriter } from "./line-writer.ts";
 import { formatRequestLine } from "./request-log.ts";
 
 /** Options of the local server. */
@@ -57,8 +58,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     store: options.store,
     onStoreError: (error, operation) => console.error(`store: ${operation} failed: ${error instanceof Error ? error.name : String(error)}`),
   });
-  // One write of the line: console.log would format its argument again and go through the Console's stream machinery per request.
-  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => void process.stdout.write(`${formatRequestLine(summary, metrics)}\n`));
+  // Lines in batches (line-writer.ts); not console.log, which would format its argument again and go
+  // through the Console's stream machinery per request.
+  const requestLog = options.onRequest === undefined ? createLineWriter((text) => void process.stdout.write(text)) : undefined;
+  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => requestLog?.line(formatRequestLine(summary, metrics)));
   const models = new ModelDimensionLimiter();
   const limits: ServerConfig = { ...loadServerConfig({}), ...options.server };
   // Requests whose body is being awaited, so that a request timeout is answered by their handler.
@@ -163,6 +166,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       clearTimeout(timer);
       for (const socket of sockets) socket.destroy();
       gateway.close();
+      requestLog?.close();
     },
   };
 }
