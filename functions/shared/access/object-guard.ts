@@ -52,8 +52,11 @@ export interface ObjectAccess {
   answer(response: UpstreamResponse, fetchPage: (query: string) => Promise<UpstreamResponse>, query: string, readTimeoutMs: number): Promise<UpstreamResponse>;
   /** Reads the relayed body on the side, when there is something to read. */
   readonly watchBody?: (body: Body) => Body;
-  /** Once the body has ended: the object's usage, replacing the readers' (undefined: theirs stands). */
-  settle(readersUsage: TokenUsage | undefined): Promise<ObjectUsage | undefined>;
+  /**
+   * Once the body has ended: the object's usage, replacing the readers' (resolving to undefined:
+   * theirs stands). Undefined at once when the request has no object to count or record.
+   */
+  settle(readersUsage: TokenUsage | undefined): Promise<ObjectUsage | undefined> | undefined;
 }
 
 /** The guard of a gateway. */
@@ -163,22 +166,27 @@ export function createObjectGuard(dependencies: ObjectGuardDependencies): Object
           return answered;
         },
         watchBody: readsAnswer ? watch : undefined,
-        async settle(readersUsage) {
-          await ended.promise;
-          if (perObject === "batch") return batchUsage ?? {};
-          if (perObject !== "response") return undefined;
-          const pathId = match.params.response_id;
-          try {
-            // A retrieve reports a background response's usage: counted once.
-            if (pathId !== undefined) return await counter.response(pathId, readersUsage);
-            if (background && readersUsage === undefined && ids?.id !== undefined) await counter.pending(ids.id);
-          } catch (error) {
-            onStoreError(error, "response usage count");
-            if (pathId !== undefined) return {};
-          }
-          return undefined;
+        settle(readersUsage) {
+          return readsAnswer || perObject !== undefined ? settleObjects(readersUsage) : undefined;
         },
       };
+
+      /** The object's usage, once the body has ended and its records are written. */
+      async function settleObjects(readersUsage: TokenUsage | undefined): Promise<ObjectUsage | undefined> {
+        await ended.promise;
+        if (perObject === "batch") return batchUsage ?? {};
+        if (perObject !== "response") return undefined;
+        const pathId = match.params.response_id;
+        try {
+          // A retrieve reports a background response's usage: counted once.
+          if (pathId !== undefined) return await counter.response(pathId, readersUsage);
+          if (background && readersUsage === undefined && ids?.id !== undefined) await counter.pending(ids.id);
+        } catch (error) {
+          onStoreError(error, "response usage count");
+          if (pathId !== undefined) return {};
+        }
+        return undefined;
+      }
     },
   };
 }

@@ -128,8 +128,11 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const retry = requestRetryConfig(request.headers, config.retry);
       const caching = decideCaching(match, request.headers, json, { caller, provider: destination.name, query: request.query }, config.cache);
       recorder.cache(caching);
-      const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
-      const reservation = await limiter.admit(caller, chargeOf(estimate, recorder.costOf(estimate)));
+      const admitting = limiter.admit(caller, () => {
+        const estimate = estimateReservation(match.endpoint, json, raw?.byteLength ?? 0);
+        return chargeOf(estimate, recorder.costOf(estimate));
+      });
+      const reservation = admitting === undefined ? undefined : await admitting;
       const call = { recorder, request, match, destination, body, model, caller, credentials, retry, routeNames: destinations.routeNames };
       return await serve(call, caching, reservation);
     } catch (error) {
@@ -166,34 +169,49 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       await limiter.settle(reservation, undefined);
       throw error;
     }
-    const afterEnd = async (result: AnswerResult) => {
+    // Once the body has ended, in order: the prices (on a cold start the catalogue may still be
+    // loading, and the key is charged in USD), the object's own usage, the charge and the cache.
+    // Most requests have nothing to wait for, and get no promise (hot path, npm run bench).
+    const afterEnd = (result: AnswerResult): Promise<unknown> | undefined => {
+      const pricing = recorder.pricesReady();
+      if (pricing === undefined) return bookkeep(result);
+      return pricing.catch(() => undefined).then(() => bookkeep(result));
+    };
+    const bookkeep = (result: AnswerResult): Promise<unknown> | undefined => {
       // A finished batch or stored response counts its own usage, in place of what the readers saw.
-      const counted = await access.settle(result.usage);
-      if (counted === undefined) return afterResponse(recorder, reservation, caching, answer, result, recorder.costOf(result.usage));
-      recorder.objectUsage(counted.usage, counted.model, counted.costUsd);
-      const cost = counted.costUsd ?? recorder.costOf(counted.usage, counted.model);
-      await afterResponse(recorder, reservation, caching, answer, { ...result, usage: counted.usage }, cost);
+      const counting = access.settle(result.usage);
+      if (counting === undefined) return afterResponse(recorder, reservation, caching, answer, result, () => recorder.costOf(result.usage));
+      return counting.then((counted) => {
+        if (counted === undefined) return afterResponse(recorder, reservation, caching, answer, result, () => recorder.costOf(result.usage));
+        recorder.objectUsage(counted.usage, counted.model, counted.costUsd);
+        const cost = () => counted.costUsd ?? recorder.costOf(counted.usage, counted.model);
+        return afterResponse(recorder, reservation, caching, answer, { ...result, usage: counted.usage }, cost);
+      });
     };
     const requestBytes = body.kind === "none" ? 0 : body.raw.byteLength;
     return relayAnswer(answer, { recorder, request, match, caching, requestBytes, config, now, afterEnd, watchBody: access.watchBody });
   }
 
-  /** Keeps a replayable answer in the cache and settles the caller's reservation with what the answer used, at `costUsd`. */
-  async function afterResponse(
+  /**
+   * Keeps a replayable answer in the cache and settles the caller's reservation with what the
+   * answer used, at `cost()`; undefined when there is neither to do.
+   */
+  function afterResponse(
     recorder: RequestRecorder,
     reservation: KeyReservation | undefined,
     caching: CacheDecision,
     answer: ProviderAnswer,
     result: AnswerResult,
-    costUsd: number | undefined,
-  ): Promise<void> {
-    const charged = limiter.settle(reservation, chargeOf(result.usage, costUsd)).then((share) => recorder.budgetUsed(share));
-    const work: Promise<unknown>[] = [charged];
+    cost: () => number | undefined,
+  ): Promise<unknown> | undefined {
+    const charging = reservation === undefined ? undefined : limiter.settle(reservation, chargeOf(result.usage, cost()))?.then((share) => recorder.budgetUsed(share));
     const { response } = answer;
-    if (caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)) {
-      work.push(cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds));
-    }
-    await Promise.all(work);
+    const saving =
+      caching.mode !== "bypass" && result.outcome === "ok" && result.recorded !== undefined && isReplayable(response.status, response.headers, result.recorded)
+        ? cache.save(caching.key, { status: response.status, headers: keptHeaders(response.headers), body: result.recorded }, caching.ttlSeconds)
+        : undefined;
+    if (saving === undefined) return charging;
+    return charging === undefined ? saving : Promise.all([charging, saving]);
   }
 
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */

@@ -7,6 +7,7 @@
  * through.
  */
 import type { Caller } from "../access/authenticate.ts";
+import type { KeyLimits } from "../config/key-limits.ts";
 import { reserveKeyLimits, settleKeyLimits, toMicroUsd, type Charge, type KeyReservation } from "../access/key-limits.ts";
 import type { GatewayStore } from "../stores/types.ts";
 import type { TokenUsage } from "../usage/usage-readers.ts";
@@ -18,17 +19,18 @@ import type { TokenUsage } from "../usage/usage-readers.ts";
  */
 export interface KeyLimiter {
   /**
-   * Counts the request and reserves `estimate` against its key's windows.
+   * Counts the request and reserves `estimate()` against its key's windows
+   * (computed only for a key with limits).
    * @returns the reservation to settle, if any
    * @throws {KeyRateLimitError} when a rate limit is exhausted
    * @throws {KeyBudgetError} when a budget is spent
    */
-  admit(caller: Caller, estimate: Charge): Promise<KeyReservation | undefined>;
+  admit(caller: Caller, estimate: () => Charge): Promise<KeyReservation | undefined> | undefined;
   /**
    * Replaces a reservation with what the request used (undefined: nothing).
    * @returns the largest share (%) of a USD budget the key has now spent, for a key with a budget
    */
-  settle(reservation: KeyReservation | undefined, used: Charge | undefined): Promise<number | undefined>;
+  settle(reservation: KeyReservation | undefined, used: Charge | undefined): Promise<number | undefined> | undefined;
 }
 
 /** What a request is charged for `usage` costing `costUsd`. */
@@ -40,8 +42,12 @@ const NOTHING: Charge = { tokens: 0, microUsd: 0 };
 
 /** Creates the limiter over the gateway store. */
 export function createKeyLimiter(store: GatewayStore, onStoreError: (error: unknown, operation: string) => void): KeyLimiter {
-  async function settle(reservation: KeyReservation | undefined, used: Charge | undefined): Promise<number | undefined> {
+  function settle(reservation: KeyReservation | undefined, used: Charge | undefined): Promise<number | undefined> | undefined {
     if (reservation === undefined || reservation.entries.length === 0) return undefined;
+    return settleReservation(reservation, used);
+  }
+
+  async function settleReservation(reservation: KeyReservation, used: Charge | undefined): Promise<number | undefined> {
     try {
       const windows = await settleKeyLimits(store, reservation, used ?? NOTHING);
       const shares = windows.filter(({ window }) => window.measure === "usd").map(({ window, used: spent }) => (100 * spent) / window.limit);
@@ -53,20 +59,23 @@ export function createKeyLimiter(store: GatewayStore, onStoreError: (error: unkn
   }
 
   return {
-    async admit(caller, estimate) {
+    admit(caller, estimate) {
       if (caller.mode !== "managed" || caller.limits === undefined) return undefined;
-      let admitted;
-      try {
-        admitted = await reserveKeyLimits(store, caller.keyId, caller.limits, estimate);
-      } catch (error) {
-        onStoreError(error, "quota check");
-        return undefined;
-      }
-      if (admitted?.refusal === undefined) return admitted?.reservation;
-      await settle(admitted.reservation, undefined);
-      throw admitted.refusal;
+      return admit(caller.keyId, caller.limits, estimate());
     },
     settle,
   };
-}
 
+  async function admit(keyId: string, limits: KeyLimits, estimate: Charge): Promise<KeyReservation | undefined> {
+    let admitted;
+    try {
+      admitted = await reserveKeyLimits(store, keyId, limits, estimate);
+    } catch (error) {
+      onStoreError(error, "quota check");
+      return undefined;
+    }
+    if (admitted?.refusal === undefined) return admitted?.reservation;
+    await settle(admitted.reservation, undefined);
+    throw admitted.refusal;
+  }
+}

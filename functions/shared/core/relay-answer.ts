@@ -32,8 +32,8 @@ export interface RelayAnswerContext {
   readonly requestBytes: number;
   readonly config: GatewayConfig;
   readonly now: () => number;
-  /** Bookkeeping after the body has ended (cache, key charges); the summary waits for it. */
-  readonly afterEnd: (result: AnswerResult) => Promise<void>;
+  /** Bookkeeping after the body has ended (prices, cache, key charges), undefined when there is none; the summary waits for it. */
+  readonly afterEnd: (result: AnswerResult) => Promise<unknown> | undefined;
   /** Reads the relayed body on the side (stored objects' ids), and may hold its end back until that is done. */
   readonly watchBody?: (body: AsyncGenerator<Uint8Array, void, undefined>) => AsyncGenerator<Uint8Array, void, undefined>;
 }
@@ -58,25 +58,30 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
     now,
     onEnd: (relayed) => {
       const result = settleUsage(relayed, context, response.status);
-      void context
-        .afterEnd(result)
-        .catch(() => undefined)
-        .then(() => recorder.pricesReady())
-        .catch(() => undefined)
-        .finally(() =>
-          completion.resolve(
-            recorder.summary({
-              status: response.status,
-              outcome: result.outcome,
-              upstreamRequestId: headerValue(response.headers, "x-request-id"),
-              firstByteAt: result.firstByteAt,
-              upstreamEndedAt: result.upstreamEndedAt,
-              endedAt: result.endedAt,
-              usage: result.usage,
-              usageEstimated: result.usageEstimated || undefined,
-            }),
-          ),
+      const summarize = () =>
+        completion.resolve(
+          recorder.summary({
+            status: response.status,
+            outcome: result.outcome,
+            upstreamRequestId: headerValue(response.headers, "x-request-id"),
+            firstByteAt: result.firstByteAt,
+            upstreamEndedAt: result.upstreamEndedAt,
+            endedAt: result.endedAt,
+            usage: result.usage,
+            usageEstimated: result.usageEstimated || undefined,
+          }),
         );
+      // The summary waits for the bookkeeping, if there is any: most requests have none, and are
+      // summarized without a promise (hot path, npm run bench). A failed step never fails the
+      // request: the summary comes either way.
+      let bookkeeping: Promise<unknown> | undefined;
+      try {
+        bookkeeping = context.afterEnd(result);
+      } catch {
+        bookkeeping = undefined;
+      }
+      if (bookkeeping === undefined) summarize();
+      else void bookkeeping.then(summarize, summarize);
     },
   });
   const body = context.watchBody === undefined ? relayed : context.watchBody(relayed);

@@ -8,7 +8,7 @@ import type { PriceTable } from "../config/prices.ts";
 import type { GatewayRequest } from "../http/wire.ts";
 import type { RequestOutcome, RequestSummary, TargetSummary } from "../observability/request-summary.ts";
 import type { TargetReport } from "../routing/run-attempts.ts";
-import { loadPriceCatalogue } from "../usage/price-catalogue.ts";
+import { loadPriceCatalogue, priceCatalogueLoaded } from "../usage/price-catalogue.ts";
 import { estimateCostUsd } from "../usage/pricing.ts";
 import type { TokenUsage } from "../usage/usage-readers.ts";
 
@@ -144,9 +144,12 @@ export class RequestRecorder {
     this.#budgetUsedPercent = percent;
   }
 
-  /** Resolves when the summary can price the serving provider's models (the catalogue loads on first use). */
-  pricesReady(): Promise<void> {
-    return this.#priceProvider === undefined ? Promise.resolve() : loadPriceCatalogue();
+  /**
+   * Resolves when the summary can price the serving provider's models (the catalogue loads on
+   * first use); undefined when it already can, so that most requests wait on no promise.
+   */
+  pricesReady(): Promise<void> | undefined {
+    return this.#priceProvider === undefined || priceCatalogueLoaded() ? undefined : loadPriceCatalogue();
   }
 
   /** The request's summary, once its answer has ended. */

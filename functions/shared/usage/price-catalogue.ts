@@ -35,6 +35,11 @@ const cache = new Map<string, { readonly price: ListPrice | undefined; readonly 
 let calculate: typeof CalcPrice | undefined;
 let loading: Promise<void> | undefined;
 
+/** Whether the catalogue has loaded (then {@link loadPriceCatalogue} has nothing left to wait for). */
+export function priceCatalogueLoaded(): boolean {
+  return calculate !== undefined;
+}
+
 /** Loads the catalogue, once per process; {@link listPrice} has prices once it has resolved. */
 export function loadPriceCatalogue(): Promise<void> {
   loading ??= import("@pydantic/genai-prices").then((catalogue) => {
