@@ -58,12 +58,26 @@ const builtinsWithoutEsmNamespace: Plugin = {
       if (args.kind !== "import-statement" || !BUILTINS.has(name)) return undefined;
       return { path: name, namespace: "node-builtin" };
     });
-    esbuild.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
-      loader: "js",
-    }));
+    esbuild.onLoad({ filter: /.*/, namespace: "node-builtin" }, (args) => ({ contents: builtinShim(args.path), loader: "js" }));
   },
 };
+
+/**
+ * The CommonJS stand-in of built-in `name`: an object with a getter per export
+ * (the names this Node has), loading the built-in on the first read, so that
+ * a module the function imports but does not use (e.g. `node:stream/web` for
+ * middy's `instanceof` check, `node:fs/promises` for a key file) is never
+ * loaded, and one used only by requests (`node:crypto`, `node:https`) loads
+ * with the first. A built-in that is itself a function (`events`, `stream`)
+ * cannot be stood in for by an object: it is loaded when the bundle starts.
+ */
+export function builtinShim(name: string): string {
+  const id = JSON.stringify(`node:${name}`);
+  const builtin: unknown = process.getBuiltinModule(`node:${name}`);
+  if (typeof builtin === "function" || typeof builtin !== "object" || builtin === null) return `module.exports = process.getBuiltinModule(${id});`;
+  const getters = Object.keys(builtin).map((key) => `${JSON.stringify(key)}: { get: () => load()[${JSON.stringify(key)}], enumerable: true }`);
+  return `let loaded;\nconst load = () => (loaded ??= process.getBuiltinModule(${id}));\nmodule.exports = Object.defineProperties({}, { ${getters.join(", ")} });\n`;
+}
 
 /**
  * Bundles `entry` (absolute path) into `outputDir` as `index.mjs` plus chunks.

@@ -6,9 +6,11 @@
  * structurally (source maps of the start-up files) and by running it under
  * aws-lambda-ric with every other chunk deleted.
  */
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { synthesizeGatewayBundle, type LambdaBundle } from "../support/lambda-bundle.ts";
 import { startFunctionUrlEmulator } from "../support/lambda-emulator.ts";
@@ -79,6 +81,22 @@ describe("the function's cold start", () => {
       // The banner's createRequire is the one left.
       expect(esmBuiltins.filter((name) => name !== "node:module"), file).toEqual([]);
     }
+  });
+
+  it("loads no Node module at start-up that only requests use, or that nothing uses", () => {
+    // The runtime client's own (http, net, stream…) aside: TLS and crypto load with the first request, web streams and fs/promises never.
+    const script = `globalThis.awslambda = { streamifyResponse: (handler) => handler, HttpResponseStream: { from: (stream) => stream } };
+await import(${JSON.stringify(pathToFileURL(join(trimmedRoot, "index.mjs")).href)});
+process.stdout.write(JSON.stringify(process.moduleLoadList));`;
+    const loaded = JSON.parse(
+      execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, AWS_REGION: "us-east-1", ...bundle.environment, GATEWAY_SECRET_ID: "", GATEWAY_MOCK_PROVIDER: "true" },
+        timeout: 30_000,
+      }),
+    ) as string[];
+    expect(loaded).toContain("NativeModule stream");
+    for (const module of ["https", "tls", "crypto", "stream/web", "fs/promises", "zlib"]) expect(loaded, module).not.toContain(`NativeModule ${module}`);
   });
 
   it("starts and answers without a secret or a table when every chunk outside the start-up files is gone", async () => {

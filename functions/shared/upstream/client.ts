@@ -44,17 +44,26 @@ export interface UpstreamClient {
 export function createUpstreamClient(): UpstreamClient {
   // The connection pools outlive requests on purpose: reusing a warm TLS
   // connection saves a handshake (tens of ms) on every call to the provider.
+  // Each is made on its first call: creating the HTTPS agent loads Node's TLS
+  // and crypto modules, which start-up need not wait for (npm run bench, cold start).
+  let plain: http.Agent | undefined;
+  let secure: https.Agent | undefined;
+  const options = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 } as const;
   const agents = {
-    "http:": new http.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 }),
-    "https:": new https.Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 }),
+    get "http:"() {
+      return (plain ??= new http.Agent(options));
+    },
+    get "https:"() {
+      return (secure ??= new https.Agent(options));
+    },
   };
   // Parsed provider origins: one per base URL, so a handful.
   const origins = new Map<string, Origin>();
   return {
     send: (call) => send(call, agents, origins),
     close() {
-      agents["http:"].destroy();
-      agents["https:"].destroy();
+      plain?.destroy();
+      secure?.destroy();
     },
   };
 }
