@@ -32,6 +32,8 @@ export interface HotPathFigures {
   readonly cpuUsPerRequest: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time per request in each round, µs. */
+  readonly cpuUsByRound: readonly number[];
 }
 
 const CHAT = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "Hello!" }] });
@@ -74,6 +76,7 @@ export async function measureHotPath(
   const agents = new Map(targets.map((target) => [target.name, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
   const latencies = new Map<string, number[]>(targets.map((target) => [target.name, []]));
   const cpuMs = new Map<string, number>(targets.map((target) => [target.name, 0]));
+  const rounds = new Map<string, number[]>(targets.map((target) => [target.name, []]));
   for (const target of targets) await sequentialChats(target.baseUrl, agents.get(target.name) as http.Agent, options.warmup);
   for (let round = 0; round < options.rounds; round += 1) {
     // Rotate the order, so no target always runs right after the same other one.
@@ -84,6 +87,7 @@ export async function measureHotPath(
       const after = target.pid === undefined ? Number.NaN : processCpuMs(target.pid);
       latencies.get(target.name)?.push(...measured);
       cpuMs.set(target.name, (cpuMs.get(target.name) ?? 0) + (after - before));
+      rounds.get(target.name)?.push(((after - before) * 1000) / options.requests);
     }
   }
   for (const agent of agents.values()) agent.destroy();
@@ -93,7 +97,7 @@ export async function measureHotPath(
       const values = latencies.get(target.name) ?? [];
       return [
         target.name,
-        { requests: total, cpuUsPerRequest: ((cpuMs.get(target.name) ?? Number.NaN) * 1000) / total, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99) },
+        { requests: total, cpuUsPerRequest: ((cpuMs.get(target.name) ?? Number.NaN) * 1000) / total, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), cpuUsByRound: rounds.get(target.name) ?? [] },
       ];
     }),
   );

@@ -27,7 +27,7 @@ import { startFunctionUrlEmulator } from "../support/lambda-emulator.ts";
 import { processCpuMs } from "../support/process-cpu.ts";
 import { percentile, runLoad, timedChat, timedStream } from "./bench-client.ts";
 import { startBenchUpstream, type BenchUpstream } from "./bench-upstream.ts";
-import { measureHotPath, startPipeProxy } from "./hot-path.ts";
+import { measureHotPath, startPipeProxy, type HotPathFigures } from "./hot-path.ts";
 import { benchEnvironment, bundleBytes, measureColdStart, measureMemorySweep } from "./lambda-start.ts";
 import { fixed, printCostTables, printTable } from "./report.ts";
 
@@ -202,11 +202,13 @@ function printLatencyTable(): void {
 }
 
 function printHotPath(): void {
-  const hot = results.hot_path as Record<string, { cpuUsPerRequest: number; p50Ms: number; p99Ms: number }> | undefined;
+  const hot = results.hot_path as Record<string, HotPathFigures> | undefined;
   if (hot === undefined) return;
-  const { direct, pipe: proxy, gateway: core } = hot as Record<string, { cpuUsPerRequest: number; p50Ms: number; p99Ms: number }>;
+  const { direct, pipe: proxy, gateway: core } = hot;
   if (direct === undefined || proxy === undefined || core === undefined) return;
   const cpuRatio = core.cpuUsPerRequest / proxy.cpuUsPerRequest;
+  // Each round's ratio (the two measured back to back): their spread shows how much of a difference is the machine's.
+  const roundRatios = core.cpuUsByRound.map((cpu, round) => cpu / (proxy.cpuUsByRound[round] ?? Number.NaN)).sort((a, b) => a - b);
   const addedPipe = proxy.p50Ms - direct.p50Ms;
   const addedGateway = core.p50Ms - direct.p50Ms;
   Object.assign(results.hot_path as object, { cpu_ratio: cpuRatio, added_p50_pipe_ms: addedPipe, added_p50_gateway_ms: addedGateway });
@@ -215,6 +217,7 @@ function printHotPath(): void {
     ["bare node:http pipe proxy", fixed(proxy.cpuUsPerRequest, 1), fixed(proxy.p50Ms, 3), fixed(addedPipe, 3)],
     ["local gateway", fixed(core.cpuUsPerRequest, 1), fixed(core.p50Ms, 3), fixed(addedGateway, 3)],
     ["gateway / pipe", `${fixed(cpuRatio)}x (target <= 1.5x)`, "", `${fixed(addedGateway - addedPipe, 3)} (target <= 0.1)`],
+    ["per round, lowest / median / highest", `${roundRatios.map((ratio) => fixed(ratio)).filter((_, index, all) => index === 0 || index === all.length - 1 || index === Math.floor(all.length / 2)).join(" / ")}`, "", ""],
   ]);
 }
 
