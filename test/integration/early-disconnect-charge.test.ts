@@ -12,6 +12,7 @@ import { once } from "node:events";
 import type { IncomingMessage } from "node:http";
 import { RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
+import { readUntilFinishThenLeave } from "../support/chunk-events.ts";
 import { useGateway, useHttpUpstream } from "../support/gateway-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
 import { ensureMinuteLeft, startStoreGateway } from "../support/store-gateway.ts";
@@ -80,14 +81,7 @@ const upstream = useHttpUpstream((request: IncomingMessage, response) => {
 async function streamAndLeaveAtFinish(key: string): Promise<number> {
   const controller = new AbortController();
   const stream = await fixture.gateway.client(key).chat.completions.create({ ...chat, stream: true }, { signal: controller.signal });
-  let chunks = 0;
-  await (async () => {
-    for await (const part of stream) {
-      chunks += 1;
-      if (part.choices[0]?.finish_reason) controller.abort();
-    }
-  })().catch(() => undefined);
-  return chunks;
+  return readUntilFinishThenLeave(stream, controller);
 }
 
 /** What the client sent: the SDK writes the body as JSON.stringify does. */

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { readUntilFinishThenLeave } from "../support/chunk-events.ts";
 import { useHttpUpstream } from "../support/gateway-fixture.ts";
 import { useGatewayFunction } from "../support/lambda-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
@@ -85,14 +86,7 @@ describe("a client that leaves a Lambda stream after the finish chunk", () => {
       .withResponse();
     const invocation = response.headers.get("x-amzn-requestid") ?? "";
     const gatewayRequestId = response.headers.get("x-gateway-request-id");
-    let chunks = 0;
-    await (async () => {
-      for await (const part of stream) {
-        chunks += 1;
-        if (part.choices[0]?.finish_reason) controller.abort();
-      }
-    })().catch(() => undefined);
-    expect(chunks).toBe(3);
+    expect(await readUntilFinishThenLeave(stream, controller)).toBe(3);
 
     // The Function URL saw the client go; only then does the provider send its usage.
     expect(await eventually(() => fn.lambda.clientsGone.find((id) => id === invocation))).toBe(invocation);

@@ -25,3 +25,24 @@ export function parseSse(text: string): ParsedEvent[] {
 export function deltasOf(events: readonly ParsedEvent[]): ParsedEvent[] {
   return events.flatMap((event) => (event === "[DONE]" || !Array.isArray(event.choices) ? [] : event.choices.map((choice: { delta: unknown }) => choice.delta)));
 }
+
+/**
+ * Reads an SDK chunk stream until the chunk with a `finish_reason`, then
+ * aborts `controller`: a client that leaves before the provider's last
+ * events (its usage, `[DONE]`). Returns how many chunks it read.
+ */
+export async function readUntilFinishThenLeave(
+  stream: AsyncIterable<{ readonly choices: readonly { readonly finish_reason?: string | null }[] }>,
+  controller: AbortController,
+): Promise<number> {
+  let chunks = 0;
+  try {
+    for await (const part of stream) {
+      chunks += 1;
+      if (part.choices[0]?.finish_reason) controller.abort();
+    }
+  } catch {
+    // The abort ends the iteration with an error: leaving is the point.
+  }
+  return chunks;
+}
