@@ -4,30 +4,19 @@
  * speaks Converse, ConverseStream's binary event stream and InvokeModel.
  */
 import { APIError, BadRequestError, NotFoundError, RateLimitError } from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_AWS_ENV, setProcessEnv } from "../support/aws-env.ts";
+import { describe, expect, it } from "vitest";
 import { deltasOf, parseSse } from "../support/chunk-events.ts";
-import { startFakeBedrock } from "../support/fake-bedrock.ts";
-import { useStarted, useTestGateway } from "../support/gateway-fixture.ts";
+import { useTestGateway } from "../support/gateway-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
+import { useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
 
 const GATEWAY_KEY = "gw-bedrock-test-0123456789";
-const CREDENTIALS = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID as string, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY as string, sessionToken: "session-token-example" };
 const CLAUDE = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5";
 const weather = { type: "function" as const, function: { name: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
 
-// The gateway signs with the default AWS credential chain, which reads these from the process environment.
-let restoreEnv: () => void = () => undefined;
-beforeAll(() => {
-  restoreEnv = setProcessEnv({ ...LOCAL_AWS_ENV, AWS_SESSION_TOKEN: CREDENTIALS.sessionToken });
-});
-afterAll(() => restoreEnv());
-
-const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: CREDENTIALS, apiKey: "ABSKgatewaykey" }), {
-  what: "the fake Bedrock endpoint",
-  reset: (fake) => fake.reset(),
-});
+const credentials = useLocalAwsCredentials({ sessionToken: "session-token-example" });
+const bedrock = useFakeBedrock({ region: "us-east-1", credentials, apiKey: "ABSKgatewaykey" });
 const fixture = useTestGateway(() => ({
   GATEWAY_PROVIDERS: JSON.stringify({ bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl, models: [CLAUDE, "amazon.titan-embed-text-v2:0"] } }),
   GATEWAY_API_KEYS: GATEWAY_KEY,

@@ -3,28 +3,20 @@
  * providers as for OpenAI: they read the translated (OpenAI) wire.
  */
 import { RateLimitError } from "openai";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { LOCAL_AWS_ENV, setProcessEnv } from "../support/aws-env.ts";
-import { startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { startFakeBedrock } from "../support/fake-bedrock.ts";
-import { useStarted, useTestGateway } from "../support/gateway-fixture.ts";
+import { describe, expect, it, vi } from "vitest";
+import { useTestGateway } from "../support/gateway-fixture.ts";
 import { metricsOf } from "../support/local-gateway.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
+import { useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
 
 const KEY = "gw-bookkeeping-0123456789";
 /** One key with a token limit per provider (env-2, env-3), so each provider's test starts with an unspent key. */
 const LIMITED_KEYS = ["gw-bookkeeping-limited-a-0123456789", "gw-bookkeeping-limited-b-0123456789"] as const;
-const CREDENTIALS = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID as string, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY as string };
 const BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 
-let restoreEnv: () => void = () => undefined;
-beforeAll(() => {
-  restoreEnv = setProcessEnv(LOCAL_AWS_ENV);
-});
-afterAll(() => restoreEnv());
-
-const anthropic = useStarted(() => startFakeAnthropic({ apiKey: "sk-ant-gateway" }), { what: "the fake Anthropic API", reset: (fake) => fake.reset() });
-const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: CREDENTIALS }), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
+const credentials = useLocalAwsCredentials();
+const anthropic = useFakeAnthropic();
+const bedrock = useFakeBedrock({ region: "us-east-1", credentials });
 const fixture = useTestGateway(() => ({
   GATEWAY_PROVIDERS: JSON.stringify({
     anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },

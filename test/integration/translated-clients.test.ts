@@ -11,26 +11,18 @@ import { AIMessageChunk, HumanMessage, ToolMessage, type BaseMessage } from "@la
 import { ChatOpenAI } from "@langchain/openai";
 import { jsonSchema, stepCountIs, streamText, tool } from "ai";
 import type OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_AWS_ENV, setProcessEnv } from "../support/aws-env.ts";
-import { startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { startFakeBedrock } from "../support/fake-bedrock.ts";
-import { useStarted, useTestGateway } from "../support/gateway-fixture.ts";
+import { describe, expect, it } from "vitest";
+import { useTestGateway } from "../support/gateway-fixture.ts";
+import { useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
 
 const GATEWAY_KEY = "gw-clients-test-0123456789";
-const CREDENTIALS = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID as string, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY as string };
 const WEATHER: Record<string, string> = { Paris: "18C in Paris", Oslo: "9C in Oslo" };
 const FINAL = "The weather is 18C in Paris and 9C in Oslo.";
 const SCHEMA = { type: "object", properties: { city: { type: "string" } }, required: ["city"] } as const;
 
-let restoreEnv: () => void = () => undefined;
-beforeAll(() => {
-  restoreEnv = setProcessEnv(LOCAL_AWS_ENV);
-});
-afterAll(() => restoreEnv());
-
-const anthropic = useStarted(() => startFakeAnthropic({ apiKey: "sk-ant-gateway" }), { what: "the fake Anthropic API", reset: (fake) => fake.reset() });
-const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: CREDENTIALS }), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
+const credentials = useLocalAwsCredentials();
+const anthropic = useFakeAnthropic();
+const bedrock = useFakeBedrock({ region: "us-east-1", credentials });
 const fixture = useTestGateway(() => ({
   GATEWAY_PROVIDERS: JSON.stringify({
     anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },

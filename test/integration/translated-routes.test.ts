@@ -7,27 +7,19 @@
  * targets does not serve.
  */
 import { BadRequestError } from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_AWS_ENV, setProcessEnv } from "../support/aws-env.ts";
+import { describe, expect, it } from "vitest";
 import { deltasOf } from "../support/chunk-events.ts";
-import { startFakeAnthropic } from "../support/fake-anthropic.ts";
-import { startFakeBedrock } from "../support/fake-bedrock.ts";
-import { useStarted, useTestGateway } from "../support/gateway-fixture.ts";
+import { useTestGateway } from "../support/gateway-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
+import { useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
 
 const GATEWAY_KEY = "gw-translated-routes-0123456789";
-const CREDENTIALS = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID as string, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY as string, sessionToken: "session-token-example" };
 const CLAUDE_ON_BEDROCK = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const TITAN = "amazon.titan-embed-text-v2:0";
 
-let restoreEnv: () => void = () => undefined;
-beforeAll(() => {
-  restoreEnv = setProcessEnv({ ...LOCAL_AWS_ENV, AWS_SESSION_TOKEN: CREDENTIALS.sessionToken });
-});
-afterAll(() => restoreEnv());
-
-const anthropic = useStarted(() => startFakeAnthropic({ apiKey: "sk-ant-gateway" }), { what: "the fake Anthropic API", reset: (fake) => fake.reset() });
-const bedrock = useStarted(() => startFakeBedrock({ region: "us-east-1", credentials: CREDENTIALS }), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
+const credentials = useLocalAwsCredentials({ sessionToken: "session-token-example" });
+const anthropic = useFakeAnthropic();
+const bedrock = useFakeBedrock({ region: "us-east-1", credentials });
 const fixture = useTestGateway(() => ({
   GATEWAY_PROVIDERS: JSON.stringify({
     claude: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },
