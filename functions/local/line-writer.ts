@@ -11,7 +11,7 @@
 export interface LineWriter {
   /** Queues one line (without its newline). */
   line(text: string): void;
-  /** Writes what is pending now, and stops listening for the process's exit. */
+  /** Writes what is pending now, and stops listening for the process's exit; a later line is written at once. */
   close(): void;
 }
 
@@ -34,6 +34,7 @@ export function createLineWriter(write: (text: string) => void, options: LineWri
   const maxBytes = options.maxBytes ?? 16 * 1024;
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   const flush = () => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -46,12 +47,15 @@ export function createLineWriter(write: (text: string) => void, options: LineWri
   process.on("exit", flush);
   return {
     line(text) {
+      // After close, nothing would write a held line: it goes out at once, as it comes.
+      if (closed) return write(`${text}\n`);
       pending += `${text}\n`;
       if (pending.length >= maxBytes) return flush();
       // Unref'd: a pending line never keeps the process alive, and the exit listener writes it.
       timer ??= setTimeout(flush, maxDelayMs).unref();
     },
     close() {
+      closed = true;
       flush();
       process.off("exit", flush);
     },

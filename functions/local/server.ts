@@ -110,12 +110,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     onRequest(summary, measureRequest(summary, models));
   }
 
+  // Requests being served, until their summary is logged: close() waits for them, so a request
+  // answered just before a stop is still charged and logged.
+  const serving = new Set<Promise<void>>();
   const acceptRequest = (incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue = false) => {
     if (incoming.headers.host === undefined) return answerPlain(outgoing, 400, "The request has no Host header.", "missing_host");
-    serve(incoming, outgoing, expectsContinue).catch((error: unknown) => {
-      console.error("local server: unexpected failure", error);
-      outgoing.destroy();
-    });
+    const served = serve(incoming, outgoing, expectsContinue)
+      .catch((error: unknown) => {
+        console.error("local server: unexpected failure", error);
+        outgoing.destroy();
+      })
+      .finally(() => serving.delete(served));
+    serving.add(served);
   };
   // Node would answer a request without Host (RFC 9112 requires one), with an unknown Expect,
   // or past a time bound itself, with an empty body: the gateway answers in OpenAI's shape instead.
@@ -149,21 +155,33 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     socket.once("close", () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.server.port, options.server.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.server.port, options.server.host, () => resolve());
+    });
+  } catch (error) {
+    requestLog?.close();
+    gateway.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   return {
     url: `http://${host}:${address.port}`,
     async close(graceMs = 10_000) {
+      const graceEnds = Date.now() + graceMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      // Answers sent may still be settling (the key's charge, the cache, the log line): within what is left of the grace.
+      let settleTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (settleTimer = setTimeout(resolve, Math.max(0, graceEnds - Date.now()))));
+      await Promise.race([Promise.allSettled([...serving]), graceOver]);
+      clearTimeout(settleTimer);
       for (const socket of sockets) socket.destroy();
       gateway.close();
       requestLog?.close();

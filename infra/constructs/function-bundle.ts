@@ -50,7 +50,7 @@ const BUILTINS = new Set(builtinModules.map((name) => name.replace(/^node:/, "")
  * its own getters (no ESM namespace, no getter run at start-up). `import()`
  * and `require()` of a built-in stay as they are: they run only when called.
  */
-const builtinsWithoutEsmNamespace: Plugin = {
+export const builtinsWithoutEsmNamespace: Plugin = {
   name: "builtins-without-esm-namespace",
   setup(esbuild) {
     esbuild.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
@@ -63,20 +63,28 @@ const builtinsWithoutEsmNamespace: Plugin = {
 };
 
 /**
- * The CommonJS stand-in of built-in `name`: an object with a getter per export
- * (the names this Node has), loading the built-in on the first read, so that
- * a module the function imports but does not use (e.g. `node:stream/web` for
- * middy's `instanceof` check, `node:fs/promises` for a key file) is never
- * loaded, and one used only by requests (`node:crypto`, `node:https`) loads
- * with the first. A built-in that is itself a function (`events`, `stream`)
- * cannot be stood in for by an object: it is loaded when the bundle starts.
+ * The CommonJS stand-in of built-in `name`: an object with an accessor per
+ * export (every own property this Node has, enumerable or not, read and
+ * written through), loading the built-in on first use, so that a module the
+ * function imports but does not use (e.g. `node:stream/web` for middy's
+ * `instanceof` check, `node:fs/promises` for a key file) is never loaded, and
+ * one used only by requests (`node:crypto`, `node:https`) loads with the
+ * first. A built-in that is a function (`events`, `stream`) or an object with
+ * a prototype of its own (`process`, `console`: methods they inherit) cannot
+ * be stood in for so: it is loaded when the bundle starts.
  */
 export function builtinShim(name: string): string {
   const id = JSON.stringify(`node:${name}`);
   const builtin: unknown = process.getBuiltinModule(`node:${name}`);
-  if (typeof builtin === "function" || typeof builtin !== "object" || builtin === null) return `module.exports = process.getBuiltinModule(${id});`;
-  const getters = Object.keys(builtin).map((key) => `${JSON.stringify(key)}: { get: () => load()[${JSON.stringify(key)}], enumerable: true }`);
-  return `let loaded;\nconst load = () => (loaded ??= process.getBuiltinModule(${id}));\nmodule.exports = Object.defineProperties({}, { ${getters.join(", ")} });\n`;
+  if (typeof builtin !== "object" || builtin === null || Object.getPrototypeOf(builtin) !== Object.prototype) {
+    return `module.exports = process.getBuiltinModule(${id});`;
+  }
+  const accessors = Object.getOwnPropertyNames(builtin).map((key) => {
+    const property = JSON.stringify(key);
+    const enumerable = Object.getOwnPropertyDescriptor(builtin, key)?.enumerable === true;
+    return `${property}: { get: () => load()[${property}], set: (value) => { load()[${property}] = value; }, enumerable: ${enumerable} }`;
+  });
+  return `let loaded;\nconst load = () => (loaded ??= process.getBuiltinModule(${id}));\nmodule.exports = Object.defineProperties({}, { ${accessors.join(", ")} });\n`;
 }
 
 /**

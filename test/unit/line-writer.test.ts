@@ -34,6 +34,14 @@ describe("the batched line writer", () => {
     expect(writes).toEqual(["0123\n456789\n", "tail\n"]);
   });
 
+  it("writes a line that comes after close at once: nothing would write it later", () => {
+    const writes: string[] = [];
+    const writer = createLineWriter((text) => writes.push(text), { maxDelayMs: 60_000 });
+    writer.close();
+    writer.line("late");
+    expect(writes).toEqual(["late\n"]);
+  });
+
   it("writes pending lines when the process exits", () => {
     const script = `import { createLineWriter } from ${JSON.stringify(MODULE)};
 const writer = createLineWriter((text) => process.stdout.write(text), { maxDelayMs: 60_000 });
