@@ -13,7 +13,7 @@ import type { IncomingMessage } from "node:http";
 import { RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
 import { readUntilFinishThenLeave } from "../support/chunk-events.ts";
-import { useGateway, useHttpUpstream } from "../support/gateway-fixture.ts";
+import { readJsonBody, useGateway, useHttpUpstream } from "../support/gateway-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
 import { ensureMinuteLeft, startStoreGateway } from "../support/store-gateway.ts";
 
@@ -45,10 +45,7 @@ function streamToFinish(withUsageField: boolean): string {
 
 /** An OpenAI-like provider whose streams pause after the finish chunk. */
 const upstream = useHttpUpstream((request: IncomingMessage, response) => {
-  const parts: Buffer[] = [];
-  request.on("data", (part: Buffer) => parts.push(part));
-  request.on("end", () => {
-    const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as { stream?: boolean; stream_options?: { include_usage?: boolean } };
+  void readJsonBody<{ stream?: boolean; stream_options?: { include_usage?: boolean } }>(request).then((body) => {
     if (body.stream !== true) {
       const answer = JSON.stringify({
         id: "chatcmpl-plain",

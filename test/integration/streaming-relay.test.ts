@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { useFakeUpstreamAndGateway, useHttpUpstream, useTestGateway } from "../support/gateway-fixture.ts";
+import { readJsonBody, useFakeUpstreamAndGateway, useHttpUpstream, useTestGateway } from "../support/gateway-fixture.ts";
 
 const CHUNKS = 20;
 const INTERVAL_MS = 50;
@@ -223,30 +223,26 @@ describe("streams from other OpenAI-compatible servers", () => {
   let lastWriteAt = 0;
 
   const compatibleUpstream = useHttpUpstream((request, response) => {
-    const parts: Buffer[] = [];
-    request.on("data", (part: Buffer) => parts.push(part));
-    request.on("end", () => {
-      void (async () => {
-        const body = JSON.parse(Buffer.concat(parts).toString()) as { model: string; stream_options?: { include_usage?: boolean } };
-        const eol = body.model.includes("crlf") ? "\r\n" : "\n";
-        const encode = (value: unknown) =>
-          body.model.includes("spaced") ? JSON.stringify(value).replaceAll('":', '": ').replaceAll(',"', ', "') : JSON.stringify(value);
-        const withUsage = body.stream_options?.include_usage === true;
-        const base = { id: "chatcmpl-compat", object: "chat.completion.chunk", created: 1, model: body.model };
-        const send = (value: unknown) => {
-          response.write(`data: ${typeof value === "string" ? value : encode(value)}${eol}${eol}`);
-          lastWriteAt = performance.now();
-        };
-        response.writeHead(200, { "content-type": "text/event-stream" });
-        for (const word of WORDS) {
-          send({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], ...(withUsage ? { usage: null } : {}) });
-          await new Promise((resolve) => setTimeout(resolve, GAP_MS));
-        }
-        if (withUsage) send({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
-        send("[DONE]");
-        response.end();
-      })();
-    });
+    void (async () => {
+      const body = await readJsonBody<{ model: string; stream_options?: { include_usage?: boolean } }>(request);
+      const eol = body.model.includes("crlf") ? "\r\n" : "\n";
+      const encode = (value: unknown) =>
+        body.model.includes("spaced") ? JSON.stringify(value).replaceAll('":', '": ').replaceAll(',"', ', "') : JSON.stringify(value);
+      const withUsage = body.stream_options?.include_usage === true;
+      const base = { id: "chatcmpl-compat", object: "chat.completion.chunk", created: 1, model: body.model };
+      const send = (value: unknown) => {
+        response.write(`data: ${typeof value === "string" ? value : encode(value)}${eol}${eol}`);
+        lastWriteAt = performance.now();
+      };
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      for (const word of WORDS) {
+        send({ ...base, choices: [{ index: 0, delta: { content: word }, finish_reason: null }], ...(withUsage ? { usage: null } : {}) });
+        await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+      }
+      if (withUsage) send({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+      send("[DONE]");
+      response.end();
+    })();
   });
   const compatible = useTestGateway(() => ({ OPENAI_BASE_URL: compatibleUpstream.baseUrl }));
 

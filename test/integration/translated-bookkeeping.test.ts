@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import { useTestGateway } from "../support/gateway-fixture.ts";
 import { metricsOf } from "../support/local-gateway.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
-import { useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
+import { translatedProvidersSetting, useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
 
 const KEY = "gw-bookkeeping-0123456789";
 /** One key with a token limit per provider (env-2, env-3), so each provider's test starts with an unspent key. */
@@ -18,10 +18,7 @@ const credentials = useLocalAwsCredentials();
 const anthropic = useFakeAnthropic();
 const bedrock = useFakeBedrock({ region: "us-east-1", credentials });
 const fixture = useTestGateway(() => ({
-  GATEWAY_PROVIDERS: JSON.stringify({
-    anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },
-    bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl },
-  }),
+  GATEWAY_PROVIDERS: translatedProvidersSetting(anthropic(), bedrock()),
   GATEWAY_API_KEYS: [KEY, ...LIMITED_KEYS].join(","),
   GATEWAY_KEY_LIMITS: JSON.stringify({ "env-2": { tokensPerMinute: 100 }, "env-3": { tokensPerMinute: 100 } }),
   GATEWAY_PRICES: JSON.stringify({ "claude-sonnet-4-5": { input: 3, cachedInput: 0.3, output: 15 }, [BEDROCK_MODEL]: { input: 3, cachedInput: 0.3, output: 15 } }),

@@ -13,7 +13,7 @@ import { jsonSchema, stepCountIs, streamText, tool } from "ai";
 import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useTestGateway } from "../support/gateway-fixture.ts";
-import { useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
+import { translatedProvidersSetting, useFakeAnthropic, useFakeBedrock, useLocalAwsCredentials } from "../support/translated-fakes.ts";
 
 const GATEWAY_KEY = "gw-clients-test-0123456789";
 const WEATHER: Record<string, string> = { Paris: "18C in Paris", Oslo: "9C in Oslo" };
@@ -24,10 +24,7 @@ const credentials = useLocalAwsCredentials();
 const anthropic = useFakeAnthropic();
 const bedrock = useFakeBedrock({ region: "us-east-1", credentials });
 const fixture = useTestGateway(() => ({
-  GATEWAY_PROVIDERS: JSON.stringify({
-    anthropic: { preset: "anthropic", baseUrl: anthropic().baseUrl, apiKey: "sk-ant-gateway" },
-    bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock().baseUrl },
-  }),
+  GATEWAY_PROVIDERS: translatedProvidersSetting(anthropic(), bedrock()),
   GATEWAY_API_KEYS: GATEWAY_KEY,
 }));
 

@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { readUntilFinishThenLeave } from "../support/chunk-events.ts";
-import { useHttpUpstream } from "../support/gateway-fixture.ts";
+import { readJsonBody, useHttpUpstream } from "../support/gateway-fixture.ts";
 import { useGatewayFunction } from "../support/lambda-fixture.ts";
 import { rejectionOf } from "../support/openai-errors.ts";
 import { ensureMinuteLeft } from "../support/store-gateway.ts";
@@ -27,10 +27,7 @@ function chunk(choices: unknown[], extra: Record<string, unknown>): string {
 
 /** A provider that stops after the finish chunk until the test releases the usage chunk. */
 const upstream = useHttpUpstream((request: IncomingMessage, response) => {
-  const parts: Buffer[] = [];
-  request.on("data", (part: Buffer) => parts.push(part));
-  request.on("end", () => {
-    const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as { stream?: boolean; stream_options?: { include_usage?: boolean } };
+  void readJsonBody<{ stream?: boolean; stream_options?: { include_usage?: boolean } }>(request).then((body) => {
     if (body.stream !== true) {
       response.writeHead(200, { "content-type": "application/json", "x-request-id": "req_plain" });
       response.end(

@@ -155,6 +155,13 @@ export function useFakeUpstreamAndGateway(
   };
 }
 
+/** The whole body of a request to a test's own upstream, parsed as JSON. */
+export async function readJsonBody<T>(request: http.IncomingMessage): Promise<T> {
+  const parts: Buffer[] = [];
+  for await (const part of request) parts.push(part as Buffer);
+  return JSON.parse(Buffer.concat(parts).toString("utf8")) as T;
+}
+
 /** An upstream of the test's own (`handler`) on 127.0.0.1, for answers the fake cannot give; closed after the tests. */
 export function useHttpUpstream(handler: http.RequestListener): { readonly baseUrl: string } {
   const upstream = useStarted(

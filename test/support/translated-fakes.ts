@@ -47,3 +47,11 @@ export function useFakeAnthropic(apiKey = "sk-ant-gateway"): () => FakeAnthropic
 export function useFakeBedrock(options: FakeBedrockOptions): () => FakeBedrock {
   return useStarted(() => startFakeBedrock(options), { what: "the fake Bedrock endpoint", reset: (fake) => fake.reset() });
 }
+
+/** `GATEWAY_PROVIDERS` with both fakes as the `anthropic` and `bedrock` presets (the gateway's Anthropic key is the fake's default). */
+export function translatedProvidersSetting(anthropic: FakeAnthropic, bedrock: FakeBedrock): string {
+  return JSON.stringify({
+    anthropic: { preset: "anthropic", baseUrl: anthropic.baseUrl, apiKey: "sk-ant-gateway" },
+    bedrock: { preset: "bedrock", region: "us-east-1", baseUrl: bedrock.baseUrl },
+  });
+}
