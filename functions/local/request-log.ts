@@ -1,40 +1,34 @@
 /**
  * The local server's one line per request.
  */
-import type { RequestMetrics } from "../shared/observability/request-metrics.ts";
 import type { RequestSummary } from "../shared/observability/request-summary.ts";
 
 /**
  * Formats a request as one concise line, e.g.
  * `POST /v1/chat/completions openai gpt-4o 200 412.3ms ttfb=95.1ms tokens=12+30=42 cost=$0.000330 key=team-a ok id=3f2a…`,
- * with the same numbers the Lambda function publishes as metrics. Every text
- * field goes through {@link logField}: a request cannot forge, split or clear lines.
+ * with the same numbers the Lambda function publishes as metrics (the cost is
+ * the `estimatedCost` metric: the summary's, when usage was read). Every text
+ * field goes through {@link logField}: a request cannot forge, split or clear
+ * lines. Built by concatenation, read from the summary alone: it runs once per
+ * request (npm run bench, the hot path).
  */
-export function formatRequestLine(summary: RequestSummary, metrics: RequestMetrics): string {
-  const parts = [
-    logField(summary.method),
-    logField(summary.path),
-    summary.provider === undefined ? "-" : logField(summary.provider),
-    summary.model === undefined ? "-" : logField(summary.model),
-    String(summary.status),
-    `${summary.totalMs.toFixed(1)}ms`,
-    `ttfb=${summary.firstByteMs === undefined ? "-" : `${summary.firstByteMs.toFixed(1)}ms`}`,
-  ];
-  if (summary.usage !== undefined) {
-    const { promptTokens, completionTokens, totalTokens } = summary.usage;
-    parts.push(`tokens=${promptTokens}+${completionTokens}=${totalTokens}`);
+export function formatRequestLine(summary: RequestSummary): string {
+  const { usage } = summary;
+  let line = `${logField(summary.method)} ${logField(summary.path)} ${summary.provider === undefined ? "-" : logField(summary.provider)} ${
+    summary.model === undefined ? "-" : logField(summary.model)
+  } ${summary.status} ${summary.totalMs.toFixed(1)}ms ttfb=${summary.firstByteMs === undefined ? "-" : `${summary.firstByteMs.toFixed(1)}ms`}`;
+  if (usage !== undefined) {
+    line += ` tokens=${usage.promptTokens}+${usage.completionTokens}=${usage.totalTokens}`;
+    if (summary.costUsd !== undefined) line += ` cost=$${summary.costUsd.toFixed(6)}`;
   }
-  const cost = metrics.values.estimatedCost;
-  if (cost !== undefined) parts.push(`cost=$${cost.toFixed(6)}`);
-  if (summary.retries > 0) parts.push(`retries=${summary.retries}`);
-  if (summary.route !== undefined) parts.push(`route=${summary.route}`);
-  if ((summary.fallbacks ?? 0) > 0) parts.push(`targets=${summary.targets?.map((target) => `${target.provider}:${target.result}x${target.attempts}`).join(">")}`);
-  if (summary.cache === "hit") parts.push("cache=hit");
-  if (summary.keyId !== undefined) parts.push(`key=${logField(summary.keyId)}`);
-  parts.push(logField(summary.outcome));
-  if (summary.errorCode !== undefined) parts.push(`code=${logField(summary.errorCode)}`);
-  parts.push(`id=${logField(summary.requestId)}`);
-  return parts.join(" ");
+  if (summary.retries > 0) line += ` retries=${summary.retries}`;
+  if (summary.route !== undefined) line += ` route=${summary.route}`;
+  if ((summary.fallbacks ?? 0) > 0) line += ` targets=${summary.targets?.map((target) => `${target.provider}:${target.result}x${target.attempts}`).join(">")}`;
+  if (summary.cache === "hit") line += " cache=hit";
+  if (summary.keyId !== undefined) line += ` key=${logField(summary.keyId)}`;
+  line += ` ${logField(summary.outcome)}`;
+  if (summary.errorCode !== undefined) line += ` code=${logField(summary.errorCode)}`;
+  return `${line} id=${logField(summary.requestId)}`;
 }
 
 /**

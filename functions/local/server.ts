@@ -61,7 +61,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Lines in batches (line-writer.ts); not console.log, which would format its argument again and go
   // through the Console's stream machinery per request.
   const requestLog = options.onRequest === undefined ? createLineWriter((text) => void process.stdout.write(text)) : undefined;
-  const onRequest = options.onRequest ?? ((summary: RequestSummary, metrics: RequestMetrics) => requestLog?.line(formatRequestLine(summary, metrics)));
+  // The line needs no metrics (the Lambda function's EMF does): they are computed for a caller's onRequest only.
+  const onRequest =
+    options.onRequest === undefined
+      ? (summary: RequestSummary) => requestLog?.line(formatRequestLine(summary))
+      : (summary: RequestSummary) => options.onRequest?.(summary, measureRequest(summary, models));
   const models = new ModelDimensionLimiter();
   const limits: ServerConfig = { ...loadServerConfig({}), ...options.server };
   // Requests whose body is being awaited, so that a request timeout is answered by their handler.
@@ -107,7 +111,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     if (isEventStream(response.headers["content-type"])) outgoing.flushHeaders();
     await writeBody(response.body, outgoing);
     const summary = await response.completed;
-    onRequest(summary, measureRequest(summary, models));
+    onRequest(summary);
   }
 
   // Requests being served, until their summary is logged: close() waits for them, so a request

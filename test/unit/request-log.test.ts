@@ -28,7 +28,7 @@ const base: RequestSummary = {
 
 function line(changes: Partial<RequestSummary>): string {
   const summary = { ...base, ...changes };
-  return formatRequestLine(summary, measureRequest(summary, new ModelDimensionLimiter()));
+  return formatRequestLine(summary);
 }
 
 /** Splits a line the way a reader would: on spaces, except inside "…" (where \" and \\ are escapes). */
@@ -45,6 +45,15 @@ describe("the request line", () => {
     expect(line({ provider: undefined, model: undefined, usage: undefined, costUsd: undefined, status: 404, outcome: "gateway_error", errorCode: "not_found" })).toBe(
       `POST /v1/chat/completions - - 404 412.3ms ttfb=95.1ms gateway_error code=not_found id=${ID}`,
     );
+  });
+
+  it("shows the cost the Lambda function publishes as its estimatedCost metric, and none where that metric has none", () => {
+    const summaries: RequestSummary[] = [base, { ...base, costUsd: 0.000001234 }, { ...base, costUsd: undefined }, { ...base, usage: undefined }];
+    for (const summary of summaries) {
+      const cost = measureRequest(summary, new ModelDimensionLimiter()).values.estimatedCost;
+      const shown = /cost=\$(\S+)/.exec(formatRequestLine(summary))?.[1];
+      expect(shown).toBe(cost === undefined ? undefined : cost.toFixed(6));
+    }
   });
 
   it("a model with CR LF cannot forge a second line", () => {
