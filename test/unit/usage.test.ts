@@ -145,6 +145,16 @@ describe("JSON usage reader (tail of the body)", () => {
     expect(feed(createJsonUsageReader(), chatCompletion(content, 2), [])).toEqual(CHAT_TOKENS);
   });
 
+  it("reads a usage key with JSON's blanks on both sides of its colon, and skips a later usage that is not an object", () => {
+    for (const gap of [" : ", "\t:\t", "\r\n:\n ", " :", ": "]) {
+      const body = Buffer.from(`{"object":"list","usage"${gap}{"prompt_tokens":3,"total_tokens":3}}`);
+      expect(feed(createJsonUsageReader(), body, [])).toMatchObject({ promptTokens: 3, totalTokens: 3 });
+    }
+    const later = Buffer.from('{"usage":{"prompt_tokens":5,"total_tokens":5},"metadata":{"usage" : "none"},"tag":{"usage":7}}');
+    expect(feed(createJsonUsageReader(), later, [])).toMatchObject({ promptTokens: 5, totalTokens: 5 });
+    expect(feed(createJsonUsageReader(), Buffer.from('{"usage" x {"prompt_tokens":3}}'), [])).toBeUndefined();
+  });
+
   it("reads usage objects whose strings contain braces", () => {
     const body = Buffer.from('{"object":"list","usage":{"note":"a } b { c \\" }","prompt_tokens":3,"total_tokens":3}}');
     expect(feed(createJsonUsageReader(), body, [])).toMatchObject({ promptTokens: 3, totalTokens: 3 });

@@ -21,9 +21,6 @@ export interface UsageReader {
 
 type Json = Record<string, unknown>;
 
-/** The fields of which a usage object has at least one; whisper's `{"type":"duration","seconds":3}` has none. */
-const TOKEN_FIELDS = ["prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens"];
-
 /**
  * Normalises OpenAI's usage objects: chat and completions (`prompt_tokens`…),
  * the Responses API, images, transcriptions and speech (`input_tokens`…) and
@@ -35,7 +32,10 @@ const TOKEN_FIELDS = ["prompt_tokens", "input_tokens", "completion_tokens", "out
 export function normalizeUsage(raw: unknown): TokenUsage | undefined {
   if (typeof raw !== "object" || raw === null) return undefined;
   const usage = raw as Json;
-  if (!TOKEN_FIELDS.some((field) => field in usage)) return undefined;
+  // A usage object has at least one of the token fields; whisper's `{"type":"duration","seconds":3}` has none.
+  if (!("prompt_tokens" in usage || "input_tokens" in usage || "completion_tokens" in usage || "output_tokens" in usage || "total_tokens" in usage)) {
+    return undefined;
+  }
   const prompt = count(usage.prompt_tokens ?? usage.input_tokens);
   const completion = count(usage.completion_tokens ?? usage.output_tokens);
   const promptDetails = (usage.prompt_tokens_details ?? usage.input_tokens_details) as Json | undefined;
@@ -74,20 +74,14 @@ export function createJsonUsageReader(tailBytes = 16 * 1024): UsageReader {
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
-/** After `"usage"`: blanks, a colon, blanks, then the object's brace. */
-const USAGE_VALUE_START = /^\s*:\s*\{/;
 
 /** Finds the last `"usage": {…}` in the bytes and parses the object by brace matching. */
 function extractLastUsageObject(bytes: Buffer): unknown {
   // The last key followed by an object; a `"usage"` that is not (a string value, say) is skipped.
   let start = -1;
   for (let at = bytes.lastIndexOf(USAGE_KEY); at !== -1; at = at === 0 ? -1 : bytes.lastIndexOf(USAGE_KEY, at - 1)) {
-    const after = bytes.toString("latin1", at + USAGE_KEY.length, Math.min(bytes.length, at + USAGE_KEY.length + 64));
-    const match = USAGE_VALUE_START.exec(after);
-    if (match !== null) {
-      start = at + USAGE_KEY.length + match[0].length - 1;
-      break;
-    }
+    start = objectAfterColon(bytes, at + USAGE_KEY.length);
+    if (start !== -1) break;
   }
   if (start === -1) return undefined;
   // Structural characters are ASCII and every byte of a multi-byte UTF-8 character is above 0x7f.
@@ -109,6 +103,21 @@ function extractLastUsageObject(bytes: Buffer): unknown {
     }
   }
   return undefined;
+}
+
+/** JSON's blanks: space, tab, line feed, carriage return. */
+function isBlank(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/** Where the object's `{` is when the bytes from `from` are blanks, a colon, blanks, then `{`; else -1. */
+function objectAfterColon(bytes: Buffer, from: number): number {
+  let index = from;
+  while (isBlank(bytes[index])) index += 1;
+  if (bytes[index] !== 0x3a) return -1;
+  index += 1;
+  while (isBlank(bytes[index])) index += 1;
+  return bytes[index] === 0x7b ? index : -1;
 }
 
 /** A data line that carries a usage object: `"usage":{`, with any blanks around the colon. */
