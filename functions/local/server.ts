@@ -25,7 +25,7 @@ import type { GatewayRequest, GatewayResponse } from "../shared/http/wire.ts";
 import type { RequestSummary } from "../shared/observability/request-summary.ts";
 import { writeBody } from "../shared/http/write-body.ts";
 import { measureRequest, ModelDimensionLimiter, type RequestMetrics } from "../shared/observability/request-metrics.ts";
-import { readRequestBody, RequestTimeoutError } from "./read-body.ts";
+import { readRequestBody, RequestTimeoutError, type StopReading } from "./read-body.ts";
 import { createLineWriter } from "./line-writer.ts";
 import { formatRequestLine } from "./request-log.ts";
 
@@ -69,22 +69,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const models = new ModelDimensionLimiter();
   const limits: ServerConfig = { ...loadServerConfig({}), ...options.server };
   // Requests whose body is being awaited, so that a request timeout is answered by their handler.
-  const receiving = new WeakMap<Socket, AbortController>();
+  const receiving = new WeakMap<Socket, StopReading>();
   // The latest response on each connection, so that a client error never writes into one under way.
   const responses = new WeakMap<Socket, ServerResponse>();
 
   /** Reads the body when the core asks, which it does once the caller is known: a stranger's body is never read. */
-  async function receive(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue: boolean) {
-    const deadline = new AbortController();
-    receiving.set(incoming.socket, deadline);
-    try {
-      return await readRequestBody(incoming, config.maxBodyBytes, {
-        signal: deadline.signal,
-        onStart: expectsContinue ? () => outgoing.writeContinue() : undefined,
-      });
-    } finally {
-      receiving.delete(incoming.socket);
-    }
+  function receive(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue: boolean) {
+    const { socket } = incoming;
+    return readRequestBody(incoming, config.maxBodyBytes, {
+      stopper: (stop) => (stop === undefined ? receiving.delete(socket) : receiving.set(socket, stop)),
+      onStart: expectsContinue ? () => outgoing.writeContinue() : undefined,
+    });
   }
 
   async function serve(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue = false): Promise<void> {
@@ -148,7 +143,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
     const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
     // A request whose body is awaited answers its own 408, logged like any other request.
-    if (timedOut && receiving.has(socket)) return receiving.get(socket)?.abort(new RequestTimeoutError(limits.requestTimeoutMs));
+    const stopReading = timedOut ? receiving.get(socket) : undefined;
+    if (stopReading !== undefined) return stopReading(new RequestTimeoutError(limits.requestTimeoutMs));
     const answering = responses.get(socket);
     if (answering !== undefined && answering.headersSent && !answering.writableFinished) return void socket.destroy();
     answerClientError(error, socket, timedOut ? limits.headersTimeoutMs : 0);
