@@ -15,6 +15,7 @@ import { createJsonUsageReader, createSseUsageReader, type TokenUsage } from "..
 import { createSseFramer, type SseFramer } from "./sse-framer.ts";
 import { createStreamMonitor, type StreamMonitor } from "./stream-monitor.ts";
 import { readChunks } from "./read-chunks.ts";
+import { createRecorder, headerText, isJson, watchBounds } from "./relay-parts.ts";
 import { withoutInjectedUsage } from "./usage-filter.ts";
 
 /** How the relay of one body ended. */
@@ -68,21 +69,7 @@ export async function* relayBody(upstream: UpstreamResponse, options: RelayOptio
   // Only JSON carries a usage object: audio, file bytes and a transcript as text are never read.
   const jsonUsage = readsUsage && !eventStream && isJson(contentType) ? createJsonUsageReader() : undefined;
   const readers = success && eventStream ? createReaders(options.stripInjectedUsage, sseUsage?.line) : undefined;
-  // The idle bound is on the provider's silence: while the client has yet to take a chunk, it does not run.
-  // One timer serves both bounds: per chunk only the time of the last activity is noted, and the
-  // timer, when it fires, re-arms itself for whichever bound is next (creating, refreshing and
-  // clearing two timers per request was a measurable share of the hot path; npm run bench).
-  let waitingOnClient = false;
-  let lastActivity = Date.now();
-  const totalDeadline = lastActivity + options.remainingMs;
-  const checkBounds = () => {
-    const at = Date.now();
-    if (at >= totalDeadline) return upstream.abort(new UpstreamTimeoutError("The request took longer than the gateway's total time limit."));
-    const idleDeadline = waitingOnClient ? at + options.idleTimeoutMs : lastActivity + options.idleTimeoutMs;
-    if (at >= idleDeadline) return upstream.abort(new UpstreamTimeoutError(`The provider sent nothing for ${options.idleTimeoutMs} ms.`));
-    boundsTimer = setTimeout(checkBounds, Math.min(totalDeadline, idleDeadline) - at);
-  };
-  let boundsTimer = setTimeout(checkBounds, Math.min(options.remainingMs, options.idleTimeoutMs));
+  const bounds = watchBounds(upstream, options.idleTimeoutMs, options.remainingMs);
   const recorder = options.recordUpToBytes === undefined || !success ? undefined : createRecorder(options.recordUpToBytes);
   let firstByteAt: number | undefined;
   let upstreamEndedAt: number | undefined;
@@ -100,15 +87,14 @@ export async function* relayBody(upstream: UpstreamResponse, options: RelayOptio
         if (await reader.more()) continue;
         break;
       }
-      lastActivity = Date.now();
+      bounds.activity();
       jsonUsage?.push(chunk);
       const relayed = readers === undefined ? chunk : readStream(readers, chunk);
       if (relayed.byteLength === 0) continue;
       handOn(relayed);
-      waitingOnClient = true;
+      bounds.waitOnClient(true);
       yield relayed;
-      waitingOnClient = false;
-      lastActivity = Date.now();
+      bounds.waitOnClient(false);
     }
     upstreamEndedAt = options.now();
     if (readers !== undefined) {
@@ -140,7 +126,7 @@ export async function* relayBody(upstream: UpstreamResponse, options: RelayOptio
     yield Buffer.from(`${atBoundary ? "" : "\n\n"}${errorEvent(failure)}`);
   } finally {
     reader.close();
-    clearTimeout(boundsTimer);
+    bounds.clear();
     if (options.signal.aborted && outcome === "ok") outcome = "client_aborted";
     const endedAt = options.now();
     options.onEnd({
@@ -217,26 +203,3 @@ function streamOutcome(monitor: StreamMonitor): RequestOutcome {
   }
 }
 
-/** Collects relayed chunks up to a size; past it, it gives up and keeps nothing. */
-function createRecorder(limit: number): { push(chunk: Uint8Array): void; bytes(): Uint8Array | undefined } {
-  let chunks: Uint8Array[] | undefined = [];
-  let size = 0;
-  return {
-    push(chunk) {
-      if (chunks === undefined) return;
-      size += chunk.byteLength;
-      if (size > limit) chunks = undefined;
-      else chunks.push(chunk);
-    },
-    bytes: () => (chunks === undefined ? undefined : Buffer.concat(chunks, size)),
-  };
-}
-
-/** Whether a content type is JSON (`application/json`, `application/…+json`); a missing one counts, as some compatible servers send none. */
-function isJson(contentType: string | undefined): boolean {
-  return contentType === undefined || /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType);
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
