@@ -11,7 +11,8 @@ import type { EndpointMatch } from "../endpoints/match.ts";
 import { headerValue, isEventStream, selectResponseHeaders, stampGatewayHeaders } from "../http/headers.ts";
 import type { GatewayRequest, GatewayResponse } from "../http/wire.ts";
 import type { RequestSummary } from "../observability/request-summary.ts";
-import { relayBody, type RelayResult } from "../streaming/relay.ts";
+import { relayedBody } from "../streaming/piped-body.ts";
+import { relayBody, type RelayOptions, type RelayResult } from "../streaming/relay.ts";
 import { estimateUsage } from "../usage/estimate.ts";
 import type { ProviderAnswer } from "./provider-call.ts";
 import type { RequestRecorder } from "./request-recorder.ts";
@@ -48,7 +49,7 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   // A body the gateway may change, or that streams, goes out without the provider's length.
   if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
   if (isEventStream(headers["content-type"]) && response.status < 300) recorder.streamed();
-  const relayed = relayBody(response, {
+  const options: RelayOptions = {
     endpoint: context.match.endpoint,
     idleTimeoutMs: config.timeouts.idleMs,
     remainingMs: timeLeftMs(config, request, recorder.startedAt, now),
@@ -83,8 +84,9 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
       if (bookkeeping === undefined) summarize();
       else void bookkeeping.then(summarize, summarize);
     },
-  });
-  const body = context.watchBody === undefined ? relayed : context.watchBody(relayed);
+  };
+  // A body read on the side (stored objects' ids) goes through the generator the watcher wraps.
+  const body = context.watchBody === undefined ? relayedBody(response, options) : context.watchBody(relayBody(response, options));
   return { status: response.status, headers, body, completed: completion.promise };
 }
 

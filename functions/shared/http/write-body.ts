@@ -3,6 +3,7 @@
  * response stream) chunk by chunk, honouring backpressure.
  */
 import type { Writable } from "node:stream";
+import { isPipeable } from "../streaming/piped-body.ts";
 import type { BodySource } from "./wire.ts";
 
 /**
@@ -13,6 +14,8 @@ import type { BodySource } from "./wire.ts";
  * @returns true when the whole body was written
  */
 export async function writeBody(body: BodySource, out: Writable): Promise<boolean> {
+  // A provider's body that is not an event stream goes in by its own events (streaming/piped-body.ts).
+  if (isPipeable(body)) return body.pipeTo(out);
   try {
     for await (const chunk of body) {
       if (out.destroyed) return false;

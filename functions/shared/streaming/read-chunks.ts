@@ -28,7 +28,8 @@ function prematureClose(): Error {
   return Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
 }
 
-function isNodeReadable(body: BodySource): body is BodySource & Readable {
+/** Whether a body is a Node readable stream (an HTTP response), read through its events. */
+export function isNodeReadable(body: BodySource): body is BodySource & Readable {
   return typeof (body as Partial<Readable>).read === "function" && typeof (body as Partial<Readable>).on === "function";
 }
 

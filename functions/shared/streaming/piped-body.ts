@@ -1,0 +1,140 @@
+/**
+ * The relay's way for a body that is not an event stream, from a Node
+ * readable (a provider's HTTP response) into a Node writable (the local
+ * server's response): each chunk is written from the stream's own `data`
+ * event, with backpressure, like `pipe`. The bounds, the usage, the copy for
+ * the cache, the outcomes and `onEnd` are relayBody's; what is left out is
+ * its per-chunk machinery (an async generator, its chunk reader's promises,
+ * the writer's loop), which was the largest share of the gateway's CPU time
+ * per non-streamed request (npm run bench, the hot path).
+ *
+ * An event stream keeps relayBody: its framing, filtering and mid-stream
+ * error events are chunk-by-chunk work of their own. A consumer that
+ * iterates the body (the Lambda handler, a cache replay, a test) gets
+ * relayBody too.
+ */
+import type { Readable, Writable } from "node:stream";
+import { GatewayError, UpstreamTimeoutError } from "../http/errors.ts";
+import { isEventStream } from "../http/headers.ts";
+import type { RequestOutcome } from "../observability/request-summary.ts";
+import type { UpstreamResponse } from "../upstream/client.ts";
+import { createJsonUsageReader } from "../usage/usage-readers.ts";
+import { isNodeReadable } from "./read-chunks.ts";
+import { relayBody, type RelayOptions } from "./relay.ts";
+import { createRecorder, headerText, isJson, watchBounds } from "./relay-parts.ts";
+
+/** A relayed body that can also be piped into a Node writable. */
+export interface PipeableBody extends AsyncIterable<Uint8Array> {
+  /**
+   * Writes the body into `out` as it arrives and ends `out`; a body that
+   * fails destroys `out`, so the client sees a broken response, never a
+   * silently short one (as writeBody does).
+   * @returns true when the whole body was written
+   */
+  pipeTo(out: Writable): Promise<boolean>;
+}
+
+/** Whether a body can be piped (see {@link PipeableBody}). */
+export function isPipeable(body: unknown): body is PipeableBody {
+  return typeof (body as Partial<PipeableBody>).pipeTo === "function";
+}
+
+/**
+ * The relayed body of `upstream`: pipeable when it is a Node stream and not an
+ * event stream, else relayBody's generator. Either is used once.
+ */
+export function relayedBody(upstream: UpstreamResponse, options: RelayOptions): PipeableBody | AsyncGenerator<Uint8Array, void, undefined> {
+  const source = upstream.body;
+  if (!isNodeReadable(source) || isEventStream(headerText(upstream.headers["content-type"]))) return relayBody(upstream, options);
+  return {
+    [Symbol.asyncIterator]: () => relayBody(upstream, options),
+    pipeTo: (out) => pipeBody(upstream, source as Readable, out, options),
+  };
+}
+
+function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, options: RelayOptions): Promise<boolean> {
+  const success = upstream.status < 300;
+  // Only JSON carries a usage object: audio, file bytes and a transcript as text are never read.
+  const jsonUsage = success && options.endpoint.usage !== "none" && isJson(headerText(upstream.headers["content-type"])) ? createJsonUsageReader() : undefined;
+  const recorder = options.recordUpToBytes === undefined || !success ? undefined : createRecorder(options.recordUpToBytes);
+  const bounds = watchBounds(upstream, options.idleTimeoutMs, options.remainingMs);
+  let firstByteAt: number | undefined;
+  let upstreamEndedAt: number | undefined;
+  let relayedBytes = 0;
+  let outcome: RequestOutcome = upstream.status >= 400 ? "provider_error" : "ok";
+  return new Promise<boolean>((resolve) => {
+    let ended = false;
+    let settled = false;
+    /** The relay is over: reports its end, then ends `out` (whole), leaves it (the client left) or destroys it (`failure`). */
+    const finish = (whole: boolean, failure?: GatewayError) => {
+      if (settled) return;
+      settled = true;
+      source.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      out.off("drain", onDrain).off("close", onClientClose);
+      bounds.clear();
+      // A body read only in part is destroyed (its connection is not reused), as relayBody's reader does.
+      if (!ended) source.destroy();
+      if (options.signal.aborted && outcome === "ok") outcome = "client_aborted";
+      const endedAt = options.now();
+      try {
+        options.onEnd({
+          outcome,
+          firstByteAt,
+          upstreamEndedAt: upstreamEndedAt ?? endedAt,
+          endedAt,
+          usage: jsonUsage?.finish(),
+          relayedBytes,
+          recorded: outcome === "ok" ? recorder?.bytes() : undefined,
+        });
+      } catch (error) {
+        // As a relayBody whose end throws: the response is broken, not silently cut.
+        out.destroy(error instanceof Error ? error : new Error(String(error)));
+        return resolve(false);
+      }
+      if (failure !== undefined) out.destroy(failure);
+      else if (whole && !out.destroyed) out.end();
+      resolve(failure === undefined && whole && !out.destroyed);
+    };
+    const onData = (chunk: Buffer) => {
+      if (out.destroyed) return finish(false);
+      bounds.activity();
+      jsonUsage?.push(chunk);
+      if (chunk.byteLength === 0) return;
+      firstByteAt ??= options.now();
+      relayedBytes += chunk.byteLength;
+      recorder?.push(chunk);
+      if (out.write(chunk)) return;
+      // The client is slower than the provider: the provider waits, and so does the idle bound.
+      source.pause();
+      bounds.waitOnClient(true);
+    };
+    const onDrain = () => {
+      bounds.waitOnClient(false);
+      source.resume();
+    };
+    const onEnd = () => {
+      ended = true;
+      upstreamEndedAt = options.now();
+      finish(true);
+    };
+    const onError = (error: Error) => {
+      upstreamEndedAt ??= options.now();
+      // The client left (the call was aborted with it): nothing more to tell it.
+      if (options.signal.aborted) {
+        outcome = "client_aborted";
+        return finish(true);
+      }
+      outcome = error instanceof UpstreamTimeoutError ? "timeout" : "upstream_failure";
+      finish(false, error instanceof GatewayError ? error : new GatewayError(502, "The provider's stream broke off before it was complete.", { code: "upstream_stream_error" }));
+    };
+    // A body that closes before its end without an error is cut short all the same.
+    const onClose = () => {
+      if (!ended) onError(source.errored ?? Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    };
+    // The client went away before the body was written: the rest is not read.
+    const onClientClose = () => finish(false);
+    if (out.destroyed) return finish(false);
+    source.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+    out.on("drain", onDrain).on("close", onClientClose);
+  });
+}
