@@ -58,10 +58,10 @@ export function createProviderCaller(dependencies: {
 }): ProviderCaller {
   const { config, now, runAttempts } = dependencies;
 
-  return async (input) => {
-    const answer = await call(input);
-    if (input.match.endpoint.name !== "models.list") return answer;
-    return { ...answer, response: withRouteModels(answer.response, input.routeNames) };
+  return (input) => {
+    // Only the model list is adapted: every other answer is the call's own, without another async frame.
+    if (input.match.endpoint.name !== "models.list") return call(input);
+    return call(input).then((answer) => ({ ...answer, response: withRouteModels(answer.response, input.routeNames) }));
   };
 
   async function call({ recorder, request, match, destination, body, model: requestModel, caller, credentials, retry }: ProviderCallInput): Promise<ProviderAnswer> {
