@@ -146,6 +146,38 @@ describe("the piped relay of a body that is not an event stream", () => {
     expect((out.errored as GatewayError).code).toBe("upstream_stream_error");
   });
 
+  it("a body that broke before the relay began: the relay ends at once, as a broken body", async () => {
+    const { source, body, ended } = relay();
+    // The real provider body (an IncomingMessage) drops an error nobody listens to.
+    source.on("error", () => undefined);
+    source.destroy(new Error("socket hang up"));
+    await new Promise((resolve) => setImmediate(resolve));
+    const { out } = client();
+    expect(await body.pipeTo(out)).toBe(false);
+    expect((await ended).outcome).toBe("upstream_failure");
+    expect((out.errored as GatewayError).code).toBe("upstream_stream_error");
+  });
+
+  it("a body paused before the relay began still flows", async () => {
+    const { source, body } = relay();
+    source.pause();
+    const { out, received } = client();
+    const piping = body.pipeTo(out);
+    source.end(COMPLETION);
+    expect(await piping).toBe(true);
+    expect(Buffer.concat(received).toString()).toBe(COMPLETION);
+  });
+
+  it("the total bound ends a relay whose client takes nothing", async () => {
+    const { source, body, ended } = relay({ remainingMs: 100, idleTimeoutMs: 5_000 });
+    const slow = client(true);
+    const piping = body.pipeTo(slow.out);
+    source.write(Buffer.alloc(4096));
+    expect(await piping).toBe(false);
+    expect((await ended).outcome).toBe("timeout");
+    expect(slow.out.destroyed).toBe(true);
+  });
+
   it("a client that goes away: the rest of the provider's body is not read, and the end is reported once", async () => {
     const { source, body, ends, ended } = relay();
     const slow = client(true);

@@ -8,6 +8,11 @@
  * the writer's loop), which was the largest share of the gateway's CPU time
  * per non-streamed request (npm run bench, the hot path).
  *
+ * One difference, on purpose: the total bound ends a relay whose client has
+ * stopped taking chunks (the response is destroyed), where relayBody's
+ * generator, parked at a yield, only sees the bound once the client takes
+ * the next chunk or leaves.
+ *
  * An event stream keeps relayBody: its framing, filtering and mid-stream
  * error events are chunk-by-chunk work of their own. A consumer that
  * iterates the body (the Lambda handler, a cache replay, a test) gets
@@ -134,7 +139,12 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
     // The client went away before the body was written: the rest is not read.
     const onClientClose = () => finish(false);
     if (out.destroyed) return finish(false);
+    // A body that ended, or broke, before the relay began says so by its state: its events are past.
+    if (source.readableEnded) return onEnd();
+    if (source.destroyed) return onClose();
     source.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
     out.on("drain", onDrain).on("close", onClientClose);
+    // A body paused by someone before would not start flowing on a data listener alone.
+    if (source.isPaused()) source.resume();
   });
 }
