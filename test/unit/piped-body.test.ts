@@ -23,10 +23,10 @@ interface Relay {
   readonly ended: Promise<RelayResult>;
 }
 
-function relay(options: Partial<RelayOptions> = {}): Relay {
+function relay(options: Partial<RelayOptions> = {}, status = 200): Relay {
   const source = new PassThrough();
   const upstream: UpstreamResponse = {
-    status: 200,
+    status,
     headers: { "content-type": "application/json" },
     body: source,
     abort: (reason) => source.destroy(reason),
@@ -90,6 +90,16 @@ describe("the piped relay of a body that is not an event stream", () => {
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ outcome: "ok", relayedBytes: COMPLETION.length, usage: { promptTokens: 3, completionTokens: 2, totalTokens: 5 } });
     expect(Buffer.from(ends[0]?.recorded ?? []).toString()).toBe(COMPLETION);
+  });
+
+  it("an error answer is relayed as it is, its usage never read nor its bytes kept for the cache", async () => {
+    const { source, body, ended } = relay({ recordUpToBytes: 1 << 20 }, 500);
+    const { out, received } = client();
+    const piping = body.pipeTo(out);
+    source.end(COMPLETION);
+    expect(await piping).toBe(true);
+    expect(Buffer.concat(received).toString()).toBe(COMPLETION);
+    expect(await ended).toMatchObject({ outcome: "provider_error", usage: undefined, recorded: undefined });
   });
 
   it("holds the provider back while the client is slower (backpressure), then relays the rest", async () => {

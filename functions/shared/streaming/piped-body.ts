@@ -23,10 +23,9 @@ import { GatewayError, UpstreamTimeoutError } from "../http/errors.ts";
 import { isEventStream } from "../http/headers.ts";
 import type { RequestOutcome } from "../observability/request-summary.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
-import { createJsonUsageReader } from "../usage/usage-readers.ts";
-import { isNodeReadable } from "./read-chunks.ts";
+import { isNodeReadable, prematureClose } from "./read-chunks.ts";
 import { relayBody, type RelayOptions } from "./relay.ts";
-import { createRecorder, headerText, isJson, watchBounds } from "./relay-parts.ts";
+import { createRecorder, headerText, jsonUsageReader, watchBounds } from "./relay-parts.ts";
 
 /** A relayed body that can also be piped into a Node writable. */
 export interface PipeableBody extends AsyncIterable<Uint8Array> {
@@ -59,8 +58,7 @@ export function relayedBody(upstream: UpstreamResponse, options: RelayOptions): 
 
 function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, options: RelayOptions): Promise<boolean> {
   const success = upstream.status < 300;
-  // Only JSON carries a usage object: audio, file bytes and a transcript as text are never read.
-  const jsonUsage = success && options.endpoint.usage !== "none" && isJson(headerText(upstream.headers["content-type"])) ? createJsonUsageReader() : undefined;
+  const jsonUsage = jsonUsageReader(upstream, options.endpoint.usage);
   const recorder = options.recordUpToBytes === undefined || !success ? undefined : createRecorder(options.recordUpToBytes);
   const bounds = watchBounds(upstream, options.idleTimeoutMs, options.remainingMs);
   let firstByteAt: number | undefined;
@@ -134,7 +132,7 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
     };
     // A body that closes before its end without an error is cut short all the same.
     const onClose = () => {
-      if (!ended) onError(source.errored ?? Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+      if (!ended) onError(source.errored ?? prematureClose());
     };
     // The client went away before the body was written: the rest is not read.
     const onClientClose = () => finish(false);

@@ -24,7 +24,7 @@ export interface ChunkReader {
 }
 
 /** The error a stream that closed before its end reads as (what `for await` throws). */
-function prematureClose(): Error {
+export function prematureClose(): Error {
   return Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
 }
 

@@ -3,7 +3,9 @@
  * the copy kept for the cache, and how its content type is read.
  */
 import { UpstreamTimeoutError } from "../http/errors.ts";
+import type { EndpointDefinition } from "../endpoints/catalogue.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
+import { createJsonUsageReader, type UsageReader } from "../usage/usage-readers.ts";
 
 /** The idle and total bounds of one relay. */
 export interface RelayBounds {
@@ -63,6 +65,15 @@ export function createRecorder(limit: number): { push(chunk: Uint8Array): void; 
     },
     bytes: () => (chunks === undefined ? undefined : Buffer.concat(chunks, size)),
   };
+}
+
+/**
+ * The usage reader of a body that is not an event stream: a successful
+ * answer of an endpoint that reports usage, in JSON (audio, file bytes and a
+ * transcript as text carry no usage object and are never read).
+ */
+export function jsonUsageReader(upstream: UpstreamResponse, usage: EndpointDefinition["usage"]): UsageReader | undefined {
+  return upstream.status < 300 && usage !== "none" && isJson(headerText(upstream.headers["content-type"])) ? createJsonUsageReader() : undefined;
 }
 
 /** Whether a content type is JSON (`application/json`, `application/…+json`); a missing one counts, as some compatible servers send none. */

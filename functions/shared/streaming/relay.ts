@@ -11,11 +11,11 @@ import { errorEvent, GatewayError, UpstreamTimeoutError } from "../http/errors.t
 import { isEventStream } from "../http/headers.ts";
 import type { RequestOutcome } from "../observability/request-summary.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
-import { createJsonUsageReader, createSseUsageReader, type TokenUsage } from "../usage/usage-readers.ts";
+import { createSseUsageReader, type TokenUsage } from "../usage/usage-readers.ts";
 import { createSseFramer, type SseFramer } from "./sse-framer.ts";
 import { createStreamMonitor, type StreamMonitor } from "./stream-monitor.ts";
 import { readChunks } from "./read-chunks.ts";
-import { createRecorder, headerText, isJson, watchBounds } from "./relay-parts.ts";
+import { createRecorder, headerText, jsonUsageReader, watchBounds } from "./relay-parts.ts";
 import { withoutInjectedUsage } from "./usage-filter.ts";
 
 /** How the relay of one body ended. */
@@ -66,8 +66,7 @@ export async function* relayBody(upstream: UpstreamResponse, options: RelayOptio
   const eventStream = isEventStream(contentType);
   const readsUsage = success && options.endpoint.usage !== "none";
   const sseUsage = readsUsage && eventStream ? createSseUsageReader() : undefined;
-  // Only JSON carries a usage object: audio, file bytes and a transcript as text are never read.
-  const jsonUsage = readsUsage && !eventStream && isJson(contentType) ? createJsonUsageReader() : undefined;
+  const jsonUsage = eventStream ? undefined : jsonUsageReader(upstream, options.endpoint.usage);
   const readers = success && eventStream ? createReaders(options.stripInjectedUsage, sseUsage?.line) : undefined;
   const bounds = watchBounds(upstream, options.idleTimeoutMs, options.remainingMs);
   const recorder = options.recordUpToBytes === undefined || !success ? undefined : createRecorder(options.recordUpToBytes);
