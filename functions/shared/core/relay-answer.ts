@@ -47,8 +47,9 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   const completion = Promise.withResolvers<RequestSummary>();
   const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching), recorder.served);
   // A body the gateway may change, or that streams, goes out without the provider's length.
-  if (answer.usageInjected || isEventStream(headers["content-type"])) delete headers["content-length"];
-  if (isEventStream(headers["content-type"]) && response.status < 300) recorder.streamed();
+  const eventStream = isEventStream(headers["content-type"]);
+  if (answer.usageInjected || eventStream) delete headers["content-length"];
+  if (eventStream && response.status < 300) recorder.streamed();
   const options: RelayOptions = {
     endpoint: context.match.endpoint,
     idleTimeoutMs: config.timeouts.idleMs,
