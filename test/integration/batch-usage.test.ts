@@ -7,6 +7,7 @@
 import { toFile, RateLimitError } from "openai";
 import { describe, expect, it } from "vitest";
 import { listPrice, loadPriceCatalogue } from "../../functions/shared/usage/price-catalogue.ts";
+import { useFakeUpstreamAndGateway } from "../support/gateway-fixture.ts";
 import { metricsOf } from "../support/local-gateway.ts";
 import { KEY_A, KEY_B, useTwoKeys } from "../support/two-keys.ts";
 
@@ -19,10 +20,13 @@ const keys = useTwoKeys({
 
 const LINE = (id: string) => JSON.stringify({ custom_id: id, method: "POST", url: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] } });
 
-async function completedBatch(client: typeof keys.a) {
+// A gateway without gateway keys: callers send their own provider key, and no object is kept apart.
+const open = useFakeUpstreamAndGateway({ env: { GATEWAY_MAX_RETRIES: "0" }, apiKey: "sk-callers-own-key" });
+
+async function completedBatch(client: typeof keys.a, upstream = keys.upstream) {
   const input = await client.files.create({ file: await toFile(Buffer.from(`${LINE("1")}\n${LINE("2")}\n${LINE("3")}\n`), "in.jsonl"), purpose: "batch" });
   const batch = await client.batches.create({ input_file_id: input.id, endpoint: "/v1/chat/completions", completion_window: "24h" });
-  keys.upstream.completeBatch(batch.id);
+  upstream.completeBatch(batch.id);
   return batch;
 }
 
@@ -58,6 +62,17 @@ describe("batch usage", () => {
     const [summary] = await keys.gateway.waitForSummaries(1);
     const total = listed.filter((item) => item.id === one.id || item.id === two.id).reduce((sum, item) => sum + (item.usage?.total_tokens ?? 0), 0);
     expect(summary?.usage?.totalTokens).toBe(total);
+  });
+
+  it("is counted once without gateway keys too (no object to guard, a batch's usage all the same)", async () => {
+    const batch = await completedBatch(open.client, open.upstream);
+    open.gateway.reset();
+    const done = await open.client.batches.retrieve(batch.id);
+    await open.client.batches.retrieve(batch.id);
+    const summaries = await open.gateway.waitForSummaries(2);
+    expect(summaries[0]?.usage?.totalTokens).toBe(done.usage?.total_tokens);
+    expect(summaries[0]?.usage?.totalTokens).toBeGreaterThan(0);
+    expect(summaries[1]?.usage).toBeUndefined();
   });
 
   it("is charged to the creating key's token limits", async () => {

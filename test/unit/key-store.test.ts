@@ -220,6 +220,8 @@ describe("the key lookup cache", () => {
 });
 
 describe("identifying a caller with a key store", () => {
+  // A caller known without the store comes at once (a thrown error, not a rejection): one way to await both here.
+  const identify = async (...args: Parameters<typeof identifyCaller>) => identifyCaller(...args);
   const store = countingStore([
     record("team-a", [KEY], { limits: { usdPerDay: 5 }, permissions: { models: ["gpt-4o"] }, project: "proj_a", expiresAt: "2099-01-01T00:00:00.000Z" }),
     record("gone", [OTHER], { revokedAt: T0 }),
@@ -228,7 +230,7 @@ describe("identifying a caller with a key store", () => {
   const mixed = createCredentials({ providers: {}, gatewayKeys: [], allowPassthrough: true });
 
   it("finds a generated key by its hash, with its limits, permissions, project and prefix", async () => {
-    const caller = await identifyCaller(`Bearer ${KEY}`, managedOnly, store, true);
+    const caller = await identify(`Bearer ${KEY}`, managedOnly, store, true);
     expect(caller).toEqual({
       mode: "managed",
       keyId: "team-a",
@@ -242,23 +244,23 @@ describe("identifying a caller with a key store", () => {
   });
 
   it("still takes the secret's keys, and refuses a revoked key with its reason", async () => {
-    expect(await identifyCaller("Bearer gw-from-the-secret-0123", managedOnly, store, true)).toMatchObject({ mode: "managed", keyId: "secret-key" });
-    const error = await identifyCaller(`Bearer ${OTHER}`, managedOnly, store, true).catch((caught: unknown) => caught);
+    expect(await identify("Bearer gw-from-the-secret-0123", managedOnly, store, true)).toMatchObject({ mode: "managed", keyId: "secret-key" });
+    const error = await identify(`Bearer ${OTHER}`, managedOnly, store, true).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error).toMatchObject({ status: 401, code: "invalid_api_key", message: "This gateway key has been revoked." });
   });
 
   it("never passes an unknown gw- key to a provider as the caller's own key, while other keys pass", async () => {
     const unknown = `gw-${"C".repeat(43)}`;
-    await expect(identifyCaller(`Bearer ${unknown}`, mixed, store, true)).rejects.toMatchObject({ status: 401, message: "Incorrect gateway key provided." });
-    await expect(identifyCaller("Bearer gw-short", mixed, store, true)).rejects.toMatchObject({ status: 401 });
-    expect(await identifyCaller("Bearer sk-my-own-provider-key", mixed, store, true)).toEqual({ mode: "passthrough", authorization: "Bearer sk-my-own-provider-key" });
+    await expect(identify(`Bearer ${unknown}`, mixed, store, true)).rejects.toMatchObject({ status: 401, message: "Incorrect gateway key provided." });
+    await expect(identify("Bearer gw-short", mixed, store, true)).rejects.toMatchObject({ status: 401 });
+    expect(await identify("Bearer sk-my-own-provider-key", mixed, store, true)).toEqual({ mode: "passthrough", authorization: "Bearer sk-my-own-provider-key" });
   });
 
   it("does not look up tokens that cannot be generated keys", async () => {
     const counted = countingStore([]);
-    await identifyCaller("Bearer sk-my-own-provider-key", mixed, counted.store, true);
-    await identifyCaller(`Bearer gw-${"A".repeat(42)}!`, mixed, counted.store, true).catch(() => undefined);
+    await identify("Bearer sk-my-own-provider-key", mixed, counted.store, true);
+    await identify(`Bearer gw-${"A".repeat(42)}!`, mixed, counted.store, true).catch(() => undefined);
     expect(counted.findByHash).not.toHaveBeenCalled();
   });
 });

@@ -49,7 +49,12 @@ export interface ObjectRequest {
 /** What the guard does with one request's answer. */
 export interface ObjectAccess {
   /** The answer to relay: a list keeps only the caller's objects (`fetchPage` reads on when a page holds none). */
-  answer(response: UpstreamResponse, fetchPage: (query: string) => Promise<UpstreamResponse>, query: string, readTimeoutMs: number): Promise<UpstreamResponse>;
+  answer(
+    response: UpstreamResponse,
+    fetchPage: (query: string) => Promise<UpstreamResponse>,
+    query: string,
+    readTimeoutMs: number,
+  ): UpstreamResponse | Promise<UpstreamResponse>;
   /** Reads the relayed body on the side, when there is something to read. */
   readonly watchBody?: (body: Body) => Body;
   /**
@@ -62,11 +67,12 @@ export interface ObjectAccess {
 /** The guard of a gateway. */
 export interface ObjectGuard {
   /**
-   * Checks a request before it goes upstream.
+   * Checks a request before it goes upstream: at once when it names no object of a key the
+   * gateway keeps apart (most requests), else once the store has said whose they are.
    * @throws {NotFoundError} for another key's object, or one the gateway never saw
    * @throws {DependencyUnavailableError} when the store cannot say who owns it
    */
-  admit(request: ObjectRequest): Promise<ObjectAccess>;
+  admit(request: ObjectRequest): ObjectAccess | Promise<ObjectAccess>;
 }
 
 /** What the guard is built from. */
@@ -84,112 +90,125 @@ export function createObjectGuard(dependencies: ObjectGuardDependencies): Object
   const { onStoreError } = dependencies;
 
   return {
-    async admit(request) {
-      const { caller, match, json } = request;
-      const { endpoint } = match;
-      const rule = endpoint.ownership;
+    admit(request) {
+      const { caller } = request;
       const keyId = caller.mode === "managed" && isolatedByGateway(caller, request.provider) ? caller.keyId : undefined;
-      if (keyId !== undefined) await checkOwnership(registry, keyId, request);
-      const stored = json?.store === true || (json?.store === undefined && rule?.storedByDefault === true);
-      const creates = keyId !== undefined && (rule?.creates === "always" || (rule?.creates === "when-stored" && stored));
-      const adopts = keyId === undefined ? [] : (rule?.adopts ?? []);
-      const perObject = endpoint.usagePerObject;
-      const background = perObject === "response" && json?.background === true;
-      const readsAnswer = creates || adopts.length > 0 || perObject === "batch" || background;
-      let answered: UpstreamResponse | undefined;
-      let ids: AnswerIds | undefined;
-      let batchUsage: ObjectUsage | undefined;
-      // Settled once the watched body has ended and its records are written; settle() waits for it.
-      const ended = Promise.withResolvers<void>();
-      if (!readsAnswer) ended.resolve();
-
-      /** Records what the answer created and handed over, and counts finished batches, once the body has ended (or broke off). */
-      async function finish(found: AnswerIds, complete: boolean, recorded: boolean): Promise<void> {
-        ids = found;
-        const work: Promise<unknown>[] = [];
-        if (creates && !recorded && found.id !== undefined) work.push(guarded(registry.record([found.id], keyId as string), "object owner record"));
-        if (complete && adopts.length > 0) work.push(guarded(registry.adopt(handedOver(found, adopts), keyId as string), "object owner record"));
-        if (complete && perObject === "batch") {
-          work.push(guarded(counter.batches(found.parsed, request.priceProvider).then((usage) => void (batchUsage = usage)), "batch usage count"));
-        }
-        await Promise.all(work);
-      }
-
-      function guarded(work: Promise<unknown>, operation: string): Promise<unknown> {
-        return work.catch((error: unknown) => onStoreError(error, operation));
-      }
-
-      async function* watch(body: Body): Body {
-        const response = answered;
-        if (response === undefined || response.status < 200 || response.status >= 300) {
-          ended.resolve();
-          return yield* body;
-        }
-        const eventStream = isEventStream(headerValue(response.headers, "content-type"));
-        const reader = createAnswerReader(eventStream, scanFields(adopts));
-        let held: Uint8Array | undefined;
-        let recording: Promise<unknown> | undefined;
-        let complete = false;
-        try {
-          for await (const chunk of body) {
-            reader.push(chunk);
-            if (!eventStream) {
-              // JSON: each chunk goes on when the next arrives; the last waits for the records.
-              if (held !== undefined) yield held;
-              held = chunk;
-              continue;
-            }
-            // A stream goes on at once; its object's record starts as soon as the first event names it.
-            if (creates && recording === undefined && reader.earlyId !== undefined) {
-              recording = guarded(registry.record([reader.earlyId], keyId as string), "object owner record");
-            }
-            yield chunk;
-          }
-          complete = true;
-        } finally {
-          void Promise.all([recording, finish(reader.finish(), complete, recording !== undefined)]).then(() => ended.resolve());
-        }
-        await ended.promise;
-        if (held !== undefined) yield held;
-      }
-
-      return {
-        async answer(response, fetchPage, query, readTimeoutMs) {
-          answered = response;
-          if (keyId === undefined || rule?.list !== true) return response;
-          answered = await filterList(response, {
-            query,
-            readTimeoutMs,
-            fetchPage,
-            owned: async (objectIds) => new Set((await Promise.all(objectIds.map(async (id) => ((await ownerOf(registry, id)) === keyId ? id : undefined)))).filter(isString)),
-          });
-          return answered;
-        },
-        watchBody: readsAnswer ? watch : undefined,
-        settle(readersUsage) {
-          return readsAnswer || perObject !== undefined ? settleObjects(readersUsage) : undefined;
-        },
-      };
-
-      /** The object's usage, once the body has ended and its records are written. */
-      async function settleObjects(readersUsage: TokenUsage | undefined): Promise<ObjectUsage | undefined> {
-        await ended.promise;
-        if (perObject === "batch") return batchUsage ?? {};
-        if (perObject !== "response") return undefined;
-        const pathId = match.params.response_id;
-        try {
-          // A retrieve reports a background response's usage: counted once.
-          if (pathId !== undefined) return await counter.response(pathId, readersUsage);
-          if (background && readersUsage === undefined && ids?.id !== undefined) await counter.pending(ids.id);
-        } catch (error) {
-          onStoreError(error, "response usage count");
-          if (pathId !== undefined) return {};
-        }
-        return undefined;
-      }
+      // Nothing to check, record, filter or count: no promise, no watcher (hot path, npm run bench).
+      if (keyId === undefined) return request.match.endpoint.usagePerObject === undefined ? UNGUARDED : accessOf(request, undefined);
+      return checkOwnership(registry, keyId, request).then(() => accessOf(request, keyId));
     },
   };
+
+  /** The access of an admitted request; `keyId` when its key's objects are kept apart. */
+  function accessOf(request: ObjectRequest, keyId: string | undefined): ObjectAccess {
+    const { match, json } = request;
+    const { endpoint } = match;
+    const rule = endpoint.ownership;
+    const stored = json?.store === true || (json?.store === undefined && rule?.storedByDefault === true);
+    const creates = keyId !== undefined && (rule?.creates === "always" || (rule?.creates === "when-stored" && stored));
+    const adopts = keyId === undefined ? [] : (rule?.adopts ?? []);
+    const perObject = endpoint.usagePerObject;
+    const background = perObject === "response" && json?.background === true;
+    const readsAnswer = creates || adopts.length > 0 || perObject === "batch" || background;
+    let answered: UpstreamResponse | undefined;
+    let ids: AnswerIds | undefined;
+    let batchUsage: ObjectUsage | undefined;
+    // Settled once the watched body has ended and its records are written; settle() waits for it.
+    const ended = Promise.withResolvers<void>();
+    if (!readsAnswer) ended.resolve();
+
+    /** Records what the answer created and handed over, and counts finished batches, once the body has ended (or broke off). */
+    async function finish(found: AnswerIds, complete: boolean, recorded: boolean): Promise<void> {
+      ids = found;
+      const work: Promise<unknown>[] = [];
+      if (creates && !recorded && found.id !== undefined) work.push(guarded(registry.record([found.id], keyId as string), "object owner record"));
+      if (complete && adopts.length > 0) work.push(guarded(registry.adopt(handedOver(found, adopts), keyId as string), "object owner record"));
+      if (complete && perObject === "batch") {
+        work.push(guarded(counter.batches(found.parsed, request.priceProvider).then((usage) => void (batchUsage = usage)), "batch usage count"));
+      }
+      await Promise.all(work);
+    }
+
+    function guarded(work: Promise<unknown>, operation: string): Promise<unknown> {
+      return work.catch((error: unknown) => onStoreError(error, operation));
+    }
+
+    async function* watch(body: Body): Body {
+      const response = answered;
+      if (response === undefined || response.status < 200 || response.status >= 300) {
+        ended.resolve();
+        return yield* body;
+      }
+      const eventStream = isEventStream(headerValue(response.headers, "content-type"));
+      const reader = createAnswerReader(eventStream, scanFields(adopts));
+      let held: Uint8Array | undefined;
+      let recording: Promise<unknown> | undefined;
+      let complete = false;
+      try {
+        for await (const chunk of body) {
+          reader.push(chunk);
+          if (!eventStream) {
+            // JSON: each chunk goes on when the next arrives; the last waits for the records.
+            if (held !== undefined) yield held;
+            held = chunk;
+            continue;
+          }
+          // A stream goes on at once; its object's record starts as soon as the first event names it.
+          if (creates && recording === undefined && reader.earlyId !== undefined) {
+            recording = guarded(registry.record([reader.earlyId], keyId as string), "object owner record");
+          }
+          yield chunk;
+        }
+        complete = true;
+      } finally {
+        void Promise.all([recording, finish(reader.finish(), complete, recording !== undefined)]).then(() => ended.resolve());
+      }
+      await ended.promise;
+      if (held !== undefined) yield held;
+    }
+
+    return {
+      answer(response, fetchPage, query, readTimeoutMs) {
+        answered = response;
+        if (keyId === undefined || rule?.list !== true) return response;
+        const filtering = filterList(response, {
+          query,
+          readTimeoutMs,
+          fetchPage,
+          owned: async (objectIds) => new Set((await Promise.all(objectIds.map(async (id) => ((await ownerOf(registry, id)) === keyId ? id : undefined)))).filter(isString)),
+        });
+        return filtering.then((filtered) => (answered = filtered));
+      },
+      watchBody: readsAnswer ? watch : undefined,
+      settle(readersUsage) {
+        return readsAnswer || perObject !== undefined ? settleObjects(readersUsage) : undefined;
+      },
+    };
+
+    /** The object's usage, once the body has ended and its records are written. */
+    async function settleObjects(readersUsage: TokenUsage | undefined): Promise<ObjectUsage | undefined> {
+      await ended.promise;
+      if (perObject === "batch") return batchUsage ?? {};
+      if (perObject !== "response") return undefined;
+      const pathId = match.params.response_id;
+      try {
+        // A retrieve reports a background response's usage: counted once.
+        if (pathId !== undefined) return await counter.response(pathId, readersUsage);
+        if (background && readersUsage === undefined && ids?.id !== undefined) await counter.pending(ids.id);
+      } catch (error) {
+        onStoreError(error, "response usage count");
+        if (pathId !== undefined) return {};
+      }
+      return undefined;
+    }
+  }
 }
+
+/** The access of a request with nothing to guard, record or count: shared, as it holds nothing of any request's. */
+const UNGUARDED: ObjectAccess = {
+  answer: (response) => response,
+  settle: () => undefined,
+};
 
 /** Checks the path's object and the body's references; throws for any that is not the key's. */
 async function checkOwnership(registry: ObjectRegistry, keyId: string, request: ObjectRequest): Promise<void> {
