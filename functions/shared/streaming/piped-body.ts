@@ -50,10 +50,31 @@ export function isPipeable(body: unknown): body is PipeableBody {
 export function relayedBody(upstream: UpstreamResponse, options: RelayOptions): PipeableBody | AsyncGenerator<Uint8Array, void, undefined> {
   const source = upstream.body;
   if (!isNodeReadable(source) || isEventStream(headerText(upstream.headers["content-type"]))) return relayBody(upstream, options);
-  return {
-    [Symbol.asyncIterator]: () => relayBody(upstream, options),
-    pipeTo: (out) => pipeBody(upstream, source as Readable, out, options),
-  };
+  return new PipedBody(upstream, source as Readable, options);
+}
+
+/**
+ * A class rather than an object literal: a literal keyed by `Symbol.asyncIterator` is built
+ * through V8's runtime on every request (a computed key), with two closures (npm run bench).
+ */
+class PipedBody implements PipeableBody {
+  readonly #upstream: UpstreamResponse;
+  readonly #source: Readable;
+  readonly #options: RelayOptions;
+
+  constructor(upstream: UpstreamResponse, source: Readable, options: RelayOptions) {
+    this.#upstream = upstream;
+    this.#source = source;
+    this.#options = options;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    return relayBody(this.#upstream, this.#options);
+  }
+
+  pipeTo(out: Writable): Promise<boolean> {
+    return pipeBody(this.#upstream, this.#source, out, this.#options);
+  }
 }
 
 function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, options: RelayOptions): Promise<boolean> {
