@@ -60,7 +60,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   // Lines in batches (line-writer.ts); not console.log, which would format its argument again and go
   // through the Console's stream machinery per request.
-  const requestLog = options.onRequest === undefined ? createLineWriter((text) => void process.stdout.write(text)) : undefined;
+  const requestLog = options.onRequest === undefined ? createLineWriter((chunk) => void process.stdout.write(chunk)) : undefined;
   // The line needs no metrics (the Lambda function's EMF does): they are computed for a caller's onRequest only.
   const onRequest =
     options.onRequest === undefined

@@ -12,7 +12,7 @@ const MODULE = fileURLToPath(new URL("../../functions/local/line-writer.ts", imp
 describe("the batched line writer", () => {
   it("writes the lines of a short while in one write, in order, within the delay", async () => {
     const writes: string[] = [];
-    const writer = createLineWriter((text) => writes.push(text), { maxDelayMs: 20 });
+    const writer = createLineWriter((chunk) => writes.push(String(chunk)), { maxDelayMs: 20 });
     writer.line("first");
     writer.line("second");
     expect(writes).toEqual([]);
@@ -24,7 +24,7 @@ describe("the batched line writer", () => {
 
   it("writes at once when the pending text reaches its size bound, and what is left on close", () => {
     const writes: string[] = [];
-    const writer = createLineWriter((text) => writes.push(text), { maxDelayMs: 60_000, maxBytes: 10 });
+    const writer = createLineWriter((chunk) => writes.push(String(chunk)), { maxDelayMs: 60_000, maxBytes: 10 });
     writer.line("0123");
     expect(writes).toEqual([]);
     writer.line("456789");
@@ -34,9 +34,31 @@ describe("the batched line writer", () => {
     expect(writes).toEqual(["0123\n456789\n", "tail\n"]);
   });
 
+  it("keeps every line's characters (UTF-8), and writes a line longer than its buffer after the pending ones, in order", () => {
+    const writes: Uint8Array[] = [];
+    const writer = createLineWriter((chunk) => writes.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk), { maxDelayMs: 60_000, maxBytes: 64 });
+    const long = "x".repeat(3_000);
+    writer.line("modèle 🤖 Ω");
+    writer.line("中文 \u2028 plain");
+    writer.line(long);
+    writer.line("after");
+    writer.close();
+    expect(Buffer.concat(writes).toString("utf8")).toBe(`modèle 🤖 Ω\n中文 \u2028 plain\n${long}\nafter\n`);
+    expect(writes).toHaveLength(3);
+  });
+
+  it("hands each batch to write in a buffer of its own, never reused for later lines", () => {
+    const writes: Uint8Array[] = [];
+    const writer = createLineWriter((chunk) => writes.push(chunk as Uint8Array), { maxDelayMs: 60_000, maxBytes: 8 });
+    writer.line("first-batch");
+    writer.line("second-batch");
+    writer.close();
+    expect(writes.map((chunk) => Buffer.from(chunk).toString())).toEqual(["first-batch\n", "second-batch\n"]);
+  });
+
   it("writes a line that comes after close at once: nothing would write it later", () => {
     const writes: string[] = [];
-    const writer = createLineWriter((text) => writes.push(text), { maxDelayMs: 60_000 });
+    const writer = createLineWriter((chunk) => writes.push(String(chunk)), { maxDelayMs: 60_000 });
     writer.close();
     writer.line("late");
     expect(writes).toEqual(["late\n"]);
@@ -44,7 +66,7 @@ describe("the batched line writer", () => {
 
   it("writes pending lines when the process exits", () => {
     const script = `import { createLineWriter } from ${JSON.stringify(MODULE)};
-const writer = createLineWriter((text) => process.stdout.write(text), { maxDelayMs: 60_000 });
+const writer = createLineWriter((chunk) => process.stdout.write(chunk), { maxDelayMs: 60_000 });
 writer.line("written at exit");
 process.exit(3);`;
     let output = "";
