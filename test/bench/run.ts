@@ -38,9 +38,12 @@ const CONCURRENT = QUICK ? 2_000 : 10_000;
 const STREAMS = Number(process.env.BENCH_STREAMS ?? (QUICK ? 10 : 40));
 const STREAM_CHUNKS = 50;
 const STREAM_INTERVAL_MS = 5;
-// The warm-up brings every target to the JIT's steady state: V8 was still compiling the gateway's
-// request path (and the pipe's) a few thousand requests in, which weighed on whichever had served fewer.
-const HOT_PATH = { rounds: QUICK ? 4 : 10, requests: QUICK ? 1_000 : 2_000, warmup: QUICK ? 3_000 : 10_000 };
+// The warm-up brings every target to the JIT's steady state. Node 24's V8 moves a function from
+// Maglev to TurboFan after about 10,500 calls when it runs once per request (--trace-opt): the
+// gateway's request path did so in one wave of ~90 compilations (~400 ms of the compiler thread's
+// CPU) at requests 10,000-12,000, which a 10,000-request warm-up left inside the measured rounds.
+// Past 12,000 the compiler is quiet (1-3 compilations per 2,000 requests, pipe and gateway alike).
+const HOT_PATH = { rounds: QUICK ? 4 : 10, requests: QUICK ? 1_000 : 2_000, warmup: QUICK ? 12_000 : 20_000 };
 const COLD_START_ROUNDS = QUICK ? 3 : 7;
 const SWEEP = { sizes: [128, 256, 512, 1024], rounds: QUICK ? 1 : 3, streams: QUICK ? 2 : 5 };
 
