@@ -5,7 +5,8 @@
  * made, and the request is logged as `client_aborted`.
  */
 import diagnostics from "node:diagnostics_channel";
-import type { ClientRequest, IncomingMessage } from "node:http";
+import { getEventListeners } from "node:events";
+import http, { type ClientRequest, type IncomingMessage } from "node:http";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import OpenAI from "openai";
@@ -244,5 +245,48 @@ describe("after all that", () => {
   it("the gateway still answers normally", async () => {
     const completion = await fixture.client.chat.completions.create(chat);
     expect(completion.choices[0]?.message.content).toBe("Echo: Tell me a long story");
+  });
+});
+
+describe("one connection, many requests", () => {
+  it("leaves no abort listener behind per request: 30 requests on one keep-alive connection, provider and mock", async () => {
+    const gateway = await startTestGateway({ GATEWAY_MOCK_PROVIDER: "true", OPENAI_BASE_URL: fixture.upstream.baseUrl });
+    // Every abort signal the gateway listens on (Node warns of no growing AbortSignal: the test counts).
+    const signals = new Set<AbortSignal>();
+    const addEventListener = EventTarget.prototype.addEventListener;
+    EventTarget.prototype.addEventListener = function (this: EventTarget, ...args: Parameters<EventTarget["addEventListener"]>) {
+      if (this instanceof AbortSignal) signals.add(this);
+      return addEventListener.apply(this, args);
+    };
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const sockets = new Set<unknown>();
+      const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] });
+      for (let index = 0; index < 30; index += 1) {
+        const provider = index % 2 === 0 ? "mock" : "openai";
+        const status = await new Promise<number>((resolve, reject) => {
+          const request = http.request(
+            `${gateway.url}/v1/chat/completions`,
+            { method: "POST", agent, headers: { "content-type": "application/json", authorization: "Bearer sk-caller", "x-provider": provider } },
+            (response) => {
+              sockets.add(response.socket);
+              response.resume();
+              response.on("end", () => resolve(response.statusCode ?? 0));
+            },
+          );
+          request.on("error", reject);
+          request.end(body);
+        });
+        expect(status).toBe(200);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sockets.size).toBe(1);
+      expect(signals.size).toBeGreaterThan(0);
+      expect(Math.max(...[...signals].map((signal) => getEventListeners(signal, "abort").length))).toBeLessThanOrEqual(1);
+    } finally {
+      EventTarget.prototype.addEventListener = addEventListener;
+      agent.destroy();
+      await gateway.close();
+    }
   });
 });

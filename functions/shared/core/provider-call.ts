@@ -69,9 +69,11 @@ export function createProviderCaller(dependencies: {
     const plan = planOf(destination, caller);
     recorder.upstreamStarted(now());
     if (destination.kind === "local") {
+      // Aborted by the client's leaving or by the relay; no listener is left on the client's signal,
+      // which an adapter may share between the requests of one connection (functions/local/server.ts).
       const controller = new AbortController();
-      request.signal.addEventListener("abort", () => controller.abort(request.signal.reason), { once: true });
-      const answer = destination.provider.answer({ endpoint: match, body: json, query: request.query, signal: controller.signal });
+      const signal = AbortSignal.any([request.signal, controller.signal]);
+      const answer = destination.provider.answer({ endpoint: match, body: json, query: request.query, signal });
       const response = { ...answer, abort: (reason: Error) => controller.abort(reason), discard: () => controller.abort() };
       return { response, usageInjected: false };
     }
