@@ -41,7 +41,7 @@ export function createLineWriter(write: (chunk: string | Uint8Array) => void, op
   const maxBytes = options.maxBytes ?? 16 * 1024;
   // Room for the bound and a line past it; a longer line goes out on its own.
   const capacity = maxBytes + 4 * 1024;
-  let buffer = Buffer.allocUnsafe(capacity);
+  const buffer = Buffer.allocUnsafe(capacity);
   let used = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -49,9 +49,10 @@ export function createLineWriter(write: (chunk: string | Uint8Array) => void, op
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (used === 0) return;
-    const batch = buffer.subarray(0, used);
-    // The next lines go into a new buffer: `write` may keep this one (a stream that queues it).
-    buffer = Buffer.allocUnsafe(capacity);
+    // A copy of the batch's size goes out: `write` may keep it (a stream that queues it), and a
+    // stalled reader then holds only what was logged; the buffer is reused for the next lines.
+    const batch = Buffer.allocUnsafe(used);
+    buffer.copy(batch, 0, 0, used);
     used = 0;
     write(batch);
   };

@@ -47,13 +47,14 @@ describe("the batched line writer", () => {
     expect(writes).toHaveLength(3);
   });
 
-  it("hands each batch to write in a buffer of its own, never reused for later lines", () => {
+  it("hands each batch to write in a buffer of its own, of its size, never reused for later lines", () => {
     const writes: Uint8Array[] = [];
     const writer = createLineWriter((chunk) => writes.push(chunk as Uint8Array), { maxDelayMs: 60_000, maxBytes: 8 });
     writer.line("first-batch");
     writer.line("second-batch");
     writer.close();
     expect(writes.map((chunk) => Buffer.from(chunk).toString())).toEqual(["first-batch\n", "second-batch\n"]);
+    expect(writes.map((chunk) => chunk.byteLength)).toEqual([12, 13]);
   });
 
   it("writes a line that comes after close at once: nothing would write it later", () => {
