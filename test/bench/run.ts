@@ -42,7 +42,7 @@ const STREAM_INTERVAL_MS = 5;
 // Maglev to TurboFan after about 10,500 calls when it runs once per request (--trace-opt): the
 // gateway's request path did so in one wave of ~90 compilations (~400 ms of the compiler thread's
 // CPU) at requests 10,000-12,000, which a 10,000-request warm-up left inside the measured rounds.
-// Past 12,000 the compiler is quiet (1-3 compilations per 2,000 requests, pipe and gateway alike).
+// Past 12,000 the gateway's compiler is quiet (1-3 compilations per 2,000 requests).
 const HOT_PATH = { rounds: QUICK ? 4 : 10, requests: QUICK ? 1_000 : 2_000, warmup: QUICK ? 12_000 : 20_000 };
 const COLD_START_ROUNDS = QUICK ? 3 : 7;
 const SWEEP = { sizes: [128, 256, 512, 1024], rounds: QUICK ? 1 : 3, streams: QUICK ? 2 : 5 };
