@@ -30,7 +30,8 @@ export function identifyCaller(
   needsProviderKey: boolean,
   now = Date.now(),
 ): Caller | Promise<Caller> {
-  const token = authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1]?.trim();
+  // The token matters only with a key store (a generated key to look up, a `gw-` key it does not know).
+  const token = keyStore === undefined || authorization === undefined ? undefined : BEARER.exec(authorization.trim())?.[1]?.trim();
   if (keyStore !== undefined && token !== undefined && GENERATED_KEY.test(token)) {
     return lookUpKey(token, keyStore, now).then((managed) => managed ?? knownCaller(authorization, token, credentials, keyStore, needsProviderKey));
   }
