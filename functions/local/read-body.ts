@@ -41,6 +41,14 @@ export function readRequestBody(request: IncomingMessage, maxBytes: number, opti
   const declared = Number(request.headers["content-length"]);
   if (declared > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
   options.onStart?.();
+  // A small body usually comes in the same packet as the headers: by the time the core asks for
+  // it, Node's parser has taken it whole into the stream's buffer. It is taken from there at once,
+  // without four listeners, their closures and a stop function per request (hot path, npm run bench).
+  if (request.complete && request.readableFlowing === null && !request.destroyed) {
+    if (request.readableLength > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
+    const whole = request.read() as Buffer | null;
+    return Promise.resolve(whole === null || whole.byteLength === 0 ? undefined : whole);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,0 +1,89 @@
+/**
+ * The local server's body reader on a real `node:http` server: a body Node's
+ * parser already holds whole is taken from the stream's buffer at once (no
+ * listeners), within the limit; one still arriving is read as it comes.
+ */
+import http, { type IncomingMessage } from "node:http";
+import net, { type AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { readRequestBody } from "../../functions/local/read-body.ts";
+import { PayloadTooLargeError } from "../../functions/shared/http/errors.ts";
+
+interface Read {
+  readonly body?: Buffer;
+  readonly error?: unknown;
+  /** 'data' listeners the reader added. */
+  readonly dataListeners: number;
+}
+
+let server: http.Server | undefined;
+afterEach(() => new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve()))));
+
+/** Serves one request, sent as raw bytes (`parts`, the later ones 50 ms apart): waits until its body is whole (unless `early`), then reads it. */
+async function readOne(parts: readonly string[], options: { maxBytes: number; early?: boolean }): Promise<Read> {
+  const read = new Promise<Read>((resolve) => {
+    server = http.createServer(async (incoming: IncomingMessage, outgoing) => {
+      if (options.early !== true) {
+        // Bounded wait for the parser to finish the body (sent in one write with the headers).
+        for (let turn = 0; turn < 100 && !incoming.complete; turn += 1) await new Promise((next) => setImmediate(next));
+        expect(incoming.complete).toBe(true);
+      }
+      let dataListeners = 0;
+      const on = incoming.on.bind(incoming);
+      incoming.on = ((event: string, listener: (...args: unknown[]) => void) => {
+        if (event === "data") dataListeners += 1;
+        return on(event, listener);
+      }) as typeof incoming.on;
+      try {
+        const body = await readRequestBody(incoming, options.maxBytes);
+        resolve({ body, dataListeners });
+      } catch (error) {
+        resolve({ error, dataListeners });
+      }
+      outgoing.end("done");
+    });
+  });
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  const { port } = server?.address() as AddressInfo;
+  const socket = net.connect(port, "127.0.0.1");
+  socket.on("data", () => undefined).on("error", () => undefined);
+  parts.forEach((part, index) => setTimeout(() => socket.write(part), index * 50));
+  try {
+    return await read;
+  } finally {
+    socket.destroy();
+  }
+}
+
+const head = (framing: string) => `POST / HTTP/1.1\r\nHost: test\r\n${framing}\r\n\r\n`;
+
+describe("readRequestBody", () => {
+  it("takes a body the parser already holds whole from the stream's buffer, without a listener", async () => {
+    const read = await readOne([`${head("Content-Length: 18")}{"model":"gpt-4o"}`], { maxBytes: 1024 });
+    expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
+    expect(read.dataListeners).toBe(0);
+  });
+
+  it("takes a whole chunked body of several chunks as one", async () => {
+    const read = await readOne([`${head("Transfer-Encoding: chunked")}9\r\n{"model":\r\n9\r\n"gpt-4o"}\r\n0\r\n\r\n`], { maxBytes: 1024 });
+    expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
+    expect(read.dataListeners).toBe(0);
+  });
+
+  it("refuses a whole body over the limit that did not declare its length", async () => {
+    const read = await readOne([`${head("Transfer-Encoding: chunked")}800\r\n${"x".repeat(2048)}\r\n0\r\n\r\n`], { maxBytes: 1024 });
+    expect(read.error).toBeInstanceOf(PayloadTooLargeError);
+  });
+
+  it("gives no body for an empty one", async () => {
+    const read = await readOne([head("Content-Length: 0")], { maxBytes: 1024 });
+    expect(read.error).toBeUndefined();
+    expect(read.body).toBeUndefined();
+  });
+
+  it("reads a body still arriving as it comes", async () => {
+    const read = await readOne([`${head("Content-Length: 18")}{"model":`, '"gpt-4o"}'], { maxBytes: 1024, early: true });
+    expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
+    expect(read.dataListeners).toBe(1);
+  });
+});
