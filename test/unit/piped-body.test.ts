@@ -92,6 +92,16 @@ describe("the piped relay of a body that is not an event stream", () => {
     expect(Buffer.from(ends[0]?.recorded ?? []).toString()).toBe(COMPLETION);
   });
 
+  it("a finished relay leaves no listener on the client's response, which may outlive it (kept per connection)", async () => {
+    const { source, body } = relay({ recordUpToBytes: 1 << 20 });
+    const { out } = client();
+    const before = { drain: out.listenerCount("drain"), close: out.listenerCount("close") };
+    const piping = body.pipeTo(out);
+    source.end(COMPLETION);
+    expect(await piping).toBe(true);
+    expect({ drain: out.listenerCount("drain"), close: out.listenerCount("close") }).toEqual(before);
+  });
+
   it("an error answer is relayed as it is, its usage never read nor its bytes kept for the cache", async () => {
     const { source, body, ended } = relay({ recordUpToBytes: 1 << 20 }, 500);
     const { out, received } = client();

@@ -94,14 +94,16 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
       if (settled) return;
       settled = true;
       bounds.clear();
+      // The client's response may outlive the relay (the local server keeps each connection's latest
+      // until the next request): its listeners go, or they would keep the request's body, its copy for
+      // the cache and its context alive with it.
+      out.off("drain", onDrain).off("close", onClientClose);
       // A body read only in part is destroyed (its connection is not reused), as relayBody's reader does;
-      // its listeners and the client's go first, so that nothing of the broken relay runs again. A body
-      // that ended keeps them, as the client's response, ended below, does: both are this request's
-      // alone, their later events ('close') find the relay settled, and removing six listeners is work
-      // the hot path need not do (about 1% of a request's instructions under callgrind).
+      // its listeners go first, so that nothing of the broken relay runs again. A body that ended keeps
+      // them: it is this answer's alone and dies with it, its later events ('close') find the relay
+      // settled, and removing them is work the hot path need not do.
       if (!ended) {
         source.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
-        out.off("drain", onDrain).off("close", onClientClose);
         source.destroy();
       }
       if (options.signal.aborted && outcome === "ok") outcome = "client_aborted";
