@@ -40,6 +40,8 @@ export function readRequestBody(request: IncomingMessage, maxBytes: number, opti
   const { stopper } = options;
   const declared = Number(request.headers["content-length"]);
   if (declared > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
+  // A client that left before its body was asked for: its 'close' is past, and no listener would hear it.
+  if (request.destroyed) return Promise.reject(incompleteBody());
   options.onStart?.();
   // A small body usually comes in the same packet as the headers: by the time the core asks for
   // it, Node's parser has taken it whole into the stream's buffer. It is taken from there at once,
@@ -67,9 +69,13 @@ export function readRequestBody(request: IncomingMessage, maxBytes: number, opti
     };
     const onEnd = () => settle(undefined);
     // A body cut short or badly framed is the client's fault, not the gateway's.
-    const onBroken = (cause?: unknown) =>
-      settle(new InvalidRequestError("The request body could not be read completely.", { code: "incomplete_body", cause }));
+    const onBroken = (cause?: unknown) => settle(incompleteBody(cause));
     request.on("data", onData).on("end", onEnd).on("error", onBroken).on("close", onBroken);
     stopper?.(settle);
   });
+}
+
+/** 400 `incomplete_body`: the body was cut short or badly framed, the client's fault, not the gateway's. */
+function incompleteBody(cause?: unknown): InvalidRequestError {
+  return new InvalidRequestError("The request body could not be read completely.", { code: "incomplete_body", cause });
 }

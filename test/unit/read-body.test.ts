@@ -7,7 +7,7 @@ import http, { type IncomingMessage } from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { readRequestBody } from "../../functions/local/read-body.ts";
-import { PayloadTooLargeError } from "../../functions/shared/http/errors.ts";
+import { InvalidRequestError, PayloadTooLargeError } from "../../functions/shared/http/errors.ts";
 
 interface Read {
   readonly body?: Buffer;
@@ -79,6 +79,31 @@ describe("readRequestBody", () => {
     const read = await readOne([head("Content-Length: 0")], { maxBytes: 1024 });
     expect(read.error).toBeUndefined();
     expect(read.body).toBeUndefined();
+  });
+
+  it("refuses at once the body of a client that left before it was asked for (its 'close' is past)", async () => {
+    const read = new Promise<unknown>((resolve) => {
+      server = http.createServer((incoming: IncomingMessage, outgoing) => {
+        // The client sends its whole request and its FIN: Node closes the connection, and the request with it.
+        incoming.once("close", () => {
+          // Bounded: before, the read waited for a 'close' that had already been.
+          const bound = setTimeout(() => resolve(new Error("the read did not settle")), 2_000);
+          readRequestBody(incoming, 1024).then(
+            (body) => resolve(body),
+            (error: unknown) => resolve(error),
+          ).finally(() => clearTimeout(bound));
+          outgoing.destroy();
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const { port } = server?.address() as AddressInfo;
+    const socket = net.connect(port, "127.0.0.1", () => socket.end(`${head("Content-Length: 18")}{"model":"gpt-4o"}`));
+    socket.on("data", () => undefined).on("error", () => undefined);
+    const result = await read;
+    socket.destroy();
+    expect(result).toBeInstanceOf(InvalidRequestError);
+    expect(result).toMatchObject({ code: "incomplete_body" });
   });
 
   it("reads a body still arriving as it comes", async () => {
