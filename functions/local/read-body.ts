@@ -47,7 +47,7 @@ export function readRequestBody(request: IncomingMessage, maxBytes: number, opti
   // it, Node's parser has taken it whole into the stream's buffer. It is taken from there at once,
   // without four listeners, their closures and a stop function per request: work the hot path need
   // not do (about 1% of a request's instructions under callgrind).
-  if (request.complete && request.readableFlowing === null && !request.destroyed) {
+  if (request.complete && request.readableFlowing === null) {
     if (request.readableLength > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
     const whole = request.read() as Buffer | null;
     return Promise.resolve(whole === null || whole.byteLength === 0 ? undefined : whole);

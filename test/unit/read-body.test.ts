@@ -1,7 +1,8 @@
 /**
  * The local server's body reader on a real `node:http` server: a body Node's
  * parser already holds whole is taken from the stream's buffer at once (no
- * listeners), within the limit; one still arriving is read as it comes.
+ * listeners), within the limit; one still arriving is read as it comes; the
+ * body of a client that already left is refused at once.
  */
 import http, { type IncomingMessage } from "node:http";
 import net, { type AddressInfo } from "node:net";
