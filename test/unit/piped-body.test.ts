@@ -11,6 +11,7 @@ import { GatewayError } from "../../functions/shared/http/errors.ts";
 import { isPipeable, relayedBody, type PipeableBody } from "../../functions/shared/streaming/piped-body.ts";
 import type { RelayOptions, RelayResult } from "../../functions/shared/streaming/relay.ts";
 import type { UpstreamResponse } from "../../functions/shared/upstream/client.ts";
+import { deadlines } from "../../functions/shared/upstream/deadlines.ts";
 
 const CHAT = MODEL_ENDPOINTS.find((endpoint) => endpoint.name === "chat.completions");
 if (CHAT === undefined) throw new Error("no chat endpoint");
@@ -100,6 +101,19 @@ describe("the piped relay of a body that is not an event stream", () => {
     source.end(COMPLETION);
     expect(await piping).toBe(true);
     expect({ drain: out.listenerCount("drain"), close: out.listenerCount("close") }).toEqual(before);
+  });
+
+  it("a relay that ends, whole or broken off, leaves no deadline waiting: its bounds go with it", async () => {
+    const whole = relay();
+    const piping = whole.body.pipeTo(client().out);
+    whole.source.end(COMPLETION);
+    await piping;
+    const broken = relay();
+    void broken.body.pipeTo(client().out);
+    broken.source.write(COMPLETION.slice(0, 10));
+    broken.source.destroy(new Error("connection reset"));
+    expect((await broken.ended).outcome).toBe("upstream_failure");
+    expect(deadlines.size).toBe(0);
   });
 
   it("an error answer is relayed as it is, its usage never read nor its bytes kept for the cache", async () => {

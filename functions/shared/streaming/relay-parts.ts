@@ -5,6 +5,7 @@
 import { UpstreamTimeoutError } from "../http/errors.ts";
 import type { EndpointDefinition } from "../endpoints/catalogue.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
+import { deadlines } from "../upstream/deadlines.ts";
 import { createJsonUsageReader, type UsageReader } from "../usage/usage-readers.ts";
 
 /** The idle and total bounds of one relay. */
@@ -20,11 +21,11 @@ export interface RelayBounds {
 /**
  * Bounds a relay: past `remainingMs`, or after `idleTimeoutMs` without a byte
  * from the provider, the upstream body is aborted with an
- * {@link UpstreamTimeoutError}. One timer serves both bounds: per chunk only
- * the time of the last activity is noted, and the timer, when it fires,
- * re-arms itself for whichever bound is next (creating, refreshing and
+ * {@link UpstreamTimeoutError}. One deadline serves both bounds: per chunk
+ * only the time of the last activity is noted, and the deadline, when it
+ * expires, is set again for whichever bound is next (creating, refreshing and
  * clearing two timers per request was a measurable share of the hot path;
- * npm run bench).
+ * npm run bench; and a deadline is not a timer of its own, deadlines.ts).
  */
 export function watchBounds(upstream: UpstreamResponse, idleTimeoutMs: number, remainingMs: number): RelayBounds {
   let waitingOnClient = false;
@@ -35,9 +36,9 @@ export function watchBounds(upstream: UpstreamResponse, idleTimeoutMs: number, r
     if (at >= totalDeadline) return upstream.abort(new UpstreamTimeoutError("The request took longer than the gateway's total time limit."));
     const idleDeadline = waitingOnClient ? at + idleTimeoutMs : lastActivity + idleTimeoutMs;
     if (at >= idleDeadline) return upstream.abort(new UpstreamTimeoutError(`The provider sent nothing for ${idleTimeoutMs} ms.`));
-    timer = setTimeout(checkBounds, Math.min(totalDeadline, idleDeadline) - at);
+    deadline = deadlines.set(Math.min(totalDeadline, idleDeadline) - at, checkBounds);
   };
-  let timer = setTimeout(checkBounds, Math.min(remainingMs, idleTimeoutMs));
+  let deadline = deadlines.set(Math.min(remainingMs, idleTimeoutMs), checkBounds);
   return {
     activity() {
       lastActivity = Date.now();
@@ -47,7 +48,7 @@ export function watchBounds(upstream: UpstreamResponse, idleTimeoutMs: number, r
       if (!waiting) lastActivity = Date.now();
     },
     clear() {
-      clearTimeout(timer);
+      deadline.clear();
     },
   };
 }

@@ -14,6 +14,8 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { GatewayError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
 import type { ProviderResponse, UpstreamRequest } from "../providers/types.ts";
+import { AbortListeners } from "./abort-listeners.ts";
+import { deadlines } from "./deadlines.ts";
 
 /** One call to a provider: the request, as its provider prepared and authorized it, with its bounds. */
 export interface UpstreamCall extends UpstreamRequest {
@@ -40,27 +42,34 @@ export interface UpstreamClient {
   close(): void;
 }
 
+/** Options of {@link createUpstreamClient}. */
+export interface UpstreamClientOptions {
+  /** Where calls listen for their caller's abort (default: the client's own; tests pass one to count what is left). */
+  readonly aborts?: AbortListeners;
+}
+
 /** Creates a client with its own connection pools. */
-export function createUpstreamClient(): UpstreamClient {
+export function createUpstreamClient(options: UpstreamClientOptions = {}): UpstreamClient {
   // The connection pools outlive requests on purpose: reusing a warm TLS
   // connection saves a handshake (tens of ms) on every call to the provider.
   // Each is made on its first call: creating the HTTPS agent loads Node's TLS
   // and crypto modules, which start-up need not wait for (npm run bench, cold start).
   let plain: http.Agent | undefined;
   let secure: https.Agent | undefined;
-  const options = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 } as const;
+  const pooling = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 } as const;
   const agents = {
     get "http:"() {
-      return (plain ??= new http.Agent(options));
+      return (plain ??= new http.Agent(pooling));
     },
     get "https:"() {
-      return (secure ??= new https.Agent(options));
+      return (secure ??= new https.Agent(pooling));
     },
   };
   // Parsed provider origins: one per base URL, so a handful.
   const origins = new Map<string, Origin>();
+  const aborts = options.aborts ?? new AbortListeners();
   return {
-    send: (call) => send(call, agents, origins),
+    send: (call) => send(call, agents, origins, aborts),
     close() {
       plain?.destroy();
       secure?.destroy();
@@ -72,6 +81,7 @@ function send(
   call: UpstreamCall,
   agents: { "http:": http.Agent; "https:": https.Agent },
   origins: Map<string, Origin>,
+  aborts: AbortListeners,
 ): Promise<UpstreamResponse> {
   const { origin, path } = splitUrl(call.url, origins);
   const { protocol, hostname, port } = origin;
@@ -79,14 +89,13 @@ function send(
   return new Promise<UpstreamResponse>((resolve, reject) => {
     let settled = false;
     // One abort listener for the whole call: it fails the request until the headers came, then
-    // tears the body down (adding and removing listeners on an AbortSignal is slow enough to
-    // show in the hot path, npm run bench; this was two of each per call).
+    // tears the body down (abort-listeners.ts: not on the signal itself, which may be shared).
     let body: IncomingMessage | undefined;
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(firstByteTimer);
-      call.signal.removeEventListener("abort", onAbort);
+      firstByte.clear();
+      aborts.remove(call.signal, onAbort);
       request.destroy();
       reject(error);
     };
@@ -107,16 +116,16 @@ function send(
           );
         }
         settled = true;
-        clearTimeout(firstByteTimer);
+        firstByte.clear();
         body = response;
         // A response closes once: `on`, not `once`, which wraps the listener (hot path, npm run bench).
-        response.on("close", () => call.signal.removeEventListener("abort", onAbort));
-        resolve(wrapResponse(response, call.signal, onAbort));
+        response.on("close", () => aborts.remove(call.signal, onAbort));
+        resolve(wrapResponse(response, aborts, call.signal, onAbort));
       },
     );
-    const firstByteTimer = setTimeout(
-      () => fail(new UpstreamTimeoutError(`The provider did not answer within ${call.firstByteTimeoutMs} ms.`)),
-      call.firstByteTimeoutMs,
+    // A deadline, not a timer of its own (deadlines.ts: a timer per request costs the hot path).
+    const firstByte = deadlines.set(call.firstByteTimeoutMs, () =>
+      fail(new UpstreamTimeoutError(`The provider did not answer within ${call.firstByteTimeoutMs} ms.`)),
     );
     request.on("socket", (socket) => {
       if (!socket.connecting) return;
@@ -149,19 +158,19 @@ function send(
       );
     });
     if (call.signal.aborted) return onAbort();
-    call.signal.addEventListener("abort", onAbort, { once: true });
+    aborts.add(call.signal, onAbort);
     request.end(call.body);
   });
 }
 
-function wrapResponse(response: IncomingMessage, signal: AbortSignal, onAbort: () => void): UpstreamResponse {
+function wrapResponse(response: IncomingMessage, aborts: AbortListeners, signal: AbortSignal, onAbort: () => void): UpstreamResponse {
   return {
     status: response.statusCode ?? 502,
     headers: response.headers,
     body: response,
     abort: (reason) => response.destroy(reason),
     discard: () => {
-      signal.removeEventListener("abort", onAbort);
+      aborts.remove(signal, onAbort);
       response.resume();
     },
   };

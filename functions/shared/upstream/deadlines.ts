@@ -1,0 +1,95 @@
+/**
+ * Deadlines for a request's long bounds: the provider's first byte, its
+ * silence and the request's total time, seconds to minutes away.
+ *
+ * Node keeps its timers in one list per duration, made when a timer of that
+ * duration is set and dropped (with its place in a priority queue) when the
+ * last one is cleared. A request's bounds are each set once and cleared once,
+ * with a duration of their own (what is left of the request's time), so every
+ * request made and dropped its lists: a measurable share of the hot path's
+ * CPU time (npm run bench). Bounds of a second or more need no millisecond's
+ * precision: they wait in one set, which one interval checks every
+ * {@link RESOLUTION_MS}, so such a bound fires up to that much late (Lambda's
+ * deadline keeps a second back for it, functions/gateway/handler.ts). Shorter
+ * bounds get a timer of their own, on time. undici times its own timeouts the
+ * same way (lib/util/timers.js).
+ */
+
+/** A pending deadline. */
+export interface Deadline {
+  /** Cancels it; nothing happens if it has fired. */
+  clear(): void;
+}
+
+/** Delays from this long on wait in the shared set; shorter ones get a timer of their own. */
+export const COARSE_FROM_MS = 1_000;
+
+/** How often the set is checked: how late, at most, a coarse deadline fires (besides a busy event loop). */
+export const RESOLUTION_MS = 100;
+
+class NativeDeadline implements Deadline {
+  readonly #timer: NodeJS.Timeout;
+  constructor(delayMs: number, onExpire: () => void) {
+    this.#timer = setTimeout(onExpire, delayMs);
+  }
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+class CoarseDeadline implements Deadline {
+  readonly at: number;
+  readonly onExpire: () => void;
+  readonly #owner: Set<CoarseDeadline>;
+  constructor(at: number, onExpire: () => void, owner: Set<CoarseDeadline>) {
+    this.at = at;
+    this.onExpire = onExpire;
+    this.#owner = owner;
+  }
+  clear(): void {
+    this.#owner.delete(this);
+  }
+}
+
+/** A set of deadlines checked by one interval. */
+export class Deadlines {
+  readonly #pending = new Set<CoarseDeadline>();
+  #ticker: NodeJS.Timeout | undefined;
+
+  /** Calls `onExpire` once `delayMs` have passed, unless the deadline is cleared first. */
+  set(delayMs: number, onExpire: () => void): Deadline {
+    if (delayMs < COARSE_FROM_MS) return new NativeDeadline(delayMs, onExpire);
+    const deadline = new CoarseDeadline(Date.now() + delayMs, onExpire, this.#pending);
+    this.#pending.add(deadline);
+    // Unref'd, as a bound never needs to keep the process alive: the call or body it bounds does.
+    this.#ticker ??= setInterval(() => this.#tick(), RESOLUTION_MS).unref();
+    return deadline;
+  }
+
+  /** How many deadlines wait (for tests). */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const deadline of this.#pending) {
+      if (deadline.at > now) continue;
+      this.#pending.delete(deadline);
+      deadline.onExpire();
+    }
+    // Stopped when a check finds nothing waiting, not when the last deadline is cleared: a server
+    // answering requests one after another would start and stop the interval for each.
+    if (this.#pending.size === 0) {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+    }
+  }
+}
+
+/**
+ * The process's deadlines: one interval for every request's bounds, as Node's
+ * own timer lists are one per process. Each deadline belongs to its request
+ * and goes with it; nothing of one request is seen by another.
+ */
+export const deadlines = new Deadlines();

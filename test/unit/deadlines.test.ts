@@ -1,0 +1,105 @@
+/**
+ * The deadlines that bound upstream calls and relays (upstream/deadlines.ts):
+ * short ones on a timer of their own, long ones in one set checked by one
+ * interval, each firing once, never early, and at most a check's interval late.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { COARSE_FROM_MS, Deadlines, RESOLUTION_MS } from "../../functions/shared/upstream/deadlines.ts";
+
+describe("deadlines", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a short deadline fires on time, on a timer of its own", () => {
+    const deadlines = new Deadlines();
+    const fired = vi.fn();
+    deadlines.set(COARSE_FROM_MS - 1, fired);
+    expect(deadlines.size).toBe(0);
+    vi.advanceTimersByTime(COARSE_FROM_MS - 2);
+    expect(fired).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(fired).toHaveBeenCalledTimes(1);
+  });
+
+  it("a long deadline waits in the set and fires once, never early and at most one check late", () => {
+    const deadlines = new Deadlines();
+    const fired = vi.fn();
+    deadlines.set(5_000, fired);
+    expect(deadlines.size).toBe(1);
+    vi.advanceTimersByTime(4_999);
+    expect(fired).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(RESOLUTION_MS + 1);
+    expect(fired).toHaveBeenCalledTimes(1);
+    expect(deadlines.size).toBe(0);
+    vi.advanceTimersByTime(10 * RESOLUTION_MS);
+    expect(fired).toHaveBeenCalledTimes(1);
+  });
+
+  it("a cleared deadline never fires, short or long", () => {
+    const deadlines = new Deadlines();
+    const short = vi.fn();
+    const long = vi.fn();
+    deadlines.set(10, short).clear();
+    deadlines.set(2_000, long).clear();
+    expect(deadlines.size).toBe(0);
+    vi.advanceTimersByTime(3_000);
+    expect(short).not.toHaveBeenCalled();
+    expect(long).not.toHaveBeenCalled();
+  });
+
+  it("deadlines that expire in one check all fire, each once, and the others wait", () => {
+    const deadlines = new Deadlines();
+    const first = vi.fn();
+    const second = vi.fn();
+    const later = vi.fn();
+    deadlines.set(1_000, first);
+    deadlines.set(1_050, second);
+    deadlines.set(3_000, later);
+    vi.advanceTimersByTime(1_050 + RESOLUTION_MS);
+    expect(first).toHaveBeenCalledTimes(1);
+    expect(second).toHaveBeenCalledTimes(1);
+    expect(later).not.toHaveBeenCalled();
+    expect(deadlines.size).toBe(1);
+  });
+
+  it("an expiring deadline may set the next one (a relay's bounds do)", () => {
+    const deadlines = new Deadlines();
+    const times: number[] = [];
+    const started = Date.now();
+    const check = () => {
+      times.push(Date.now() - started);
+      if (times.length < 3) deadlines.set(2_000, check);
+    };
+    deadlines.set(2_000, check);
+    vi.advanceTimersByTime(10_000);
+    expect(times).toHaveLength(3);
+    times.forEach((at, index) => {
+      expect(at).toBeGreaterThanOrEqual(2_000 * (index + 1));
+      expect(at).toBeLessThanOrEqual((2_000 + RESOLUTION_MS) * (index + 1));
+    });
+  });
+
+  it("one interval serves every long deadline, and stops once a check finds none waiting", () => {
+    const deadlines = new Deadlines();
+    // Requests one after another: each sets its bounds and clears them.
+    for (let request = 0; request < 100; request += 1) {
+      deadlines.set(60_000, () => undefined).clear();
+      deadlines.set(120_000, () => undefined).clear();
+    }
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(RESOLUTION_MS);
+    expect(vi.getTimerCount()).toBe(0);
+    // And starts again with the next one.
+    const fired = vi.fn();
+    deadlines.set(1_500, fired);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1_500 + RESOLUTION_MS);
+    expect(fired).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(RESOLUTION_MS);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * What an upstream call leaves behind (upstream/client.ts): nothing. A call
+ * that got its answer, or was discarded, leaves no listener on its caller's
+ * signal (which a connection's requests may share) and no deadline waiting;
+ * one in flight still hears of its caller's leaving. Against a real
+ * `node:http` server on loopback.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpstreamTimeoutError } from "../../functions/shared/http/errors.ts";
+import { AbortListeners } from "../../functions/shared/upstream/abort-listeners.ts";
+import { createUpstreamClient, type UpstreamCall } from "../../functions/shared/upstream/client.ts";
+import { deadlines } from "../../functions/shared/upstream/deadlines.ts";
+
+let server: http.Server;
+let baseUrl: string;
+/** Unanswered requests the server has, and those whose connection the gateway's side closed. */
+const silent = { received: 0, closed: 0 };
+
+beforeAll(async () => {
+  server = http.createServer((request, response) => {
+    request.resume();
+    if (request.url === "/silent") {
+      // Never answered: the connection closes only when the gateway's side gives up.
+      silent.received += 1;
+      request.socket.on("close", () => (silent.closed += 1));
+      return;
+    }
+    request.on("end", () => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function call(path: string, signal: AbortSignal, firstByteTimeoutMs = 60_000): UpstreamCall {
+  return { url: `${baseUrl}${path}`, method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from("{}"), connectTimeoutMs: 5_000, firstByteTimeoutMs, signal };
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
+describe("an upstream call", () => {
+  it("answered or discarded, leaves no listener on its caller's signal and no deadline waiting", async () => {
+    const aborts = new AbortListeners();
+    const client = createUpstreamClient({ aborts });
+    // One signal for many calls, as the local server gives the requests of one connection.
+    const signal = new AbortController().signal;
+    for (let index = 0; index < 30; index += 1) {
+      const response = await client.send(call("/v1/chat/completions", signal));
+      expect(await readAll(response.body as AsyncIterable<Uint8Array>)).toBe('{"ok":true}');
+    }
+    const discarded = await client.send(call("/v1/chat/completions", signal));
+    discarded.discard();
+    expect(aborts.count(signal)).toBe(0);
+    expect(deadlines.size).toBe(0);
+    client.close();
+  });
+
+  it("in flight, is aborted when its caller leaves, and leaves nothing behind", async () => {
+    const aborts = new AbortListeners();
+    const client = createUpstreamClient({ aborts });
+    const controller = new AbortController();
+    const sending = client.send(call("/silent", controller.signal));
+    const before = { ...silent };
+    await expect.poll(() => silent.received).toBe(before.received + 1);
+    expect(aborts.count(controller.signal)).toBe(1);
+    controller.abort(new Error("client disconnected"));
+    await expect(sending).rejects.toThrow("client disconnected");
+    await expect.poll(() => silent.closed).toBe(before.closed + 1);
+    expect(deadlines.size).toBe(0);
+    client.close();
+  });
+
+  it("times out past its first-byte bound, and leaves nothing behind", async () => {
+    const aborts = new AbortListeners();
+    const client = createUpstreamClient({ aborts });
+    const signal = new AbortController().signal;
+    await expect(client.send(call("/silent", signal, 50))).rejects.toBeInstanceOf(UpstreamTimeoutError);
+    expect(aborts.count(signal)).toBe(0);
+    expect(deadlines.size).toBe(0);
+    client.close();
+  });
+});
