@@ -58,13 +58,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     store: options.store,
     onStoreError: (error, operation) => console.error(`store: ${operation} failed: ${error instanceof Error ? error.name : String(error)}`),
   });
-  // Lines in batches (line-writer.ts); not console.log, which would format its argument again and go
-  // through the Console's stream machinery per request.
-  const requestLog = options.onRequest === undefined ? createLineWriter((chunk) => void process.stdout.write(chunk)) : undefined;
+  // Summaries made into lines and written in batches (line-writer.ts); not console.log, which would
+  // format its argument again and go through the Console's stream machinery per request.
+  const requestLog =
+    options.onRequest === undefined
+      ? createLineWriter<RequestSummary>((chunk) => void process.stdout.write(chunk), { format: formatRequestLine })
+      : undefined;
   // The line needs no metrics (the Lambda function's EMF does): they are computed for a caller's onRequest only.
   const onRequest =
     options.onRequest === undefined
-      ? (summary: RequestSummary) => requestLog?.line(formatRequestLine(summary))
+      ? (summary: RequestSummary) => requestLog?.line(summary)
       : (summary: RequestSummary) => options.onRequest?.(summary, measureRequest(summary, models));
   const models = new ModelDimensionLimiter();
   const limits: ServerConfig = { ...loadServerConfig({}), ...options.server };

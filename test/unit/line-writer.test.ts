@@ -24,7 +24,8 @@ describe("the batched line writer", () => {
 
   it("writes at once when the pending text reaches its size bound, and what is left on close", () => {
     const writes: string[] = [];
-    const writer = createLineWriter((chunk) => writes.push(String(chunk)), { maxDelayMs: 60_000, maxBytes: 10 });
+    // One item a batch: each line is made, and the bound checked, as it comes.
+    const writer = createLineWriter((chunk) => writes.push(String(chunk)), { maxDelayMs: 60_000, maxBytes: 10, maxItems: 1 });
     writer.line("0123");
     expect(writes).toEqual([]);
     writer.line("456789");
@@ -55,6 +56,42 @@ describe("the batched line writer", () => {
     writer.close();
     expect(writes.map((chunk) => Buffer.from(chunk).toString())).toEqual(["first-batch\n", "second-batch\n"]);
     expect(writes.map((chunk) => chunk.byteLength)).toEqual([12, 13]);
+  });
+
+  it("makes the lines of items in batches: maxItems at once, or what is pending when the delay is up", async () => {
+    const writes: string[] = [];
+    const formatted: number[] = [];
+    const format = (item: number) => {
+      formatted.push(item);
+      return `line ${item}`;
+    };
+    const writer = createLineWriter<number>((chunk) => writes.push(String(chunk)), { maxDelayMs: 30, maxItems: 3, format });
+    writer.line(1);
+    writer.line(2);
+    expect(formatted).toEqual([]);
+    writer.line(3);
+    expect(formatted).toEqual([1, 2, 3]);
+    writer.line(4);
+    expect(formatted).toEqual([1, 2, 3]);
+    await vi.waitFor(() => expect(writes).toEqual(["line 1\nline 2\nline 3\nline 4\n"]), { timeout: 2_000, interval: 5 });
+    expect(formatted).toEqual([1, 2, 3, 4]);
+    writer.line(5);
+    writer.close();
+    expect(writes).toEqual(["line 1\nline 2\nline 3\nline 4\n", "line 5\n"]);
+  });
+
+  it("a formatter that fails costs its item's line, not the lines around it", () => {
+    const writes: string[] = [];
+    const format = (item: string) => {
+      if (item === "bad") throw new TypeError("no line");
+      return item;
+    };
+    const writer = createLineWriter<string>((chunk) => writes.push(String(chunk)), { maxDelayMs: 60_000, format });
+    writer.line("before");
+    writer.line("bad");
+    writer.line("after");
+    writer.close();
+    expect(writes).toEqual(["before\n(a log line could not be made: TypeError)\nafter\n"]);
   });
 
   it("writes a line that comes after close at once: nothing would write it later", () => {
