@@ -8,7 +8,7 @@ import { COARSE_FROM_MS, Deadlines, RESOLUTION_MS } from "../../functions/shared
 
 describe("deadlines", () => {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"] });
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -101,5 +101,34 @@ describe("deadlines", () => {
     expect(fired).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(RESOLUTION_MS);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a wall clock set forward or back moves no deadline (time is monotonic)", () => {
+    const deadlines = new Deadlines();
+    const fired = vi.fn();
+    deadlines.set(5_000, fired);
+    vi.setSystemTime(Date.now() + 120_000);
+    vi.advanceTimersByTime(4_000);
+    expect(fired).not.toHaveBeenCalled();
+    vi.setSystemTime(Date.now() - 600_000);
+    vi.advanceTimersByTime(1_000 + RESOLUTION_MS);
+    expect(fired).toHaveBeenCalledTimes(1);
+  });
+
+  it("timers swapped after a deadline (as fake timers in a test are) still check the later ones", async () => {
+    const deadlines = new Deadlines();
+    // Set and cleared under fake timers: the interval that checks them is a fake one, left behind.
+    deadlines.set(2_000, () => undefined).clear();
+    vi.useRealTimers();
+    const fired = vi.fn();
+    deadlines.set(COARSE_FROM_MS, fired);
+    await vi.waitFor(() => expect(fired).toHaveBeenCalledTimes(1), { timeout: 5_000, interval: 20 });
+    // And the other way round: set and cleared under real timers, then fake ones.
+    deadlines.set(2_000, () => undefined).clear();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date", "performance"] });
+    const later = vi.fn();
+    deadlines.set(2_000, later);
+    vi.advanceTimersByTime(2_000 + RESOLUTION_MS);
+    expect(later).toHaveBeenCalledTimes(1);
   });
 });

@@ -80,6 +80,22 @@ describe("the batched line writer", () => {
     expect(writes).toEqual(["line 1\nline 2\nline 3\nline 4\n", "line 5\n"]);
   });
 
+  it("a line logged from within a write goes in the next batch, once", () => {
+    const writes: string[] = [];
+    let nested = false;
+    const writer = createLineWriter((chunk) => {
+      writes.push(String(chunk));
+      if (!nested) {
+        nested = true;
+        writer.line("from-write");
+      }
+    }, { maxDelayMs: 60_000, maxBytes: 8, maxItems: 2 });
+    writer.line("aaaaaaaaaa");
+    writer.line("b");
+    writer.close();
+    expect(writes.join("")).toBe("aaaaaaaaaa\nb\nfrom-write\n");
+  });
+
   it("a formatter that fails costs its item's line, not the lines around it", () => {
     const writes: string[] = [];
     const format = (item: string) => {

@@ -1,5 +1,5 @@
 /**
- * What every way of relaying a body shares: its time bounds on one timer,
+ * What every way of relaying a body shares: its time bounds on one deadline,
  * the copy kept for the cache, and how its content type is read.
  */
 import { UpstreamTimeoutError } from "../http/errors.ts";
@@ -26,13 +26,15 @@ export interface RelayBounds {
  * expires, is set again for whichever bound is next (creating, refreshing and
  * clearing two timers per request was a measurable share of the hot path;
  * npm run bench; and a deadline is not a timer of its own, deadlines.ts).
+ * Times are monotonic, as the deadline's: a clock set forward or back cuts
+ * no relay.
  */
 export function watchBounds(upstream: UpstreamResponse, idleTimeoutMs: number, remainingMs: number): RelayBounds {
   let waitingOnClient = false;
-  let lastActivity = Date.now();
+  let lastActivity = performance.now();
   const totalDeadline = lastActivity + remainingMs;
   const checkBounds = () => {
-    const at = Date.now();
+    const at = performance.now();
     if (at >= totalDeadline) return upstream.abort(new UpstreamTimeoutError("The request took longer than the gateway's total time limit."));
     const idleDeadline = waitingOnClient ? at + idleTimeoutMs : lastActivity + idleTimeoutMs;
     if (at >= idleDeadline) return upstream.abort(new UpstreamTimeoutError(`The provider sent nothing for ${idleTimeoutMs} ms.`));
@@ -41,11 +43,11 @@ export function watchBounds(upstream: UpstreamResponse, idleTimeoutMs: number, r
   let deadline = deadlines.set(Math.min(remainingMs, idleTimeoutMs), checkBounds);
   return {
     activity() {
-      lastActivity = Date.now();
+      lastActivity = performance.now();
     },
     waitOnClient(waiting) {
       waitingOnClient = waiting;
-      if (!waiting) lastActivity = Date.now();
+      if (!waiting) lastActivity = performance.now();
     },
     clear() {
       deadline.clear();

@@ -9,10 +9,13 @@
  * request made and dropped its lists: a measurable share of the hot path's
  * CPU time (npm run bench). Bounds of a second or more need no millisecond's
  * precision: they wait in one set, which one interval checks every
- * {@link RESOLUTION_MS}, so such a bound fires up to that much late (Lambda's
- * deadline keeps a second back for it, functions/gateway/handler.ts). Shorter
- * bounds get a timer of their own, on time. undici times its own timeouts the
- * same way (lib/util/timers.js).
+ * {@link RESOLUTION_MS}, so such a bound fires up to that much late (the
+ * Lambda handler's deadline is a second before the function's timeout, so a
+ * late bound still leaves time for a stream's error event,
+ * functions/gateway/handler.ts). Shorter bounds get a timer of their own, on
+ * time. Time is `performance.now()`, which no change of the wall clock moves
+ * (as Node's timers). undici keeps coarse timers for its own timeouts of a
+ * second or more too (lib/util/timers.js).
  */
 
 /** A pending deadline. */
@@ -37,6 +40,9 @@ class NativeDeadline implements Deadline {
   }
 }
 
+/** Monotonic milliseconds: a clock set forward or back moves no bound. */
+const now = () => performance.now();
+
 class CoarseDeadline implements Deadline {
   readonly at: number;
   readonly onExpire: () => void;
@@ -55,14 +61,16 @@ class CoarseDeadline implements Deadline {
 export class Deadlines {
   readonly #pending = new Set<CoarseDeadline>();
   #ticker: NodeJS.Timeout | undefined;
+  // The setInterval that made the ticker: timers swapped since (as vitest's fake timers do) would
+  // leave a ticker that never runs, and every later deadline unchecked.
+  #tickerFrom: typeof setInterval | undefined;
 
   /** Calls `onExpire` once `delayMs` have passed, unless the deadline is cleared first. */
   set(delayMs: number, onExpire: () => void): Deadline {
     if (delayMs < COARSE_FROM_MS) return new NativeDeadline(delayMs, onExpire);
-    const deadline = new CoarseDeadline(Date.now() + delayMs, onExpire, this.#pending);
+    const deadline = new CoarseDeadline(now() + delayMs, onExpire, this.#pending);
     this.#pending.add(deadline);
-    // Unref'd, as a bound never needs to keep the process alive: the call or body it bounds does.
-    this.#ticker ??= setInterval(() => this.#tick(), RESOLUTION_MS).unref();
+    if (this.#ticker === undefined || this.#tickerFrom !== setInterval) this.#startTicker();
     return deadline;
   }
 
@@ -71,17 +79,24 @@ export class Deadlines {
     return this.#pending.size;
   }
 
-  #tick(): void {
-    const now = Date.now();
+  #startTicker(): void {
+    // Unref'd, as a bound never needs to keep the process alive: the call or body it bounds does.
+    const ticker: NodeJS.Timeout = setInterval(() => this.#tick(ticker), RESOLUTION_MS).unref();
+    this.#ticker = ticker;
+    this.#tickerFrom = setInterval;
+  }
+
+  #tick(ticker: NodeJS.Timeout): void {
+    const at = now();
     for (const deadline of this.#pending) {
-      if (deadline.at > now) continue;
+      if (deadline.at > at) continue;
       this.#pending.delete(deadline);
       deadline.onExpire();
     }
     // Stopped when a check finds nothing waiting, not when the last deadline is cleared: a server
     // answering requests one after another would start and stop the interval for each.
     if (this.#pending.size === 0) {
-      clearInterval(this.#ticker);
+      clearInterval(ticker);
       this.#ticker = undefined;
     }
   }
