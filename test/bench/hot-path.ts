@@ -1,14 +1,20 @@
 /**
  * The per-request cost of the gateway's hot path, beside the limit: a bare
- * `node:http` pipe proxy (pipe-proxy.ts) in its own process, calling the same
- * upstream. Non-streamed chat completions, one at a time over one keep-alive
- * socket per target, in interleaved rounds (direct, pipe, gateway, then the
+ * `node:http` pipe proxy (pipe-proxy.ts), calling the same upstream.
+ * Non-streamed chat completions, one at a time over one keep-alive socket per
+ * target process, in interleaved rounds (direct, pipes, gateways, then the
  * next round in another order; the warm-up too goes in turns), so that the
  * machine's load and V8's state weigh on every target alike:
- * - CPU per request: the target process's user + system time
- *   (/proc/<pid>/stat) summed over the rounds, divided by the requests;
+ * - CPU per request: each target process's user + system time
+ *   (/proc/<pid>/stat) summed over the rounds, divided by its requests;
  * - latency: hrtime per request; "added" is a target's p50 minus the direct
  *   p50 of the same rounds.
+ * A target may run in several processes (its group): two processes of the
+ * same gateway, measured side by side, spent up to 7% apart in CPU per
+ * request, each JIT settling its own way (inlining, code layout), which is
+ * more than the rounds' spread within one process. A group's figure is the
+ * mean over its processes, as a fleet of Lambda execution environments
+ * averages them; each process's own figure is reported beside it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
@@ -19,6 +25,8 @@ import { percentile } from "./bench-client.ts";
 /** A server the hot path is measured on. */
 export interface HotPathTarget {
   readonly name: string;
+  /** The figure it is part of (default: its name): the processes of one target each have a name of their own and a group. */
+  readonly group?: string;
   /** Base URL ending in /v1. */
   readonly baseUrl: string;
   /** The process serving it, when it has its own (its CPU time is measured). */
@@ -32,8 +40,10 @@ export interface HotPathFigures {
   readonly cpuUsPerRequest: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  /** CPU time per request in each round, µs. */
+  /** CPU time per request in each round (over the group's processes), µs. */
   readonly cpuUsByRound: readonly number[];
+  /** CPU time per request of each of the group's processes, µs. */
+  readonly cpuUsByProcess: readonly number[];
 }
 
 const CHAT = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "Hello!" }] });
@@ -68,14 +78,16 @@ async function sequentialChats(baseUrl: string, agent: http.Agent, count: number
   return latencies;
 }
 
-/** Measures every target over `rounds` interleaved rounds of `requests` each, after `warmup` requests each. */
+/**
+ * Measures every target over `rounds` interleaved rounds of `requests` each,
+ * after `warmup` requests each; figures by group (see {@link HotPathTarget}).
+ */
 export async function measureHotPath(
   targets: readonly HotPathTarget[],
   options: { rounds: number; requests: number; warmup: number },
 ): Promise<Record<string, HotPathFigures>> {
   const agents = new Map(targets.map((target) => [target.name, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
   const latencies = new Map<string, number[]>(targets.map((target) => [target.name, []]));
-  const cpuMs = new Map<string, number>(targets.map((target) => [target.name, 0]));
   const rounds = new Map<string, number[]>(targets.map((target) => [target.name, []]));
   // The warm-up is interleaved too: a target warmed up whole, then left idle while the others
   // warmed up, spent more CPU per request in the rounds (two processes of the same gateway measured
@@ -92,19 +104,25 @@ export async function measureHotPath(
       const measured = await sequentialChats(target.baseUrl, agents.get(target.name) as http.Agent, options.requests);
       const after = target.pid === undefined ? Number.NaN : processCpuMs(target.pid);
       latencies.get(target.name)?.push(...measured);
-      cpuMs.set(target.name, (cpuMs.get(target.name) ?? 0) + (after - before));
       rounds.get(target.name)?.push(((after - before) * 1000) / options.requests);
     }
   }
   for (const agent of agents.values()) agent.destroy();
-  const total = options.rounds * options.requests;
+  const groups = Map.groupBy(targets, (target) => target.group ?? target.name);
+  const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   return Object.fromEntries(
-    targets.map((target) => {
-      const values = latencies.get(target.name) ?? [];
-      return [
-        target.name,
-        { requests: total, cpuUsPerRequest: ((cpuMs.get(target.name) ?? Number.NaN) * 1000) / total, p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), cpuUsByRound: rounds.get(target.name) ?? [] },
-      ];
+    [...groups].map(([group, members]) => {
+      const byRound = members.map((member) => rounds.get(member.name) ?? []);
+      const values = members.flatMap((member) => latencies.get(member.name) ?? []);
+      const figures: HotPathFigures = {
+        requests: options.rounds * options.requests * members.length,
+        cpuUsPerRequest: mean(byRound.map(mean)),
+        p50Ms: percentile(values, 50),
+        p99Ms: percentile(values, 99),
+        cpuUsByRound: Array.from({ length: options.rounds }, (_, round) => mean(byRound.map((member) => member[round] ?? Number.NaN))),
+        cpuUsByProcess: byRound.map(mean),
+      };
+      return [group, figures];
     }),
   );
 }
