@@ -8,7 +8,10 @@ const PROVIDER_KEY = "sk-provider-very-secret-1";
 const ROTATED_KEY = "sk-provider-very-secret-2";
 const secretWith = (openai: unknown) => JSON.stringify({ openai, gatewayKeys: [{ id: "ops", key: GATEWAY_KEY }] });
 
-const SECRET_TIMEOUT_MS = 1_000;
+// The production default. The fetches that must succeed or fail on their own fault share this bound
+// with the one that hangs: at 1 s, a first fetch on a loaded machine (the SDK client's first call, a
+// throttled attempt's back-off of up to 500 ms and its retry) could pass it and fail as a timeout.
+const SECRET_TIMEOUT_MS = 3_000;
 const fixture = useGatewayFunctionWithSecret({
   secretId: SECRET_ARN,
   env: { GATEWAY_SECRET_TTL_SECONDS: "300", GATEWAY_SECRET_TIMEOUT_MS: String(SECRET_TIMEOUT_MS) },
