@@ -11,18 +11,16 @@ import type { EndpointMatch } from "../endpoints/match.ts";
 import { selectRequestHeaders } from "../http/headers.ts";
 import type { RequestBody } from "../http/request-body.ts";
 import type { GatewayRequest } from "../http/wire.ts";
-import type { ProviderCall } from "../providers/types.ts";
-import { singleProviderPlan, type AttemptPlan, type AttemptTarget } from "../routing/attempt-plan.ts";
+import type { HttpProvider, ProviderCall } from "../providers/types.ts";
+import { singleProviderPlan, type AttemptPlan } from "../routing/attempt-plan.ts";
 import type { Destination } from "../routing/destinations.ts";
-import { withModel } from "../routing/replace-model.ts";
 import { withRouteModels } from "../routing/route-models.ts";
 import { routePlan, type RoutePlanDependencies } from "../routing/route-plan.ts";
 import type { AttemptRunner } from "../routing/run-attempts.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
-import { requestStreamUsage } from "../usage/include-usage.ts";
 import { loadPriceCatalogue, priceCatalogueLoaded } from "../usage/price-catalogue.ts";
 import type { RequestRecorder } from "./request-recorder.ts";
-import { timeLeftMs } from "./time-left.ts";
+import { ProviderRun } from "./provider-run.ts";
 
 /** The provider's answer, and whether the gateway asked it for stream usage the client did not. */
 export interface ProviderAnswer {
@@ -57,6 +55,8 @@ export function createProviderCaller(dependencies: {
   routes: RoutePlanDependencies;
 }): ProviderCaller {
   const { config, now, runAttempts } = dependencies;
+  // A provider named alone has the same plan for every request (its providers live as long as their credentials snapshot).
+  const providerPlans = new WeakMap<HttpProvider, AttemptPlan>();
 
   return (input) => {
     // Only the model list is adapted: every other answer is the call's own, without another async frame.
@@ -64,8 +64,8 @@ export function createProviderCaller(dependencies: {
     return call(input).then((answer) => ({ ...answer, response: withRouteModels(answer.response, input.routeNames) }));
   };
 
-  async function call({ recorder, request, match, destination, body, model: requestModel, caller, credentials, retry }: ProviderCallInput): Promise<ProviderAnswer> {
-    const json = body.kind === "json" ? body.json : undefined;
+  async function call(input: ProviderCallInput): Promise<ProviderAnswer> {
+    const { recorder, request, match, destination, body, model: requestModel, caller } = input;
     const plan = planOf(destination, caller);
     recorder.upstreamStarted(now());
     if (destination.kind === "local") {
@@ -73,11 +73,10 @@ export function createProviderCaller(dependencies: {
       // which an adapter may share between the requests of one connection (functions/local/server.ts).
       const controller = new AbortController();
       const signal = AbortSignal.any([request.signal, controller.signal]);
-      const answer = destination.provider.answer({ endpoint: match, body: json, query: request.query, signal });
+      const answer = destination.provider.answer({ endpoint: match, body: body.kind === "json" ? body.json : undefined, query: request.query, signal });
       const response = { ...answer, abort: (reason: Error) => controller.abort(reason), discard: () => controller.abort() };
       return { response, usageInjected: false };
     }
-    const raw = body.kind === "none" ? undefined : body.raw;
     const base: Omit<ProviderCall, "body"> = {
       endpoint: match,
       query: request.query,
@@ -85,47 +84,24 @@ export function createProviderCaller(dependencies: {
       headers: selectRequestHeaders(request.headers, { accountHeaders: caller.mode !== "managed" || caller.allowAccountHeaders === true }),
       model: requestModel,
     };
-    // Each target's call is made once: its body is the same for every attempt.
-    const calls = new Map<AttemptTarget, { call: ProviderCall; usageInjected: boolean }>();
-    const callOf = (target: AttemptTarget) => {
-      let made = calls.get(target);
-      if (made === undefined) {
-        const model = json !== undefined && target.model !== undefined ? target.model : undefined;
-        let targetBody = model === undefined || raw === undefined ? raw : withModel(raw, model);
-        let usageInjected = false;
-        if (json !== undefined && targetBody !== undefined && target.provider.capabilities.streamUsageOption) {
-          const withUsage = requestStreamUsage(match.endpoint, json, targetBody);
-          targetBody = withUsage.body;
-          usageInjected = withUsage.injected;
-        }
-        made = { call: { ...base, model: model ?? base.model, body: targetBody }, usageInjected };
-        calls.set(target, made);
-      }
-      return made;
-    };
+    const run = new ProviderRun(input, plan as AttemptPlan, base, config, now);
     // The price catalogue loads while the provider thinks, not at start-up nor after the answer
     // (once it has loaded, there is nothing to schedule: a setImmediate per request shows in npm run bench).
     if (!priceCatalogueLoaded()) setImmediate(() => void loadPriceCatalogue().catch(() => undefined));
-    const result = await runAttempts({
-      plan: plan as AttemptPlan,
-      caller,
-      credentials,
-      retry,
-      signal: request.signal,
-      callFor: (target) => callOf(target).call,
-      remainingMs: () => timeLeftMs(config, request, recorder.startedAt, now),
-      onRetry: () => recorder.retried(),
-      onTargetEnd: (report) => recorder.targetEnded(report.target.provider.name, callOf(report.target).call.model, report),
-    });
-    const served = callOf(result.target);
+    const result = await runAttempts(run);
+    const served = run.targetCall(result.target);
     recorder.servedBy(result.target.provider.name, served.call.model, result.target.provider.priceProvider);
     return { response: result.response, usageInjected: served.usageInjected };
   }
 
-  /** The plan of an HTTP destination (a local one has none). */
+  /** The plan of an HTTP destination (a local one has none); a provider's own is made once. */
   function planOf(destination: Destination, caller: Caller): AttemptPlan | undefined {
     if (destination.kind === "local") return undefined;
-    if (destination.kind === "provider") return singleProviderPlan(destination.provider);
+    if (destination.kind === "provider") {
+      let plan = providerPlans.get(destination.provider);
+      if (plan === undefined) providerPlans.set(destination.provider, (plan = singleProviderPlan(destination.provider)));
+      return plan;
+    }
     return routePlan(destination.route, caller, dependencies.routes);
   }
 }

@@ -24,7 +24,7 @@ import type { ProviderCall, ProviderCredential, UpstreamRequest } from "../provi
 import type { UpstreamClient, UpstreamResponse } from "../upstream/client.ts";
 import type { AttemptOutcome, AttemptPlan, AttemptTarget } from "./attempt-plan.ts";
 import { callInParts } from "./call-in-parts.ts";
-import { STRATEGIES, type AttemptState } from "./strategies.ts";
+import { STRATEGIES, type AttemptState, type StrategyContext } from "./strategies.ts";
 
 /** One request's run through its plan. */
 export interface AttemptRun {
@@ -82,13 +82,14 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
     for (let index = 0; ; index += 1) {
       const target = targets[index] as AttemptTarget;
       if (index > 0) run.onRetry();
-      const { outcome, attempts, decoded } = await runTarget(target, run);
+      const call = run.callFor(target);
+      const { outcome, attempts, decoded } = await runTarget(target, call, run);
       const fallBack = run.plan.fallBack(outcome, target);
       const last = index === targets.length - 1 || !fallBack || run.signal.aborted || run.remainingMs() <= 0;
       run.onTargetEnd?.({ target, attempts, result: resultOf(outcome), fellBack: !last });
       if (last) {
         if ("error" in outcome) throw outcome.error;
-        return { response: decoded ? outcome.response : decode(target, run, outcome.response), target };
+        return { response: decoded ? outcome.response : decode(target, call, outcome.response), target };
       }
       if ("response" in outcome) outcome.response.discard();
     }
@@ -100,15 +101,14 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
    * (Not an async function: the usual target, attempted whole, goes without
    * a frame and a promise of its own; npm run bench.)
    */
-  function runTarget(target: AttemptTarget, run: AttemptRun): Promise<TargetRun> {
-    const call = run.callFor(target);
+  function runTarget(target: AttemptTarget, call: ProviderCall, run: AttemptRun): Promise<TargetRun> {
     const local = target.provider.answerLocally?.(call);
     // Counted as one attempt: the target answered, without a request.
     if (local !== undefined) {
       return Promise.resolve({ outcome: { response: { ...local, abort: () => undefined, discard: () => undefined } }, attempts: 1, decoded: true });
     }
     const parts = target.provider.split?.(call);
-    return parts === undefined ? attemptTarget(target, run) : runParts(target, run, parts);
+    return parts === undefined ? attemptTarget(target, call, run) : runParts(target, run, parts);
   }
 
   /** A target whose call goes in parts, each attempted as a call of its own; the answers merged. */
@@ -116,11 +116,10 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
     let attempts = 0;
     try {
       const response = await callInParts(parts, async (part) => {
-        const partRun: AttemptRun = { ...run, callFor: () => part };
-        const result = await attemptTarget(target, partRun);
+        const result = await attemptTarget(target, part, run);
         attempts += result.attempts;
         if ("error" in result.outcome) throw new PartFailure(result.outcome.error);
-        return decode(target, partRun, result.outcome.response);
+        return decode(target, part, result.outcome.response);
       });
       return { outcome: { response }, attempts, decoded: true };
     } catch (error) {
@@ -130,23 +129,27 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
     }
   }
 
-  /** A target attempted whole: its last attempt's outcome (not yet in OpenAI's wire). */
-  async function attemptTarget(target: AttemptTarget, run: AttemptRun): Promise<TargetRun> {
-    const state: AttemptState = {
-      provider: target.provider.name,
-      credentials: run.credentials,
-      keyIndex: nextPoolPosition(target.provider.name, run.credentials),
-      attempt: 0,
-      refreshed: false,
-    };
-    for (;;) {
-      const outcome = await attempt(target, run, state);
-      // Every strategy is about a failure (a rejected key, a status or error worth a retry): an
-      // answer below 400 skips them, sparing each request of the hot path their promises (npm run bench).
+  /**
+   * A target attempted whole: its last attempt's outcome (not yet in OpenAI's wire).
+   * Every strategy is about a failure (a rejected key, a status or error worth a retry):
+   * an answer below 400 skips them, and the state they keep is made only when they
+   * have a say (most requests end at their first attempt; npm run bench, the hot path).
+   */
+  async function attemptTarget(target: AttemptTarget, call: ProviderCall, run: AttemptRun): Promise<TargetRun> {
+    const keyIndex = nextPoolPosition(target.provider.name, run.credentials);
+    const outcome = await attempt(target, call, run, run.credentials, keyIndex);
+    if ("response" in outcome && outcome.response.status < 400) return { outcome, attempts: 1, decoded: false };
+    return retryTarget(target, call, run, outcome, { provider: target.provider.name, credentials: run.credentials, keyIndex, attempt: 0, refreshed: false });
+  }
+
+  /** The strategies' say on a target's attempts, from its first outcome on, and the attempts they ask for. */
+  async function retryTarget(target: AttemptTarget, call: ProviderCall, run: AttemptRun, first: AttemptOutcome, state: AttemptState): Promise<TargetRun> {
+    const context: StrategyContext = { caller: run.caller, retry: run.retry, remainingMs: () => run.remainingMs(), store };
+    for (let outcome = first; ; outcome = await attempt(target, call, run, state.credentials, state.keyIndex)) {
       if ("response" in outcome && outcome.response.status < 400) return { outcome, attempts: state.attempt + 1, decoded: false };
       let step;
       for (const strategy of STRATEGIES) {
-        step = await strategy(outcome, state, { caller: run.caller, retry: run.retry, remainingMs: run.remainingMs, store });
+        step = await strategy(outcome, state, context);
         if (step !== undefined) break;
       }
       if (step === undefined) return { outcome, attempts: state.attempt + 1, decoded: false };
@@ -159,22 +162,19 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
   }
 
   /**
-   * One attempt. A failure to get an answer from the provider (unreachable,
-   * too slow, not HTTP) becomes an outcome for the strategies and the plan;
-   * anything else (the client left, a misconfiguration) is thrown.
+   * One attempt with the pool key at `keyIndex` of `credentials`. A failure to
+   * get an answer from the provider (unreachable, too slow, not HTTP) becomes
+   * an outcome for the strategies and the plan; anything else (the client
+   * left, a misconfiguration) is thrown. (Not an async function: its caller's
+   * frame is enough; npm run bench.)
    */
-  async function attempt(target: AttemptTarget, run: AttemptRun, state: AttemptState): Promise<AttemptOutcome> {
+  function attempt(target: AttemptTarget, call: ProviderCall, run: AttemptRun, credentials: Credentials, keyIndex: number): Promise<AttemptOutcome> {
     const { provider } = target;
-    const credential = credentialFor(run.caller, state, provider.capabilities.keyRequired);
-    const authorized = provider.authorize(provider.prepare(run.callFor(target)), credential);
+    const credential = credentialFor(run.caller, provider.name, credentials, keyIndex, provider.capabilities.keyRequired);
+    const authorized = provider.authorize(provider.prepare(call), credential);
     // A header is set at once; only a signature (SigV4) is awaited (a promise less per request, npm run bench).
-    const prepared = authorized instanceof Promise ? await authorized : authorized;
-    try {
-      return { response: await send(prepared, run) };
-    } catch (error) {
-      if (error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError) return { error };
-      throw error;
-    }
+    if (authorized instanceof Promise) return authorized.then((prepared) => send(prepared, run).then(answered, unanswered));
+    return send(authorized, run).then(answered, unanswered);
   }
 
   function send(prepared: UpstreamRequest, run: AttemptRun): Promise<UpstreamResponse> {
@@ -212,22 +212,32 @@ class PartFailure extends Error {
   }
 }
 
+/** An attempt's answer. */
+function answered(response: UpstreamResponse): AttemptOutcome {
+  return { response };
+}
+
+/** An attempt's failure: the provider's (an outcome), or anything else (thrown on). */
+function unanswered(error: unknown): AttemptOutcome {
+  if (error instanceof UpstreamUnavailableError || error instanceof UpstreamTimeoutError) return { error };
+  throw error;
+}
+
 /**
- * The credential an attempt sends: the pool key at the state's position
- * (managed: the key's own provider key when it has one, else the shared
- * pool; none for a provider that needs no key and has none), the caller's
- * own, or none.
+ * The credential an attempt sends: the pool key at `keyIndex` (managed: the
+ * key's own provider key when it has one, else the shared pool; none for a
+ * provider that needs no key and has none), the caller's own, or none.
  */
-function credentialFor(caller: Caller, state: AttemptState, keyRequired: boolean): ProviderCredential {
+function credentialFor(caller: Caller, provider: string, credentials: Credentials, keyIndex: number, keyRequired: boolean): ProviderCredential {
   if (caller.mode === "passthrough") return { kind: "passthrough", authorization: caller.authorization };
   if (caller.mode === "anonymous") return { kind: "none" };
-  const own = caller.providerAccounts?.[state.provider];
-  const shared = state.credentials.providers[state.provider];
+  const own = caller.providerAccounts?.[provider];
+  const shared = credentials.providers[provider];
   const apiKeys = own?.apiKeys ?? shared?.apiKeys;
-  const apiKey = apiKeys === undefined || apiKeys.length === 0 ? undefined : apiKeys[state.keyIndex % apiKeys.length];
+  const apiKey = apiKeys === undefined || apiKeys.length === 0 ? undefined : apiKeys[keyIndex % apiKeys.length];
   if (apiKey === undefined) {
     if (!keyRequired) return { kind: "none" };
-    throw new ConfigurationError(`The gateway has no API key for provider ${state.provider}.`);
+    throw new ConfigurationError(`The gateway has no API key for provider ${provider}.`);
   }
   // A key with its own provider key is its own account: the shared key's organization and project are not its.
   const account = own?.apiKeys === undefined ? shared : undefined;
@@ -242,7 +252,7 @@ function resultOf(outcome: AttemptOutcome): number | string {
 }
 
 /** The response in OpenAI's wire, for providers that speak another. */
-function decode(target: AttemptTarget, run: AttemptRun, response: UpstreamResponse): UpstreamResponse {
-  const decoded = target.provider.decode?.(response, run.callFor(target));
+function decode(target: AttemptTarget, call: ProviderCall, response: UpstreamResponse): UpstreamResponse {
+  const decoded = target.provider.decode?.(response, call);
   return decoded === undefined ? response : { ...decoded, abort: response.abort, discard: response.discard };
 }
