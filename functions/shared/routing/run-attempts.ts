@@ -178,10 +178,8 @@ export function createAttemptRunner(dependencies: AttemptRunnerDependencies): At
   }
 
   function send(prepared: UpstreamRequest, run: AttemptRun): Promise<UpstreamResponse> {
-    const headers = prepared.body === undefined ? prepared.headers : { ...prepared.headers, "content-length": String(prepared.body.byteLength) };
     return upstream.send({
       ...prepared,
-      headers,
       connectTimeoutMs: config.timeouts.connectMs,
       firstByteTimeoutMs: Math.min(config.timeouts.firstByteMs, run.remainingMs()),
       signal: run.signal,
