@@ -59,8 +59,12 @@ export interface Credentials {
 
 /** Where credentials come from: the environment locally, Secrets Manager in AWS. */
 export interface CredentialStore {
-  /** The current credentials (cached by the store as it sees fit). */
-  get(): Promise<Credentials>;
+  /**
+   * The current credentials (cached by the store as it sees fit): at once
+   * when the store holds them, so that most requests wait on no promise
+   * (hot path, npm run bench).
+   */
+  get(): Credentials | Promise<Credentials>;
   /**
    * Fetches the credentials again after the provider rejected a key, so a
    * rotated key takes effect without a redeploy. Stores that cannot change

@@ -30,5 +30,5 @@ export function createEnvCredentialStore(config: Extract<CredentialsConfig, { so
     allowPassthrough: config.allowPassthrough,
   });
   const resolved = Promise.resolve(credentials);
-  return { get: () => resolved, refresh: () => resolved };
+  return { get: () => credentials, refresh: () => resolved };
 }

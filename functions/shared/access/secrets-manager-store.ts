@@ -85,8 +85,7 @@ export function createSecretsManagerStore(options: SecretsManagerStoreOptions): 
 
   return {
     get() {
-      const cached = cachedCopy(options.ttlMs);
-      return cached === undefined ? fetchSecret() : Promise.resolve(cached);
+      return cachedCopy(options.ttlMs) ?? fetchSecret();
     },
     refresh() {
       const cached = cachedCopy(minRefreshIntervalMs);

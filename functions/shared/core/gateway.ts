@@ -104,7 +104,8 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       const providerName = headerValue(request.headers, "x-provider");
       // Who is calling comes before anything about the set-up: where keys are required, a stranger
       // learns no provider names. (An open, passthrough gateway lists them to anyone, as it serves anyone.)
-      const credentials = await credentialStore.get();
+      const gotten = credentialStore.get();
+      const credentials = gotten instanceof Promise ? await gotten : gotten;
       const destinations = destinationsOf(credentials);
       const authorization = headerValue(request.headers, "authorization");
       // A route named by the body's model counts as the default provider here: the body is read after authentication.
