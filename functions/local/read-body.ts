@@ -32,11 +32,11 @@ export interface ReadBodyOptions {
  * bytes read pass `maxBytes`, so an oversized body is never held in memory.
  * On a refusal or an abort it stops reading without destroying the request, so
  * that the error can still be answered on the connection.
- * @returns the body, or undefined when it is empty
+ * @returns the body, or undefined when it is empty: at once when Node's parser already holds it whole
  * @throws {PayloadTooLargeError}
  * @throws {InvalidRequestError} when the body ends early or its framing is broken
  */
-export function readRequestBody(request: IncomingMessage, maxBytes: number, options: ReadBodyOptions = {}): Promise<Buffer | undefined> {
+export function readRequestBody(request: IncomingMessage, maxBytes: number, options: ReadBodyOptions = {}): Buffer | undefined | Promise<Buffer | undefined> {
   const { stopper } = options;
   const declared = Number(request.headers["content-length"]);
   if (declared > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
@@ -45,12 +45,12 @@ export function readRequestBody(request: IncomingMessage, maxBytes: number, opti
   options.onStart?.();
   // A small body usually comes in the same packet as the headers: by the time the core asks for
   // it, Node's parser has taken it whole into the stream's buffer. It is taken from there at once,
-  // without four listeners, their closures and a stop function per request: work the hot path need
-  // not do (about 1% of a request's instructions under callgrind).
+  // without four listeners, their closures and a stop function per request, nor a promise: work the
+  // hot path need not do (about 1% of a request's instructions under callgrind).
   if (request.complete && request.readableFlowing === null) {
     if (request.readableLength > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
     const whole = request.read() as Buffer | null;
-    return Promise.resolve(whole === null || whole.byteLength === 0 ? undefined : whole);
+    return whole === null || whole.byteLength === 0 ? undefined : whole;
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -1,7 +1,7 @@
 /**
  * The local server's body reader on a real `node:http` server: a body Node's
  * parser already holds whole is taken from the stream's buffer at once (no
- * listeners), within the limit; one still arriving is read as it comes; the
+ * listeners, no promise), within the limit; one still arriving is read as it comes; the
  * body of a client that already left is refused at once.
  */
 import http, { type IncomingMessage } from "node:http";
@@ -15,6 +15,8 @@ interface Read {
   readonly error?: unknown;
   /** 'data' listeners the reader added. */
   readonly dataListeners: number;
+  /** Whether the reader gave a promise rather than the body itself. */
+  readonly promised?: boolean;
 }
 
 let server: http.Server | undefined;
@@ -36,8 +38,9 @@ async function readOne(parts: readonly string[], options: { maxBytes: number; ea
         return on(event, listener);
       }) as typeof incoming.on;
       try {
-        const body = await readRequestBody(incoming, options.maxBytes);
-        resolve({ body, dataListeners });
+        const reading = readRequestBody(incoming, options.maxBytes);
+        const body = await reading;
+        resolve({ body, dataListeners, promised: reading instanceof Promise });
       } catch (error) {
         resolve({ error, dataListeners });
       }
@@ -59,10 +62,11 @@ async function readOne(parts: readonly string[], options: { maxBytes: number; ea
 const head = (framing: string) => `POST / HTTP/1.1\r\nHost: test\r\n${framing}\r\n\r\n`;
 
 describe("readRequestBody", () => {
-  it("takes a body the parser already holds whole from the stream's buffer, without a listener", async () => {
+  it("takes a body the parser already holds whole from the stream's buffer, without a listener or a promise", async () => {
     const read = await readOne([`${head("Content-Length: 18")}{"model":"gpt-4o"}`], { maxBytes: 1024 });
     expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
     expect(read.dataListeners).toBe(0);
+    expect(read.promised).toBe(false);
   });
 
   it("takes a whole chunked body of several chunks as one", async () => {
@@ -89,7 +93,7 @@ describe("readRequestBody", () => {
         incoming.once("close", () => {
           // Bounded: before, the read waited for a 'close' that had already been.
           const bound = setTimeout(() => resolve(new Error("the read did not settle")), 2_000);
-          readRequestBody(incoming, 1024).then(
+          Promise.resolve(readRequestBody(incoming, 1024)).then(
             (body) => resolve(body),
             (error: unknown) => resolve(error),
           ).finally(() => clearTimeout(bound));

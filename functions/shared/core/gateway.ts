@@ -115,7 +115,8 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
       if (match.endpoint.answeredBy === "gateway") return await answerKeyInfo(recorder, caller, gatewayStore, now, onStoreError);
       // Endpoints no gateway key may reach (admin paths; realtime secrets unless allowed) stop here.
       refuseEndpoint(match.endpoint, caller);
-      const raw = await readRawBody(request, match.endpoint.requestBody);
+      const reading = readRawBody(request, match.endpoint.requestBody);
+      const raw = reading instanceof Promise ? await reading : reading;
       const body = readRequestBody(match.endpoint.requestBody, headerValue(request.headers, "content-type"), raw, config.maxBodyBytes);
       const json = body.kind === "json" ? body.json : undefined;
       const { model, stream } = requestFacts(match, body, request.query);

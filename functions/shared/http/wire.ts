@@ -23,8 +23,9 @@ export interface GatewayRequest {
   /**
    * Reads the body when the core asks for it, instead of `body`: only once the
    * caller is known, so a stranger's body is never read (or held in memory).
+   * A body already whole may come at once, without a promise.
    */
-  readonly readBody?: () => Promise<Uint8Array | undefined>;
+  readonly readBody?: () => Uint8Array | undefined | Promise<Uint8Array | undefined>;
   /** Fires when the client goes away; the upstream call is aborted with it. */
   readonly signal: AbortSignal;
   /** Wall-clock deadline (ms since epoch) the response must finish by, e.g. Lambda's remaining time. */
