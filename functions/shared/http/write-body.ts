@@ -13,9 +13,13 @@ import type { BodySource } from "./wire.ts";
  * response, never a silently short one.
  * @returns true when the whole body was written
  */
-export async function writeBody(body: BodySource, out: Writable): Promise<boolean> {
-  // A provider's body that is not an event stream goes in by its own events (streaming/piped-body.ts).
-  if (isPipeable(body)) return body.pipeTo(out);
+export function writeBody(body: BodySource, out: Writable): Promise<boolean> {
+  // A provider's body that is not an event stream goes in by its own events (streaming/piped-body.ts),
+  // its promise handed on as it is (an async function would wrap it in one more: hot path, npm run bench).
+  return isPipeable(body) ? body.pipeTo(out) : writeChunks(body, out);
+}
+
+async function writeChunks(body: BodySource, out: Writable): Promise<boolean> {
   try {
     for await (const chunk of body) {
       if (out.destroyed) return false;
