@@ -25,6 +25,9 @@ export type CacheDecision =
   /** Skip the lookup, store the fresh answer (`cache-control: no-cache`). */
   | { readonly mode: "refresh"; readonly ttlSeconds: number; readonly key: string };
 
+/** The decision of most requests (the cache is off unless asked): one object for all of them. */
+const BYPASS: CacheDecision = Object.freeze({ mode: "bypass" });
+
 /**
  * Decides for one request.
  * @throws {InvalidRequestError} for an `x-gateway-cache-ttl` that is not an integer from 0 to the maximum
@@ -39,7 +42,7 @@ export function decideCaching(
   const ttlSeconds = requestedTtl(headers, config);
   const cacheControl = headerValue(headers, "cache-control")?.toLowerCase() ?? "";
   if (!match.endpoint.cacheable || body === undefined || ttlSeconds === 0 || cacheControl.includes("no-store")) {
-    return { mode: "bypass" };
+    return BYPASS;
   }
   const key = cacheKey(match, headers, body, identity);
   return { mode: cacheControl.includes("no-cache") ? "refresh" : "use", ttlSeconds, key };
