@@ -11,7 +11,6 @@
  * const gateway = createGateway({ config: loadConfig(), credentials: createEnvCredentialStore(...) });
  * const response = await gateway.handle({ method: "GET", path: "/v1/models", query: "", headers, body: undefined, signal });
  */
-import { randomUUID } from "node:crypto";
 import { authenticate, type Caller } from "../access/authenticate.ts";
 import { refuseEndpoint } from "../access/endpoint-refusal.ts";
 import { createObjectGuard, type ObjectAccess } from "../access/object-guard.ts";
@@ -21,6 +20,7 @@ import { identifyCaller } from "../access/identify-caller.ts";
 import type { KeyReservation } from "../access/key-limits.ts";
 import type { GatewayKeyStore } from "../access/key-store.ts";
 import { checkPermissions } from "../access/permissions.ts";
+import { RequestIds } from "../observability/request-id.ts";
 import { estimateReservation } from "../access/reservation-estimate.ts";
 import { decideCaching, isReplayable, type CacheDecision } from "../cache/cache-policy.ts";
 import { keptHeaders } from "../cache/cached-response.ts";
@@ -94,10 +94,11 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
   const cache = createResponseCache(gatewayStore, onStoreError);
   const limiter = createKeyLimiter(gatewayStore, onStoreError);
   const objects = createObjectGuard({ store: dependencies.store ?? createObjectStore(config, gatewayStore), prices: config.observability.prices, onStoreError });
+  const requestIds = new RequestIds();
   const callProvider = createProviderCaller({ config, now, routes, runAttempts: createAttemptRunner({ config, store: credentialStore, upstream }) });
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
-    const recorder = new RequestRecorder(randomUUID(), now(), request, config.observability.prices);
+    const recorder = new RequestRecorder(requestIds.next(), now(), request, config.observability.prices);
     try {
       const match = matchEndpoint(request.method, request.path);
       recorder.endpoint(match.endpoint.name, match.endpoint.family);
@@ -222,7 +223,7 @@ export function createGateway(dependencies: GatewayDependencies): Gateway {
 
   /** Answers a request the adapter already rejected (an unreadable or oversized body) the same way the core would. */
   function fail(request: GatewayRequest, error: unknown): GatewayResponse {
-    return answerError(new RequestRecorder(randomUUID(), now(), request, config.observability.prices), request.signal, error, now);
+    return answerError(new RequestRecorder(requestIds.next(), now(), request, config.observability.prices), request.signal, error, now);
   }
 
   return { handle, fail, close: () => upstream.close() };
