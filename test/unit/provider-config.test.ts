@@ -86,6 +86,10 @@ describe("GATEWAY_PROVIDERS", () => {
     [{ groq: { preset: "groq", api_key: GROQ_KEY } }, "GATEWAY_PROVIDERS.groq.api_key is not a setting"],
     [{ groq: { preset: "groq", headers: { Authorization: `Bearer ${GROQ_KEY}` } } }, "GATEWAY_PROVIDERS.groq.headers"],
     [{ groq: { preset: "groq", headers: { "x-token": `line\r\nbreak ${GROQ_KEY}` } } }, "GATEWAY_PROVIDERS.groq.headers.x-token"],
+    // The request's framing and connection are the gateway's: an Expect would send a body chunked, without its length.
+    [{ groq: { preset: "groq", headers: { Expect: "100-continue" } } }, "GATEWAY_PROVIDERS.groq.headers"],
+    [{ groq: { preset: "groq", headers: { "Transfer-Encoding": "chunked" } } }, "GATEWAY_PROVIDERS.groq.headers"],
+    [{ groq: { preset: "groq", headers: { Upgrade: "h2c" } } }, "GATEWAY_PROVIDERS.groq.headers"],
     [{ groq: { preset: "groq", apiVersion: "2024-10-21" } }, "GATEWAY_PROVIDERS.groq.apiVersion is only for the azure-openai preset"],
     [{ az: { preset: "azure-openai", baseUrl: "https://r.openai.azure.com/openai", apiVersion: "v2" } }, "GATEWAY_PROVIDERS.az.apiVersion"],
     [{ mock: { preset: "openai" } }, "provider name"],

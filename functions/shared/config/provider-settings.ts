@@ -67,8 +67,27 @@ const RESERVED_NAMES = new Set(["mock"]);
 
 const ENTRY_FIELDS = new Set(["preset", "baseUrl", "apiKey", "apiKeys", "organization", "project", "headers", "apiVersion", "deployments", "region", "models"]);
 
-/** Headers the gateway sets itself: the credential's, and the framing of the request. */
-const FORBIDDEN_HEADERS = new Set(["authorization", "api-key", "host", "content-length", "content-type", "transfer-encoding", "connection"]);
+/**
+ * Headers the gateway sets itself: the credential's, and the framing of the
+ * request (its body goes whole, with its length: an `Expect` would have Node
+ * send the headers before the length is known, and the body chunked), and
+ * the connection's own (hop-by-hop, RFC 9110 §7.6.1).
+ */
+const FORBIDDEN_HEADERS = new Set([
+  "authorization",
+  "api-key",
+  "host",
+  "content-length",
+  "content-type",
+  "transfer-encoding",
+  "connection",
+  "expect",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade",
+]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const MODEL_ID = /^[A-Za-z0-9._:/-]{1,2048}$/;
