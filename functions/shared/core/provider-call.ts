@@ -5,12 +5,8 @@
  * the target's provider takes it.
  */
 import type { Caller } from "../access/authenticate.ts";
-import type { Credentials } from "../access/credentials.ts";
-import type { GatewayConfig, RetryConfig } from "../config/config.ts";
-import type { EndpointMatch } from "../endpoints/match.ts";
+import type { GatewayConfig } from "../config/config.ts";
 import { selectRequestHeaders } from "../http/headers.ts";
-import type { RequestBody } from "../http/request-body.ts";
-import type { GatewayRequest } from "../http/wire.ts";
 import type { HttpProvider, ProviderCall } from "../providers/types.ts";
 import { singleProviderPlan, type AttemptPlan } from "../routing/attempt-plan.ts";
 import type { Destination } from "../routing/destinations.ts";
@@ -19,8 +15,7 @@ import { routePlan, type RoutePlanDependencies } from "../routing/route-plan.ts"
 import type { AttemptRunner } from "../routing/run-attempts.ts";
 import type { UpstreamResponse } from "../upstream/client.ts";
 import { loadPriceCatalogue, priceCatalogueLoaded } from "../usage/price-catalogue.ts";
-import type { RequestRecorder } from "./request-recorder.ts";
-import { ProviderRun } from "./provider-run.ts";
+import { ProviderRun, type ProviderRunInput } from "./provider-run.ts";
 
 /** The provider's answer, and whether the gateway asked it for stream usage the client did not. */
 export interface ProviderAnswer {
@@ -28,18 +23,11 @@ export interface ProviderAnswer {
   readonly usageInjected: boolean;
 }
 
-/** What one call needs. */
-export interface ProviderCallInput {
-  readonly recorder: RequestRecorder;
-  readonly request: GatewayRequest;
-  readonly match: EndpointMatch;
+/** What one call needs: what its run through the plan needs, and where it goes. */
+export interface ProviderCallInput extends ProviderRunInput {
   readonly destination: Destination;
-  readonly body: RequestBody;
   /** The model the request names, wherever it puts it (endpoints/request-facts.ts: the body, a form field, the path). */
   readonly model: string | undefined;
-  readonly caller: Caller;
-  readonly credentials: Credentials;
-  readonly retry: RetryConfig;
   /** The routes a model list gains. */
   readonly routeNames: readonly string[];
 }

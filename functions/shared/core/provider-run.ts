@@ -23,7 +23,7 @@ export interface TargetCall {
   readonly usageInjected: boolean;
 }
 
-/** What a run is made of: the request's parts the calls and the bookkeeping need (core/provider-call.ts's input). */
+/** What a run is made of: the request's parts its calls and its bookkeeping need (the provider call's input has them all). */
 export interface ProviderRunInput {
   readonly recorder: RequestRecorder;
   readonly request: GatewayRequest;
