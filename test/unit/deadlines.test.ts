@@ -66,6 +66,20 @@ describe("deadlines", () => {
     expect(deadlines.size).toBe(1);
   });
 
+  it("a deadline cleared by another that expires in the same check does not fire", () => {
+    const deadlines = new Deadlines();
+    const second = vi.fn();
+    let secondDeadline: ReturnType<Deadlines["set"]> | undefined;
+    const first = vi.fn(() => secondDeadline?.clear());
+    // Both expire between the same two checks (every RESOLUTION_MS from the first deadline's setting).
+    deadlines.set(1_020, first);
+    secondDeadline = deadlines.set(1_030, second);
+    vi.advanceTimersByTime(1_030 + RESOLUTION_MS);
+    expect(first).toHaveBeenCalledTimes(1);
+    expect(second).not.toHaveBeenCalled();
+    expect(deadlines.size).toBe(0);
+  });
+
   it("an expiring deadline may set the next one (a relay's bounds do)", () => {
     const deadlines = new Deadlines();
     const times: number[] = [];

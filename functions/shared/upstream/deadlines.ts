@@ -15,8 +15,10 @@
  * functions/gateway/handler.ts). Shorter bounds get a timer of their own, on
  * time. Time is `performance.now()`, which no change of the wall clock moves
  * (as Node's timers). undici keeps coarse timers for its own timeouts of a
- * second or more too (lib/util/timers.js).
+ * second or more too (lib/util/timers.js). The set is a linked list
+ * (linked-list.ts): a deadline joins and leaves it without being hashed.
  */
+import { Linked, LinkedList } from "./linked-list.ts";
 
 /** A pending deadline. */
 export interface Deadline {
@@ -43,23 +45,24 @@ class NativeDeadline implements Deadline {
 /** Monotonic milliseconds: a clock set forward or back moves no bound. */
 const now = () => performance.now();
 
-class CoarseDeadline implements Deadline {
+class CoarseDeadline extends Linked implements Deadline {
   readonly at: number;
   readonly onExpire: () => void;
-  readonly #owner: Set<CoarseDeadline>;
-  constructor(at: number, onExpire: () => void, owner: Set<CoarseDeadline>) {
+  readonly #pending: LinkedList<CoarseDeadline>;
+  constructor(at: number, onExpire: () => void, pending: LinkedList<CoarseDeadline>) {
+    super();
     this.at = at;
     this.onExpire = onExpire;
-    this.#owner = owner;
+    this.#pending = pending;
   }
   clear(): void {
-    this.#owner.delete(this);
+    this.#pending.remove(this);
   }
 }
 
 /** A set of deadlines checked by one interval. */
 export class Deadlines {
-  readonly #pending = new Set<CoarseDeadline>();
+  readonly #pending = new LinkedList<CoarseDeadline>();
   #ticker: NodeJS.Timeout | undefined;
   // The setInterval that made the ticker: timers swapped since (as vitest's fake timers do) would
   // leave a ticker that never runs, and every later deadline unchecked.
@@ -69,7 +72,7 @@ export class Deadlines {
   set(delayMs: number, onExpire: () => void): Deadline {
     if (delayMs < COARSE_FROM_MS) return new NativeDeadline(delayMs, onExpire);
     const deadline = new CoarseDeadline(now() + delayMs, onExpire, this.#pending);
-    this.#pending.add(deadline);
+    this.#pending.push(deadline);
     if (this.#ticker === undefined || this.#tickerFrom !== setInterval) this.#startTicker();
     return deadline;
   }
@@ -88,9 +91,9 @@ export class Deadlines {
 
   #tick(ticker: NodeJS.Timeout): void {
     const at = now();
-    for (const deadline of this.#pending) {
-      if (deadline.at > at) continue;
-      this.#pending.delete(deadline);
+    // Those waiting now, in a list of their own: one that expires may clear others or set new ones.
+    for (const deadline of this.#pending.toArray()) {
+      if (deadline.at > at || !this.#pending.remove(deadline)) continue;
       deadline.onExpire();
     }
     // Stopped when a check finds nothing waiting, not when the last deadline is cleared: a server
