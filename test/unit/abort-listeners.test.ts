@@ -14,8 +14,7 @@ describe("abort listeners", () => {
     const kept = vi.fn();
     const removed = vi.fn();
     listeners.add(controller.signal, kept);
-    listeners.add(controller.signal, removed);
-    listeners.remove(controller.signal, removed);
+    listeners.add(controller.signal, removed).remove();
     controller.abort();
     expect(kept).toHaveBeenCalledTimes(1);
     expect(removed).not.toHaveBeenCalled();
@@ -26,9 +25,7 @@ describe("abort listeners", () => {
     const listeners = new AbortListeners();
     const controller = new AbortController();
     for (let call = 0; call < 50; call += 1) {
-      const listener = () => undefined;
-      listeners.add(controller.signal, listener);
-      listeners.remove(controller.signal, listener);
+      listeners.add(controller.signal, () => undefined).remove();
     }
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
     expect(listeners.count(controller.signal)).toBe(0);
@@ -51,5 +48,37 @@ describe("abort listeners", () => {
     expect(onFirst).toHaveBeenCalledTimes(1);
     expect(onSecond).not.toHaveBeenCalled();
     expect(listeners.count(second.signal)).toBe(1);
+  });
+
+  it("a listener that ends other calls as it runs keeps theirs from running too, and each runs once", () => {
+    const listeners = new AbortListeners();
+    const controller = new AbortController();
+    const later = vi.fn();
+    const middle = vi.fn();
+    let laterHandle: ReturnType<AbortListeners["add"]> | undefined;
+    const first = vi.fn(() => laterHandle?.remove());
+    const firstHandle = listeners.add(controller.signal, first);
+    listeners.add(controller.signal, middle);
+    laterHandle = listeners.add(controller.signal, later);
+    controller.abort();
+    expect(first).toHaveBeenCalledTimes(1);
+    expect(middle).toHaveBeenCalledTimes(1);
+    expect(later).not.toHaveBeenCalled();
+    // A handle removed after its listener ran changes nothing.
+    firstHandle.remove();
+    expect(first).toHaveBeenCalledTimes(1);
+  });
+
+  it("removing a call's listener leaves the others of its signal, before and after it, in place", () => {
+    const listeners = new AbortListeners();
+    const controller = new AbortController();
+    const ran: string[] = [];
+    const handles = ["a", "b", "c", "d"].map((name) => listeners.add(controller.signal, () => ran.push(name)));
+    handles[1]?.remove();
+    handles[3]?.remove();
+    handles[1]?.remove();
+    expect(listeners.count(controller.signal)).toBe(2);
+    controller.abort();
+    expect(ran).toEqual(["a", "c"]);
   });
 });

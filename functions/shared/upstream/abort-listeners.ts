@@ -8,33 +8,56 @@
  * (npm run bench; Node's `EventTarget` validates and wraps each listener).
  * Here a signal gets one listener of its own, on its first call, which runs
  * the listeners of the calls in flight when it aborts; a call's listener
- * comes and goes in a set.
+ * joins and leaves a linked list (linked-list.ts), by the handle `add`
+ * returns, without a lookup or a hash.
  */
-export class AbortListeners {
-  readonly #bySignal = new WeakMap<AbortSignal, Set<() => void>>();
+import { Linked, LinkedList } from "./linked-list.ts";
 
-  /** Runs `listener` when `signal` aborts, unless removed first. The signal must not have aborted yet. */
-  add(signal: AbortSignal, listener: () => void): void {
+/** A call's listener on a signal, as {@link AbortListeners.add} returns it: `remove` forgets it. */
+export class AbortListener extends Linked {
+  readonly #run: () => void;
+  readonly #listeners: LinkedList<AbortListener>;
+  constructor(run: () => void, listeners: LinkedList<AbortListener>) {
+    super();
+    this.#run = run;
+    this.#listeners = listeners;
+  }
+
+  /** Forgets the listener; nothing happens if it ran or was removed before. */
+  remove(): void {
+    this.#listeners.remove(this);
+  }
+
+  /** @internal Runs it, once: it leaves its list first. */
+  fire(): void {
+    if (this.#listeners.remove(this)) this.#run();
+  }
+}
+
+/** Listeners on abort signals, one `EventTarget` listener per signal. */
+export class AbortListeners {
+  readonly #bySignal = new WeakMap<AbortSignal, LinkedList<AbortListener>>();
+
+  /** Runs `listener` when `signal` aborts, unless removed first (by the handle returned). The signal must not have aborted yet. */
+  add(signal: AbortSignal, listener: () => void): AbortListener {
     let listeners = this.#bySignal.get(signal);
     if (listeners === undefined) {
-      const added = new Set<() => void>();
+      const added = new LinkedList<AbortListener>();
       listeners = added;
       this.#bySignal.set(signal, added);
       signal.addEventListener(
         "abort",
         () => {
           this.#bySignal.delete(signal);
-          for (const each of added) each();
+          // The calls in flight now: a listener may end other calls, whose listeners then do not run twice.
+          for (const each of added.toArray()) each.fire();
         },
         { once: true },
       );
     }
-    listeners.add(listener);
-  }
-
-  /** Forgets `listener`; nothing happens if it ran or was never added. */
-  remove(signal: AbortSignal, listener: () => void): void {
-    this.#bySignal.get(signal)?.delete(listener);
+    const handle = new AbortListener(listener, listeners);
+    listeners.push(handle);
+    return handle;
   }
 
   /** How many listeners wait on `signal` (for tests). */

@@ -14,7 +14,7 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { GatewayError, UpstreamTimeoutError, UpstreamUnavailableError } from "../http/errors.ts";
 import type { ProviderResponse, UpstreamRequest } from "../providers/types.ts";
-import { AbortListeners } from "./abort-listeners.ts";
+import { AbortListeners, type AbortListener } from "./abort-listeners.ts";
 import { deadlines } from "./deadlines.ts";
 
 /** One call to a provider: the request, as its provider prepared and authorized it, with its bounds. */
@@ -91,11 +91,12 @@ function send(
     // One abort listener for the whole call: it fails the request until the headers came, then
     // tears the body down (abort-listeners.ts: not on the signal itself, which may be shared).
     let body: IncomingMessage | undefined;
+    let listening: AbortListener | undefined;
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
       firstByte.clear();
-      aborts.remove(call.signal, onAbort);
+      listening?.remove();
       request.destroy();
       reject(error);
     };
@@ -119,8 +120,8 @@ function send(
         firstByte.clear();
         body = response;
         // A response closes once: `on`, not `once`, which wraps the listener (hot path, npm run bench).
-        response.on("close", () => aborts.remove(call.signal, onAbort));
-        resolve(wrapResponse(response, aborts, call.signal, onAbort));
+        response.on("close", () => listening?.remove());
+        resolve(wrapResponse(response, listening));
       },
     );
     // A deadline, not a timer of its own (deadlines.ts: a timer per request costs the hot path).
@@ -158,7 +159,7 @@ function send(
       );
     });
     if (call.signal.aborted) return onAbort();
-    aborts.add(call.signal, onAbort);
+    listening = aborts.add(call.signal, onAbort);
     // Node gives a body sent whole by end() its Content-Length, except on the methods that have
     // none by default, where a body goes out unframed without the header (a header set for every
     // call would be a copy of its headers or one more header to check: hot path, npm run bench).
@@ -170,14 +171,14 @@ function send(
 /** Methods whose body Node sends without a length unless told one (ClientRequest's `useChunkedEncodingByDefault`). */
 const UNFRAMED_BY_DEFAULT: ReadonlySet<string> = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"]);
 
-function wrapResponse(response: IncomingMessage, aborts: AbortListeners, signal: AbortSignal, onAbort: () => void): UpstreamResponse {
+function wrapResponse(response: IncomingMessage, listening: AbortListener | undefined): UpstreamResponse {
   return {
     status: response.statusCode ?? 502,
     headers: response.headers,
     body: response,
     abort: (reason) => response.destroy(reason),
     discard: () => {
-      aborts.remove(signal, onAbort);
+      listening?.remove();
       response.resume();
     },
   };
