@@ -126,19 +126,23 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   }
 
   // Requests being served, until their summary is logged: close() waits for them, so a request
-  // answered just before a stop is still charged and logged.
-  const serving = new Set<Promise<void>>();
+  // answered just before a stop is still charged and logged. A count, and what close() waits on
+  // once it does: a set of the requests' promises was two hashed updates per request (hot path).
+  let serving = 0;
+  let onIdle: (() => void) | undefined;
+  const served = () => {
+    serving -= 1;
+    if (serving === 0) onIdle?.();
+  };
+  const failed = (outgoing: ServerResponse, error: unknown) => {
+    console.error("local server: unexpected failure", error);
+    outgoing.destroy();
+    served();
+  };
   const acceptRequest = (incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue = false) => {
     if (incoming.headers.host === undefined) return answerPlain(outgoing, 400, "The request has no Host header.", "missing_host");
-    const served: Promise<void> = serve(incoming, outgoing, expectsContinue).then(
-      () => void serving.delete(served),
-      (error: unknown) => {
-        console.error("local server: unexpected failure", error);
-        outgoing.destroy();
-        serving.delete(served);
-      },
-    );
-    serving.add(served);
+    serving += 1;
+    serve(incoming, outgoing, expectsContinue).then(served, (error: unknown) => failed(outgoing, error));
   };
   // Node would answer a request without Host (RFC 9112 requires one), with an unknown Expect,
   // or past a time bound itself, with an empty body: the gateway answers in OpenAI's shape instead.
@@ -198,7 +202,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // Answers sent may still be settling (the key's charge, the cache, the log line): within what is left of the grace.
       let settleTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => (settleTimer = setTimeout(resolve, Math.max(0, graceEnds - Date.now()))));
-      await Promise.race([Promise.allSettled([...serving]), graceOver]);
+      const idle = serving === 0 ? undefined : new Promise<void>((resolve) => (onIdle = resolve));
+      await Promise.race([idle, graceOver]);
       clearTimeout(settleTimer);
       for (const socket of sockets) socket.destroy();
       gateway.close();

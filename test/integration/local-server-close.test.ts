@@ -29,7 +29,8 @@ const response = await fetch(server.url + "/v1/chat/completions", {
   body: JSON.stringify({ model: "mock-gpt-4o", messages: [{ role: "user", content: "hi" }] }),
 });
 await response.text();
-await server.close();
+// A grace far past the run's time bound: the close must end when the request has settled, not when the grace does.
+await server.close(60_000);
 process.exit(0);`;
     const stdout = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
     expect(stdout).toMatch(/^POST \/v1\/chat\/completions mock mock-gpt-4o 200 .* key=env-1 ok id=/m);
