@@ -94,29 +94,32 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
 
   /** Reads the body when the core asks, which it does once the caller is known: a stranger's body is never read. */
-  function receive(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue: boolean) {
+  function receive(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue: boolean, onWhole: () => void) {
     const { socket } = incoming;
     return readRequestBody(incoming, config.maxBodyBytes, {
       stopper: (stop) => (stop === undefined ? receiving.delete(socket) : receiving.set(socket, stop)),
       onStart: expectsContinue ? () => outgoing.writeContinue() : undefined,
+      onWhole,
     });
   }
 
   async function serve(incoming: IncomingMessage, outgoing: ServerResponse, expectsContinue = false): Promise<void> {
     responses.set(incoming.socket, outgoing);
     const [path = "", query = ""] = splitTarget(incoming.url ?? "/");
+    // Whether the core read the whole body: Node may mark the request complete only later.
+    let received = false;
     const request: GatewayRequest = {
       method: incoming.method ?? "GET",
       path,
       query,
       headers: incoming.headers,
       body: undefined,
-      readBody: () => receive(incoming, outgoing, expectsContinue),
+      readBody: () => receive(incoming, outgoing, expectsContinue, () => (received = true)),
       signal: disconnectSignal(incoming.socket),
     };
     const response = await gateway.handle(request);
     // The rest of a body the core refused, or never asked for, is not read: the connection cannot be reused.
-    if (!incoming.complete) outgoing.shouldKeepAlive = false;
+    if (!incoming.complete && !received) outgoing.shouldKeepAlive = false;
     outgoing.writeHead(response.status, response.headers);
     // Headers of a stream go out at once: the first event may be seconds away.
     if (isEventStream(response.headers["content-type"])) outgoing.flushHeaders();

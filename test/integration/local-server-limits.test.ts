@@ -12,7 +12,7 @@ import { loadConfig } from "../../functions/shared/config/config.ts";
 import type { RequestSummary } from "../../functions/shared/observability/request-summary.ts";
 import { closedPortUrl } from "../support/gateway-fixture.ts";
 import { expectOpenAIError, type TextAnswer } from "../support/openai-errors.ts";
-import { buildRequest, rawExchange, type RawExchange } from "../support/raw-http.ts";
+import { buildKeepAliveRequest, buildRequest, rawExchange, type RawExchange } from "../support/raw-http.ts";
 
 const KEY = "gw-limits-key-0123456789";
 const SIX_MB = 6 * 1024 * 1024;
@@ -91,6 +91,36 @@ describe("a caller without a valid key is refused from its headers", () => {
     const { message } = expectOpenAIError(answerOf(unknown), 401, { code: "invalid_api_key" });
     expect(message).not.toContain("openai");
     expect(gateway.summaries[0]).toMatchObject({ status: 401, errorCode: "invalid_api_key", outcome: "gateway_error" });
+  });
+});
+
+describe("a body read whole keeps its connection", () => {
+  let gateway: Started;
+  beforeAll(async () => {
+    gateway = await start({ GATEWAY_API_KEYS: KEY });
+  });
+  afterAll(() => gateway.server.close(500));
+
+  it("a body answered at once with a 400 (sent with its headers, read before Node marks the request complete) leaves the connection open for the next request", async () => {
+    const socket = net.connect(gateway.port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+    });
+    socket.on("error", () => undefined);
+    const answers = () => received.split(/(?=HTTP\/1\.1 )/).filter((answer) => /\r\n\r\n\{[^]*\}$/.test(answer));
+    const headers = { "content-type": "application/json", "x-provider": "mock", authorization: `Bearer ${KEY}` };
+    try {
+      socket.write(buildKeepAliveRequest("POST", "/v1/chat/completions", headers, '{"model": "mock-gpt-4o", "messages": ['));
+      for (let turn = 0; turn < 500 && answers().length < 1; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(received).toMatch(/^HTTP\/1\.1 400 /);
+      expect(received.toLowerCase()).toContain("connection: keep-alive");
+      socket.write(buildKeepAliveRequest("POST", "/v1/chat/completions", headers, chat));
+      for (let turn = 0; turn < 500 && answers().length < 2; turn += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(answers().map((answer) => answer.slice(0, 12))).toEqual(["HTTP/1.1 400", "HTTP/1.1 200"]);
+    } finally {
+      socket.destroy();
+    }
   });
 });
 

@@ -69,6 +69,17 @@ describe("readRequestBody", () => {
     expect(read.promised).toBe(false);
   });
 
+  it("takes a body sent with its headers whole when asked for as soon as the request comes (as the server does), without a listener", async () => {
+    const read = await readOne([`${head("Content-Length: 18")}{"model":"gpt-4o"}`], { maxBytes: 1024, early: true });
+    expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
+    expect(read.dataListeners).toBe(0);
+  });
+
+  it("refuses a body sent with its headers over the limit when asked for at once", async () => {
+    const read = await readOne([`${head("Transfer-Encoding: chunked")}800\r\n${"x".repeat(2048)}\r\n0\r\n\r\n`], { maxBytes: 1024, early: true });
+    expect(read.error).toBeInstanceOf(PayloadTooLargeError);
+  });
+
   it("takes a whole chunked body of several chunks as one", async () => {
     const read = await readOne([`${head("Transfer-Encoding: chunked")}9\r\n{"model":\r\n9\r\n"gpt-4o"}\r\n0\r\n\r\n`], { maxBytes: 1024 });
     expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
