@@ -181,6 +181,50 @@ describe("total timeout", () => {
   });
 });
 
+describe("total timeout, counted from the request's start", () => {
+  const TOTAL_MS = 1_200;
+  const HEADERS_AFTER_MS = 600;
+  // Headers after 600 ms, then a delta every 50 ms for far longer than the bound.
+  const slowStart = useHttpUpstream((request, response) => {
+    request.resume();
+    const timer = setTimeout(() => {
+      response.writeHead(200, { "content-type": "text/event-stream" });
+      let sent = 0;
+      const ticker = setInterval(() => {
+        sent += 1;
+        response.write(`data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"${sent}"},"finish_reason":null}]}\n\n`);
+        if (sent === 200) {
+          clearInterval(ticker);
+          response.end("data: [DONE]\n\n");
+        }
+      }, 50);
+      response.on("close", () => clearInterval(ticker));
+    }, HEADERS_AFTER_MS);
+    response.on("close", () => clearTimeout(timer));
+  });
+  const fixture = useTestGateway(() => ({
+    OPENAI_BASE_URL: slowStart.baseUrl,
+    GATEWAY_TOTAL_TIMEOUT_MS: String(TOTAL_MS),
+    GATEWAY_IDLE_TIMEOUT_MS: "5000",
+    GATEWAY_MAX_RETRIES: "0",
+  }));
+
+  it("a stream whose headers came late has only the rest of the request's time, not the whole bound again", async () => {
+    const started = performance.now();
+    const { status, text } = await rawStream(fixture.gateway, { ...chat, stream: true });
+    const elapsed = performance.now() - started;
+    expect(status).toBe(200);
+    expect(expectEndsWithErrorEvent(text)).toMatchObject({ code: "upstream_timeout" });
+    expect(elapsed).toBeGreaterThanOrEqual(TOTAL_MS - 50);
+    // The whole bound again from the headers would end it at 1,800 ms or later.
+    expect(elapsed).toBeLessThan(HEADERS_AFTER_MS + TOTAL_MS - 200);
+    // The summary says when the headers came.
+    const [summary] = await fixture.gateway.waitForSummaries(1);
+    expect(summary?.upstreamHeadersMs).toBeGreaterThanOrEqual(HEADERS_AFTER_MS - 50);
+    expect(summary?.upstreamHeadersMs).toBeLessThan(summary?.totalMs ?? 0);
+  });
+});
+
 describe("connect timeout", () => {
   // A listening socket whose owner never accepts: with a backlog of 0 the kernel queues one
   // connection, then drops further SYNs, so a connect to it hangs (no Node API stops accepting).

@@ -91,7 +91,7 @@ export class ProviderRun implements AttemptRun {
 
   remainingMs(): number {
     const { recorder, request } = this.#input;
-    return timeLeftMs(this.#config, request, recorder.startedAt, this.#now);
+    return timeLeftMs(this.#config, request, recorder.startedAt, this.#now());
   }
 
   onRetry(): void {

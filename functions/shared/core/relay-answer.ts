@@ -33,6 +33,8 @@ export interface RelayAnswerContext {
   readonly requestBytes: number;
   readonly config: GatewayConfig;
   readonly now: () => number;
+  /** When the relay starts, on the `now` clock (the caller has just read it). */
+  readonly relayFrom: number;
   /** Bookkeeping after the body has ended (prices, cache, key charges), undefined when there is none; the summary waits for it. */
   readonly afterEnd: (result: AnswerResult) => Promise<unknown> | undefined;
   /** Reads the relayed body on the side (stored objects' ids), and may hold its end back until that is done. */
@@ -43,7 +45,6 @@ export interface RelayAnswerContext {
 export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext): GatewayResponse {
   const { recorder, request, config, now } = context;
   const { response } = answer;
-  recorder.upstreamHeaders(now());
   const completion = Promise.withResolvers<RequestSummary>();
   const headers = stampGatewayHeaders(selectResponseHeaders(response.headers), recorder.requestId, recorder.retries, cacheHeader(context.caching), recorder.served);
   // A body the gateway may change, or that streams, goes out without the provider's length.
@@ -53,7 +54,7 @@ export function relayAnswer(answer: ProviderAnswer, context: RelayAnswerContext)
   const options: RelayOptions = {
     endpoint: context.match.endpoint,
     idleTimeoutMs: config.timeouts.idleMs,
-    remainingMs: timeLeftMs(config, request, recorder.startedAt, now),
+    remainingMs: timeLeftMs(config, request, recorder.startedAt, context.relayFrom),
     signal: request.signal,
     stripInjectedUsage: answer.usageInjected,
     recordUpToBytes: context.caching.mode !== "bypass" && response.status < 300 ? config.cache.maxEntryBytes : undefined,

@@ -5,9 +5,12 @@
 import type { GatewayConfig } from "../config/config.ts";
 import type { GatewayRequest } from "../http/wire.ts";
 
-/** Milliseconds left for a request that started at `startedAt` (on the `now` clock); at least 1. */
-export function timeLeftMs(config: GatewayConfig, request: GatewayRequest, startedAt: number, now: () => number): number {
-  const byConfig = config.timeouts.totalMs - (now() - startedAt);
+/**
+ * Milliseconds left, at least 1, at `at` for a request that started at `startedAt` (both on the
+ * core's clock: a caller that has just read it passes that reading rather than reading it again).
+ */
+export function timeLeftMs(config: GatewayConfig, request: GatewayRequest, startedAt: number, at: number): number {
+  const byConfig = config.timeouts.totalMs - (at - startedAt);
   const byDeadline = request.deadline === undefined ? byConfig : request.deadline - Date.now();
   return Math.max(1, Math.min(byConfig, byDeadline));
 }

@@ -107,7 +107,8 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
         source.destroy();
       }
       if (options.signal.aborted && outcome === "ok") outcome = "client_aborted";
-      const endedAt = options.now();
+      // Ended by the body's end: the same moment (one reading of the clock less per request).
+      const endedAt = ended ? (upstreamEndedAt as number) : options.now();
       try {
         options.onEnd({
           outcome,
