@@ -128,20 +128,23 @@ function send(
     const firstByte = deadlines.set(call.firstByteTimeoutMs, () =>
       fail(new UpstreamTimeoutError(`The provider did not answer within ${call.firstByteTimeoutMs} ms.`)),
     );
-    request.on("socket", (socket) => {
-      if (!socket.connecting) return;
-      const connectTimer = setTimeout(
-        () =>
-          fail(
-            new UpstreamTimeoutError(`Connecting to the provider took longer than ${call.connectTimeoutMs} ms.`, {
-              code: "upstream_connect_timeout",
-            }),
-          ),
-        call.connectTimeoutMs,
-      );
-      socket.once("connect", () => clearTimeout(connectTimer));
-      socket.once("close", () => clearTimeout(connectTimer));
-    });
+    // A pooled connection, reused, is connected already (the agent hands it over at once): only a new one is bounded.
+    if (!request.reusedSocket) {
+      request.on("socket", (socket) => {
+        if (!socket.connecting) return;
+        const connectTimer = setTimeout(
+          () =>
+            fail(
+              new UpstreamTimeoutError(`Connecting to the provider took longer than ${call.connectTimeoutMs} ms.`, {
+                code: "upstream_connect_timeout",
+              }),
+            ),
+          call.connectTimeoutMs,
+        );
+        socket.once("connect", () => clearTimeout(connectTimer));
+        socket.once("close", () => clearTimeout(connectTimer));
+      });
+    }
     request.on("error", (error: NodeJS.ErrnoException) => {
       // Node's parser (llhttp) names its errors HPE_*: the provider did answer, with bytes that are not HTTP.
       if (error.code?.startsWith("HPE_") === true) {
