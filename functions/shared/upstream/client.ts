@@ -16,6 +16,10 @@ import { GatewayError, UpstreamTimeoutError, UpstreamUnavailableError } from "..
 import type { ProviderResponse, UpstreamRequest } from "../providers/types.ts";
 import { AbortListeners, type AbortListener } from "./abort-listeners.ts";
 import { deadlines } from "./deadlines.ts";
+import { createIdleClosingAgent, createIdleClosingHttpsAgent } from "./idle-agent.ts";
+
+/** How long a pooled connection may idle before it is closed. */
+const IDLE_MS = 60_000;
 
 /** One call to a provider: the request, as its provider prepared and authorized it, with its bounds. */
 export interface UpstreamCall extends UpstreamRequest {
@@ -54,15 +58,16 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
   // connection saves a handshake (tens of ms) on every call to the provider.
   // Each is made on its first call: creating the HTTPS agent loads Node's TLS
   // and crypto modules, which start-up need not wait for (npm run bench, cold start).
+  // Idle connections close after a minute (idle-agent.ts: without a timer per connection and call).
   let plain: http.Agent | undefined;
   let secure: https.Agent | undefined;
-  const pooling = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 64, timeout: 60_000 } as const;
+  const pooling = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 64 } as const;
   const agents = {
     get "http:"() {
-      return (plain ??= new http.Agent(pooling));
+      return (plain ??= createIdleClosingAgent(pooling, IDLE_MS));
     },
     get "https:"() {
-      return (secure ??= new https.Agent(pooling));
+      return (secure ??= createIdleClosingHttpsAgent(pooling, IDLE_MS));
     },
   };
   // Parsed provider origins: one per base URL, so a handful.
