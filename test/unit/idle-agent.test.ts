@@ -6,9 +6,11 @@
  */
 import { once } from "node:events";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createIdleClosingAgent, SWEEP_MS } from "../../functions/shared/upstream/idle-agent.ts";
+import { createIdleClosingAgent, createIdleClosingHttpsAgent, SWEEP_MS } from "../../functions/shared/upstream/idle-agent.ts";
+import { LOOPBACK_CERT, LOOPBACK_KEY } from "../support/tls-fixture.ts";
 
 interface Served {
   readonly server: http.Server;
@@ -17,7 +19,7 @@ interface Served {
   readonly connections: Socket[];
 }
 
-const opened: Array<{ server: http.Server; agent: http.Agent }> = [];
+const opened: Array<{ server: http.Server | https.Server; agent: http.Agent }> = [];
 afterEach(async () => {
   for (const { server, agent } of opened.splice(0)) {
     agent.destroy();
@@ -95,5 +97,27 @@ describe("idle-closing agent", () => {
     await get(served.port, agent);
     await get(served.port, agent);
     expect(served.connections).toHaveLength(2);
+  });
+
+  it("does the same for TLS connections", async () => {
+    const IDLE_MS = 3 * SWEEP_MS;
+    const connections: Socket[] = [];
+    const server = https.createServer({ key: LOOPBACK_KEY, cert: LOOPBACK_CERT }, (_request, response) => response.end("ok"));
+    server.keepAliveTimeout = 60_000;
+    server.on("secureConnection", (socket: Socket) => connections.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const agent = createIdleClosingHttpsAgent({ keepAlive: true, ca: LOOPBACK_CERT }, IDLE_MS);
+    opened.push({ server, agent });
+    const port = (server.address() as AddressInfo).port;
+    const fetchOnce = () =>
+      new Promise<void>((resolve, reject) => {
+        https.get({ host: "127.0.0.1", port, path: "/", agent }, (response) => response.resume().on("end", resolve)).on("error", reject);
+      });
+    await fetchOnce();
+    await fetchOnce();
+    expect(connections).toHaveLength(1);
+    const closedIn = await clientClosesIn(connections[0] as Socket, IDLE_MS + 3_000);
+    expect(closedIn).toBeDefined();
+    expect(closedIn).toBeLessThan(IDLE_MS + 1_500);
   });
 });
