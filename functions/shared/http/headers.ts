@@ -125,11 +125,17 @@ export function selectResponseHeaders(headers: IncomingHeaders): Record<string, 
   const eventStream = headerValue(headers, "content-type")?.toLowerCase().startsWith("text/event-stream") ?? false;
   const selected: Record<string, string> = {};
   for (const name in headers) {
-    if (!RELAYED_RESPONSE_HEADERS.has(name) && !RELAYED_RESPONSE_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (!RELAYED_RESPONSE_HEADERS.has(name) && !inRelayedFamily(name)) continue;
     // The provider's length is of the provider's body, which a stream's relay may change.
     if (name === "content-length" && eventStream) continue;
     const value = headers[name];
     if (value !== undefined) selected[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   return selected;
+}
+
+/** Whether a header belongs to a relayed family (a loop, not `some` with a closure: every dropped header of every answer asks). */
+function inRelayedFamily(name: string): boolean {
+  for (const prefix of RELAYED_RESPONSE_HEADER_PREFIXES) if (name.startsWith(prefix)) return true;
+  return false;
 }
