@@ -8,7 +8,8 @@ import { once } from "node:events";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import net from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createIdleClosingAgent, createIdleClosingHttpsAgent, SWEEP_MS } from "../../functions/shared/upstream/idle-agent.ts";
 import { LOOPBACK_CERT, LOOPBACK_KEY } from "../support/tls-fixture.ts";
 
@@ -119,5 +120,36 @@ describe("idle-closing agent", () => {
     const closedIn = await clientClosesIn(connections[0] as Socket, IDLE_MS + 3_000);
     expect(closedIn).toBeDefined();
     expect(closedIn).toBeLessThan(IDLE_MS + 1_500);
+  });
+
+  it("takes the sockets it closes out of the pool at once: a call right after a sweep gets a live one", async () => {
+    // Two connections: the first answer allows a minute, the second (freed last, so handed out
+    // first) two seconds. One sweep closes the second; a call made at once must get the first.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const connections: net.Socket[] = [];
+    const raw = net.createServer((socket) => {
+      const index = connections.push(socket) - 1;
+      socket.on("data", () => {
+        const answer = (hint: number) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=${hint}\r\n\r\nok`);
+        if (index === 0) answer(60);
+        else setTimeout(() => answer(2), 50);
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    const agent = createIdleClosingAgent({ keepAlive: true, scheduling: "lifo" }, 60_000);
+    try {
+      const port = (raw.address() as AddressInfo).port;
+      await Promise.all([get(port, agent), get(port, agent)]);
+      expect(connections).toHaveLength(2);
+      vi.advanceTimersByTime(SWEEP_MS);
+      const headers = await get(port, agent);
+      expect(headers["keep-alive"]).toBe("timeout=60");
+      expect(connections).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+      agent.destroy();
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 });

@@ -79,12 +79,18 @@ function idleClosing<T extends new (...args: any[]) => http.Agent>(Base: T, idle
     #sweep(): void {
       this.#sweeps += 1;
       let waiting = 0;
-      for (const sockets of Object.values(this.freeSockets)) {
-        for (const socket of sockets ?? []) {
-          // Destroyed, it leaves the pool on its 'close' (Node's agent removes it).
-          if (((socket as StampedSocket)[IDLE_UNTIL] ?? 0) <= this.#sweeps) socket.destroy();
-          else waiting += 1;
+      for (const [name, sockets = []] of Object.entries(this.freeSockets)) {
+        const kept = sockets.filter((socket) => ((socket as StampedSocket)[IDLE_UNTIL] ?? 0) > this.#sweeps);
+        if (kept.length === sockets.length) {
+          waiting += kept.length;
+          continue;
         }
+        // Out of the pool at once, not on their 'close': the agent skips only destroyed sockets at the
+        // front of the list, and hands out the last one (lifo), which may be one just destroyed.
+        for (const socket of sockets) if (!kept.includes(socket)) socket.destroy();
+        sockets.splice(0, sockets.length, ...kept);
+        if (kept.length === 0) delete (this.freeSockets as Record<string, Socket[]>)[name];
+        waiting += kept.length;
       }
       if (waiting === 0) {
         clearInterval(this.#sweeper);
