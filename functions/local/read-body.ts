@@ -76,6 +76,9 @@ function heldWhole(request: IncomingMessage, declared: number): boolean {
 function takeWhole(request: IncomingMessage, maxBytes: number, onWhole: (() => void) | undefined): Buffer | undefined | Promise<never> {
   if (request.readableLength > maxBytes) return Promise.reject(new PayloadTooLargeError(maxBytes));
   const whole = request.read() as Buffer | null;
+  // Taken before Node marked it complete, the stream still has its end to come: flowing, it ends
+  // (and closes) on its own, as a stream read to its end does.
+  if (!request.complete) request.resume();
   onWhole?.();
   return whole === null || whole.byteLength === 0 ? undefined : whole;
 }

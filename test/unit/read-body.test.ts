@@ -17,6 +17,8 @@ interface Read {
   readonly dataListeners: number;
   /** Whether the reader gave a promise rather than the body itself. */
   readonly promised?: boolean;
+  /** Whether the request then ended, as a stream read to its end does (within a bound). */
+  readonly ended?: Promise<boolean>;
 }
 
 let server: http.Server | undefined;
@@ -40,7 +42,15 @@ async function readOne(parts: readonly string[], options: { maxBytes: number; ea
       try {
         const reading = readRequestBody(incoming, options.maxBytes);
         const body = await reading;
-        resolve({ body, dataListeners, promised: reading instanceof Promise });
+        const ended = new Promise<boolean>((settle) => {
+          if (incoming.readableEnded) return settle(true);
+          const bound = setTimeout(() => settle(false), 2_000);
+          incoming.once("end", () => {
+            clearTimeout(bound);
+            settle(true);
+          });
+        });
+        resolve({ body, dataListeners, promised: reading instanceof Promise, ended });
       } catch (error) {
         resolve({ error, dataListeners });
       }
@@ -73,6 +83,8 @@ describe("readRequestBody", () => {
     const read = await readOne([`${head("Content-Length: 18")}{"model":"gpt-4o"}`], { maxBytes: 1024, early: true });
     expect(read.body?.toString()).toBe('{"model":"gpt-4o"}');
     expect(read.dataListeners).toBe(0);
+    // Taken before Node marked it complete, the request still ends.
+    expect(await read.ended).toBe(true);
   });
 
   it("refuses a body sent with its headers over the limit when asked for at once", async () => {
