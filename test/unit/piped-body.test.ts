@@ -129,6 +129,7 @@ describe("the piped relay of a body that is not an event stream", () => {
   it("holds the provider back while the client is slower (backpressure), then relays the rest", async () => {
     const { source, body } = relay();
     const slow = client(true);
+    const before = { drain: slow.out.listenerCount("drain"), close: slow.out.listenerCount("close") };
     const piping = body.pipeTo(slow.out);
     const chunk = Buffer.alloc(4096, 0x61);
     source.write(chunk);
@@ -139,6 +140,8 @@ describe("the piped relay of a body that is not an event stream", () => {
     slow.take();
     expect(await piping).toBe(true);
     expect(Buffer.concat(slow.received).byteLength).toBe(2 * chunk.byteLength);
+    // The relay listened for 'drain' while it waited, and leaves no listener behind.
+    expect({ drain: slow.out.listenerCount("drain"), close: slow.out.listenerCount("close") }).toEqual(before);
   });
 
   it("a provider slower than the idle bound in total, but never silent that long, is not cut", async () => {

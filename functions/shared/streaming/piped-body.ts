@@ -89,6 +89,7 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
   return new Promise<boolean>((resolve) => {
     let ended = false;
     let settled = false;
+    let waitingForDrain = false;
     /** The relay is over: reports its end, then ends `out` (whole), leaves it (the client left) or destroys it (`failure`). */
     const finish = (whole: boolean, failure?: GatewayError) => {
       if (settled) return;
@@ -97,7 +98,8 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
       // The client's response may outlive the relay (the local server keeps each connection's latest
       // until the next request): its listeners go, or they would keep the request's body, its copy for
       // the cache and its context alive with it.
-      out.off("drain", onDrain).off("close", onClientClose);
+      out.off("close", onClientClose);
+      if (waitingForDrain) out.off("drain", onDrain);
       // A body read only in part is destroyed (its connection is not reused), as relayBody's reader does;
       // its listeners go first, so that nothing of the broken relay runs again. A body that ended keeps
       // them: it is this answer's alone and dies with it, its later events ('close') find the relay
@@ -138,8 +140,13 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
       recorder?.push(chunk);
       if (out.write(chunk)) return;
       // The client is slower than the provider: the provider waits, and so does the idle bound.
+      // Listened for only then, as Node's pipe does: most answers never fill the client's buffer.
       source.pause();
       bounds.waitOnClient(true);
+      if (!waitingForDrain) {
+        waitingForDrain = true;
+        out.on("drain", onDrain);
+      }
     };
     const onDrain = () => {
       bounds.waitOnClient(false);
@@ -171,7 +178,7 @@ function pipeBody(upstream: UpstreamResponse, source: Readable, out: Writable, o
     if (source.readableEnded) return onEnd();
     if (source.destroyed) return onClose();
     source.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
-    out.on("drain", onDrain).on("close", onClientClose);
+    out.on("close", onClientClose);
     // A body paused by someone before would not start flowing on a data listener alone.
     if (source.isPaused()) source.resume();
   });
