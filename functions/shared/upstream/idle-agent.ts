@@ -10,13 +10,14 @@
  * its duration each time, when one connection serves the calls one after
  * another): a share of the hot path's CPU time (npm run bench) that a bare
  * proxy without the option does not spend. Here a socket going back to the
- * pool is stamped with the time it may idle until, and a sweep, while the pool
- * holds sockets, closes those past it.
+ * pool is stamped with the sweep from which it has idled long enough, and a
+ * sweep every {@link SWEEP_MS}, while the pool holds sockets, takes those past
+ * it out of the pool and closes them.
  *
  * As Node's agent does, a server's `Keep-Alive: timeout=N` hint shortens the
  * wait, to close the connection before the server does (a call sent on a
- * connection the server is closing fails): a second before the server's
- * time, less the sweep's period.
+ * connection the server is closing fails): at least a second before the
+ * server's time.
  */
 import http from "node:http";
 import https from "node:https";
