@@ -15,11 +15,13 @@
  * more than the rounds' spread within one process. A group's figure is the
  * mean over its processes, as a fleet of Lambda execution environments
  * averages them; each process's own figure is reported beside it.
- * What a process served before may matter too, so the caller gives every
- * target the same history: after the chats and streams the bench first sends
- * a gateway, a pipe proxy spent 1.18-1.37x the CPU per request of a fresh one
- * in four of six side-by-side runs and the same (0.95-0.99x) in the other two;
- * the chats alone or the streams alone changed nothing.
+ * What a process served before may matter too: after the chats and streams
+ * the bench first sends a gateway, a pipe proxy spent 1.18-1.37x the CPU per
+ * request of a fresh one in four of six side-by-side runs and the same
+ * (0.95-0.99x) in the other two; the chats alone or the streams alone changed
+ * nothing. So the caller gives the gateways and the pipe proxies they are
+ * measured against the same history, and measures fresh pipe proxies beside
+ * them, the stricter bound.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";

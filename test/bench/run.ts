@@ -6,7 +6,8 @@
  *   requests per second at 32; streamed chat: added time to first chunk and
  *   added delay per chunk;
  * - the hot path: CPU per non-streamed request and added p50 of the gateway
- *   beside a bare node:http pipe proxy, in interleaved rounds (hot-path.ts);
+ *   beside a bare node:http pipe proxy that served the same requests before,
+ *   and beside one that served none, in interleaved rounds (hot-path.ts);
  * - the Lambda bundle under aws-lambda-ric: cold start beside an empty
  *   handler in interleaved rounds, the same latency and stream figures, its
  *   CPU per stream, and its memory sizes with the CPU Lambda gives them
@@ -153,14 +154,16 @@ const pipe = await startPipeProxy(ROOT, new URL(upstream.baseUrl).origin);
 // The hot path's other processes of each target (see HOT_PATH).
 const gateways = [gateway];
 const pipes = [pipe];
+// Pipe proxies that serve nothing before their hot path: the stricter bound, reported beside.
+const freshPipes: (typeof pipe)[] = [];
 try {
   await measureChat("direct", upstream.baseUrl, [1, 32]);
   await measureChat("local", gateway.url, [1, 32]);
   await measureStreams("direct", upstream.baseUrl, upstream);
   await measureStreams("local", gateway.url, upstream, gateway.process.pid);
-  // Every process of the hot path, pipe proxies included, first serves what the first gateway
-  // served: the JIT's state follows what a process has run, and that history alone made a pipe
-  // proxy spend up to 37% more CPU per request than a fresh one (hot-path.ts).
+  // The gateways and the pipe proxies they are measured against first serve what the first
+  // gateway served: the JIT's state follows what a process has run, and that history often made
+  // a pipe proxy spend more CPU per request than a fresh one (hot-path.ts).
   await serveLikeTheFirst(`${pipe.url}/v1`, upstream);
   for (let index = 1; index < HOT_PATH.processes; index += 1) {
     const other = await startLocalGateway(upstream);
@@ -170,23 +173,25 @@ try {
     pipes.push(otherPipe);
     await serveLikeTheFirst(`${otherPipe.url}/v1`, upstream);
   }
+  for (let index = 0; index < HOT_PATH.processes; index += 1) freshPipes.push(await startPipeProxy(ROOT, new URL(upstream.baseUrl).origin));
   results.hot_path = await measureHotPath(
     [
       { name: "direct", baseUrl: upstream.baseUrl },
       ...pipes.map((each, index) => ({ name: `pipe ${index + 1}`, group: "pipe", baseUrl: `${each.url}/v1`, pid: each.process.pid })),
+      ...freshPipes.map((each, index) => ({ name: `fresh pipe ${index + 1}`, group: "fresh pipe", baseUrl: `${each.url}/v1`, pid: each.process.pid })),
       ...gateways.map((each, index) => ({ name: `gateway ${index + 1}`, group: "gateway", baseUrl: each.url, pid: each.process.pid })),
     ],
     HOT_PATH,
   );
   // The others are done: nothing of theirs runs beside what comes next.
-  for (const each of [...gateways.splice(1), ...pipes.splice(1)]) each.process.kill("SIGTERM");
+  for (const each of [...gateways.splice(1), ...pipes.splice(1), ...freshPipes.splice(0)]) each.process.kill("SIGTERM");
   if (process.env.BENCH_SKIP_LAMBDA !== "1") {
     const bundle = synthesizeGatewayBundle();
     await measureLambda(bundle, upstream);
     if (process.env.BENCH_SKIP_SWEEP !== "1") results.memory_sweep = await measureMemorySweep(bundle, upstream, SWEEP);
   }
 } finally {
-  for (const each of [...gateways, ...pipes]) each.process.kill("SIGTERM");
+  for (const each of [...gateways, ...pipes, ...freshPipes]) each.process.kill("SIGTERM");
   await upstream.close();
 }
 
@@ -235,21 +240,25 @@ function printLatencyTable(): void {
 function printHotPath(): void {
   const hot = results.hot_path as Record<string, HotPathFigures> | undefined;
   if (hot === undefined) return;
-  const { direct, pipe: proxy, gateway: core } = hot;
-  if (direct === undefined || proxy === undefined || core === undefined) return;
+  const { direct, pipe: proxy, gateway: core, "fresh pipe": fresh } = hot;
+  if (direct === undefined || proxy === undefined || core === undefined || fresh === undefined) return;
   const cpuRatio = core.cpuUsPerRequest / proxy.cpuUsPerRequest;
+  const freshRatio = core.cpuUsPerRequest / fresh.cpuUsPerRequest;
   // Each round's ratio (the two measured back to back): their spread shows how much of a difference is the machine's.
   const roundRatios = core.cpuUsByRound.map((cpu, round) => cpu / (proxy.cpuUsByRound[round] ?? Number.NaN)).sort((a, b) => a - b);
   const addedPipe = proxy.p50Ms - direct.p50Ms;
   const addedGateway = core.p50Ms - direct.p50Ms;
-  Object.assign(results.hot_path as object, { cpu_ratio: cpuRatio, added_p50_pipe_ms: addedPipe, added_p50_gateway_ms: addedGateway });
+  const addedFresh = fresh.p50Ms - direct.p50Ms;
+  Object.assign(results.hot_path as object, { cpu_ratio: cpuRatio, cpu_ratio_fresh_pipe: freshRatio, added_p50_pipe_ms: addedPipe, added_p50_fresh_pipe_ms: addedFresh, added_p50_gateway_ms: addedGateway });
   const processes = (figures: HotPathFigures) => figures.cpuUsByProcess.map((cpu) => fixed(cpu, 1)).join(" / ");
   printTable(`Hot path, non-streamed chat, one keep-alive socket per process, ${HOT_PATH.processes} process(es) each, ${HOT_PATH.rounds} interleaved rounds of ${HOT_PATH.requests}`, [
     ["", "CPU µs/request", "p50 ms", "added p50 ms"],
-    ["bare node:http pipe proxy", fixed(proxy.cpuUsPerRequest, 1), fixed(proxy.p50Ms, 3), fixed(addedPipe, 3)],
+    ["bare node:http pipe proxy, same history", fixed(proxy.cpuUsPerRequest, 1), fixed(proxy.p50Ms, 3), fixed(addedPipe, 3)],
+    ["bare node:http pipe proxy, fresh", fixed(fresh.cpuUsPerRequest, 1), fixed(fresh.p50Ms, 3), fixed(addedFresh, 3)],
     ["local gateway", fixed(core.cpuUsPerRequest, 1), fixed(core.p50Ms, 3), fixed(addedGateway, 3)],
     ["gateway / pipe", `${fixed(cpuRatio)}x (target <= 1.5x)`, "", `${fixed(addedGateway - addedPipe, 3)} (target <= 0.1)`],
-    ["CPU µs/request of each process, pipe | gateway", `${processes(proxy)} | ${processes(core)}`, "", ""],
+    ["gateway / fresh pipe", `${fixed(freshRatio)}x`, "", fixed(addedGateway - addedFresh, 3)],
+    ["CPU µs/request of each process, pipe | fresh | gateway", `${processes(proxy)} | ${processes(fresh)} | ${processes(core)}`, "", ""],
     ["per round, lowest / median / highest", `${roundRatios.map((ratio) => fixed(ratio)).filter((_, index, all) => index === 0 || index === all.length - 1 || index === Math.floor(all.length / 2)).join(" / ")}`, "", ""],
   ]);
 }
