@@ -2,16 +2,19 @@
  * What an upstream call leaves behind (upstream/client.ts): nothing. A call
  * that got its answer, or was discarded, leaves no listener on its caller's
  * signal (which a connection's requests may share) and no deadline waiting;
- * one in flight still hears of its caller's leaving. Against a real
- * `node:http` server on loopback.
+ * one in flight still hears of its caller's leaving; a pooled connection
+ * left idle is closed by the client. Against a real `node:http` server on
+ * loopback.
  */
+import { once } from "node:events";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamTimeoutError } from "../../functions/shared/http/errors.ts";
 import { AbortListeners } from "../../functions/shared/upstream/abort-listeners.ts";
 import { createUpstreamClient, type UpstreamCall } from "../../functions/shared/upstream/client.ts";
 import { deadlines } from "../../functions/shared/upstream/deadlines.ts";
+import { SWEEP_MS } from "../../functions/shared/upstream/idle-agent.ts";
 
 let server: http.Server;
 let baseUrl: string;
@@ -119,5 +122,34 @@ describe("an upstream call", () => {
     expect(aborts.count(signal)).toBe(0);
     expect(deadlines.size).toBe(0);
     client.close();
+  });
+
+  it("reuses its connection, and closes it itself once it has idled past the client's bound", async () => {
+    // A server that would keep an idle connection for a minute: only the client's own bound closes it.
+    const connections: Socket[] = [];
+    const patient = http.createServer((request, response) => request.resume().on("end", () => response.end('{"ok":true}')));
+    patient.keepAliveTimeout = 60_000;
+    patient.on("connection", (socket: Socket) => connections.push(socket));
+    await new Promise<void>((resolve) => patient.listen(0, "127.0.0.1", resolve));
+    const IDLE_MS = 3 * SWEEP_MS;
+    const client = createUpstreamClient({ idleConnectionMs: IDLE_MS });
+    try {
+      const url = `http://127.0.0.1:${(patient.address() as AddressInfo).port}/v1/chat/completions`;
+      const signal = new AbortController().signal;
+      for (let index = 0; index < 2; index += 1) {
+        const response = await client.send({ ...call("", signal), url });
+        expect(await readAll(response.body as AsyncIterable<Uint8Array>)).toBe('{"ok":true}');
+      }
+      expect(connections).toHaveLength(1);
+      // The client ends it (the server sees its FIN) within the bound, never later than a sweep after it.
+      const started = performance.now();
+      const ended = await Promise.race([once(connections[0] as Socket, "end").then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), IDLE_MS + 3_000))]);
+      expect(ended).toBe(true);
+      expect(performance.now() - started).toBeLessThan(IDLE_MS + 1_500);
+    } finally {
+      client.close();
+      patient.closeAllConnections();
+      await new Promise((resolve) => patient.close(resolve));
+    }
   });
 });

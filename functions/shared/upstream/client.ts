@@ -18,7 +18,7 @@ import { AbortListeners, type AbortListener } from "./abort-listeners.ts";
 import { deadlines } from "./deadlines.ts";
 import { createIdleClosingAgent, createIdleClosingHttpsAgent } from "./idle-agent.ts";
 
-/** How long a pooled connection may idle before it is closed. */
+/** How long a pooled connection may idle before it is closed, by default. */
 const IDLE_MS = 60_000;
 
 /** One call to a provider: the request, as its provider prepared and authorized it, with its bounds. */
@@ -50,6 +50,8 @@ export interface UpstreamClient {
 export interface UpstreamClientOptions {
   /** Where calls listen for their caller's abort (default: the client's own; tests pass one to count what is left). */
   readonly aborts?: AbortListeners;
+  /** How long a pooled connection may idle before the client closes it (default a minute; tests pass a shorter one). */
+  readonly idleConnectionMs?: number;
 }
 
 /** Creates a client with its own connection pools. */
@@ -62,12 +64,13 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
   let plain: http.Agent | undefined;
   let secure: https.Agent | undefined;
   const pooling = { keepAlive: true, scheduling: "lifo", maxFreeSockets: 64 } as const;
+  const idleMs = options.idleConnectionMs ?? IDLE_MS;
   const agents = {
     get "http:"() {
-      return (plain ??= createIdleClosingAgent(pooling, IDLE_MS));
+      return (plain ??= createIdleClosingAgent(pooling, idleMs));
     },
     get "https:"() {
-      return (secure ??= createIdleClosingHttpsAgent(pooling, IDLE_MS));
+      return (secure ??= createIdleClosingHttpsAgent(pooling, idleMs));
     },
   };
   // Parsed provider origins: one per base URL, so a handful.
